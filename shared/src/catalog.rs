@@ -1,0 +1,1 @@
+//! The catalog of booking systems (issue 3).
