@@ -89,8 +89,8 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// The UTC instant of 01:00 on the last Sunday of a month, when Europe's clocks change.
 fn last_sunday_0100_utc(year: i64, month: u32) -> Timestamp {
-    let last_day = if month == 3 { 31 } else { 31 }; // March and October both have 31 days.
-    let days = days_from_civil(year, month, last_day);
+    // Only March and October are asked for; both have 31 days.
+    let days = days_from_civil(year, month, 31);
     // 1970-01-01 was a Thursday: weekday 0 = Sunday when (days + 4) % 7 == 0.
     let weekday = (days + 4).rem_euclid(7);
     (days - weekday) * 86_400 + 3_600
