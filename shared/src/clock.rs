@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn formats_rfc3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_612_800), "2026-11-25T12:00:00Z");
+        assert_eq!(rfc3339(1_795_608_000), "2026-11-25T12:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
@@ -135,8 +135,8 @@ mod tests {
         let october_25_0059 = days_from_civil(2026, 10, 25) * 86_400 + 3_540;
         assert_eq!(oslo_offset(october_25_0059), 7_200);
         assert_eq!(oslo_offset(october_25_0059 + 60), 3_600);
-        assert_eq!(oslo_hhmm(1_795_612_800), "13:00");
-        assert_eq!(oslo_datetime(1_795_612_800), "25.11.2026 kl. 13:00");
+        assert_eq!(oslo_hhmm(1_795_608_000), "13:00");
+        assert_eq!(oslo_datetime(1_795_608_000), "25.11.2026 kl. 13:00");
     }
 
     #[test]

@@ -3,7 +3,17 @@
 
 pub mod catalog;
 pub mod clock;
+pub mod domain;
+pub mod http;
 pub mod i18n;
+pub mod identity;
+pub mod messages;
+pub mod model;
+pub mod problem;
+pub mod routes;
+pub mod runtime;
 pub mod secret;
+pub mod store;
+pub mod validate;
 #[cfg(feature = "vendors")]
 pub mod vendors;

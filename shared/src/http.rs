@@ -1,0 +1,195 @@
+//! The one place where HTTP meets the domain: reading a Lambda HTTP request into what the
+//! domain needs (caller, language, body, query), and turning results and problems into
+//! responses.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::{Map, Value};
+
+use crate::i18n::Lang;
+use crate::identity::{self, Caller};
+use crate::messages as msg;
+use crate::problem::Problem;
+use crate::validate;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+pub const JSON: &str = "application/json";
+
+/// A request as the domain sees it.
+pub struct Incoming {
+    pub method: String,
+    pub path: String,
+    pub lang: Lang,
+    pub caller: Option<Caller>,
+    req: Request,
+}
+
+impl Incoming {
+    pub fn new(req: Request, dev_identity_headers: bool) -> Self {
+        let lang = Lang::from_accept_language(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let caller = identity::caller(&req, dev_identity_headers);
+        Incoming {
+            method: req.method().as_str().to_string(),
+            path: req.uri().path().to_string(),
+            lang,
+            caller,
+            req,
+        }
+    }
+
+    pub fn caller(&self) -> Result<&Caller, Problem> {
+        self.caller.as_ref().ok_or_else(Problem::unauthenticated)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.req
+            .query_string_parameters_ref()
+            .and_then(|q| q.first(name).map(str::to_string))
+    }
+
+    /// The body as a JSON object, after the size, encoding, media type and syntax checks.
+    pub fn json_object(&self) -> Result<Map<String, Value>, Problem> {
+        let bytes: &[u8] = match self.req.body() {
+            Body::Empty => &[],
+            Body::Text(t) => t.as_bytes(),
+            Body::Binary(b) => b,
+            _ => &[],
+        };
+        if bytes.len() > validate::MAX_BODY_BYTES {
+            return Err(Problem::payload_too_large(validate::MAX_BODY_BYTES));
+        }
+        if let Some(content_type) = self.header("content-type")
+            && !is_json_media_type(content_type)
+        {
+            return Err(Problem::unsupported_media_type());
+        }
+        validate::parse_object(bytes)
+    }
+
+    /// The page size from `?limit=`, 1 to `max`, or `default` when absent.
+    pub fn limit(&self, default: u32, max: u32) -> Result<u32, Problem> {
+        match self.query("limit") {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| Problem::invalid_parameter("limit", msg::invalid_limit(max))),
+        }
+    }
+
+    /// The item id to continue after, from the opaque `?cursor=`.
+    pub fn cursor(&self) -> Result<Option<String>, Problem> {
+        self.query("cursor").map(|c| decode_cursor(&c)).transpose()
+    }
+
+    /// The version from `If-Match` (`"3"`, `W/"3"` or `3`), if sent.
+    pub fn if_match_version(&self) -> Result<Option<u64>, Problem> {
+        let Some(raw) = self.header("if-match") else {
+            return Ok(None);
+        };
+        let tag = raw.trim().trim_start_matches("W/").trim_matches('"');
+        tag.parse::<u64>()
+            .ok()
+            .filter(|v| *v >= 1)
+            .map(Some)
+            .ok_or_else(|| Problem::invalid_parameter("If-Match", msg::INVALID_IF_MATCH))
+    }
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == JSON || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Cursors are opaque to clients; inside they carry the last item's id. They are checked on
+/// the way back in, so a forged cursor cannot steer a query outside the caller's partition.
+pub fn encode_cursor(after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v1:{after}"))
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<String, Problem> {
+    let invalid = || Problem::invalid_parameter("cursor", msg::INVALID_CURSOR);
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let id = text.strip_prefix("v1:").ok_or_else(invalid)?;
+    if crate::routes::is_uuid(id) {
+        Ok(id.to_string())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// A successful answer before it becomes an HTTP response.
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Self {
+        Reply {
+            status: 200,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn created(body: Value, location: String) -> Self {
+        Reply {
+            status: 201,
+            body,
+            headers: vec![("location", location)],
+        }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+pub fn respond(result: Result<Reply, Problem>, lang: Lang) -> Response<Body> {
+    match result {
+        Ok(reply) => build(reply.status, JSON, &reply.body, &reply.headers, lang),
+        Err(problem) => problem_response(&problem, lang),
+    }
+}
+
+pub fn problem_response(problem: &Problem, lang: Lang) -> Response<Body> {
+    build(problem.status, PROBLEM_JSON, &problem.to_json(lang), &problem.headers, lang)
+}
+
+fn build(
+    status: u16,
+    content_type: &'static str,
+    body: &Value,
+    headers: &[(&'static str, String)],
+    lang: Lang,
+) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let map = response.headers_mut();
+    map.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Answers are per user and may change at any moment; no shared cache should keep them.
+    map.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    map.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.pick("nb", "en")));
+    map.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            map.insert(*name, value);
+        }
+    }
+    response
+}

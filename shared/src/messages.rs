@@ -1,0 +1,180 @@
+//! Every text of the API layer that a person reads, in Norwegian (bokmål) and English, kept in
+//! one place so wording is reviewed together. Vendor- and catalog-specific texts live with the
+//! catalog.
+
+use crate::i18n::Text;
+use crate::problem::Localized;
+
+pub const PROBLEM_TYPE_BASE: &str = "https://bookinglink.no/problems/";
+
+pub const UNAUTHENTICATED: Text = Text::new("Ikke innlogget", "Not signed in");
+pub const UNAUTHENTICATED_DETAIL: Text = Text::new(
+    "Vi vet ikke hvem du er. Logg inn på nytt og prøv igjen.",
+    "We could not tell who you are. Sign in again and retry.",
+);
+pub const NOT_FOUND: Text = Text::new("Finnes ikke", "Not found");
+pub const NOT_FOUND_DETAIL: Text = Text::new(
+    "Vi fant ikke det du spurte etter, eller du har ikke tilgang til det. Sjekk at du har valgt riktig firma og lokasjon.",
+    "We could not find what you asked for, or you do not have access to it. Check that you picked the right company and location.",
+);
+pub const ROUTE_NOT_FOUND: Text = Text::new("Ukjent adresse", "Unknown address");
+pub const ROUTE_NOT_FOUND_DETAIL: Text = Text::new(
+    "Denne adressen finnes ikke i API-et. Sjekk stavemåten og versjonen (/v1/).",
+    "This address does not exist in the API. Check the spelling and the version (/v1/).",
+);
+pub const METHOD_NOT_ALLOWED: Text = Text::new("Metoden er ikke tillatt", "Method not allowed");
+
+pub fn method_not_allowed_detail(allow: &str) -> Localized {
+    Localized::new(
+        format!("Denne adressen støtter bare: {allow}."),
+        format!("This address only supports: {allow}."),
+    )
+}
+
+pub const BAD_REQUEST: Text = Text::new("Ugyldig forespørsel", "Bad request");
+pub const INVALID_UTF8_DETAIL: Text = Text::new(
+    "Innholdet er ikke gyldig UTF-8-tekst.",
+    "The body is not valid UTF-8 text.",
+);
+
+pub fn malformed_json_detail(line: usize, column: usize) -> Localized {
+    Localized::new(
+        format!("Innholdet er ikke gyldig JSON (linje {line}, kolonne {column})."),
+        format!("The body is not valid JSON (line {line}, column {column})."),
+    )
+}
+
+pub const BODY_NOT_OBJECT_DETAIL: Text = Text::new(
+    "Innholdet må være et JSON-objekt, for eksempel {\"name\": \"...\"}.",
+    "The body must be a JSON object, for example {\"name\": \"...\"}.",
+);
+pub const BODY_REQUIRED_DETAIL: Text = Text::new(
+    "Forespørselen mangler innhold. Send et JSON-objekt.",
+    "The request has no body. Send a JSON object.",
+);
+pub const UNKNOWN_FIELDS_DETAIL: Text = Text::new(
+    "Forespørselen har felt vi ikke kjenner. Fjern dem og prøv igjen.",
+    "The request has fields we do not know. Remove them and retry.",
+);
+pub const UNKNOWN_FIELD: Text = Text::new("Ukjent felt.", "Unknown field.");
+pub const PAYLOAD_TOO_LARGE: Text = Text::new("For stor forespørsel", "Request too large");
+
+pub fn payload_too_large_detail(limit: usize) -> Localized {
+    let kib = limit / 1024;
+    Localized::new(
+        format!("Innholdet kan være på høyst {kib} KiB."),
+        format!("The body may be at most {kib} KiB."),
+    )
+}
+
+pub const UNSUPPORTED_MEDIA_TYPE: Text =
+    Text::new("Ukjent innholdstype", "Unsupported media type");
+pub const UNSUPPORTED_MEDIA_TYPE_DETAIL: Text = Text::new(
+    "Send innholdet som JSON med Content-Type: application/json.",
+    "Send the body as JSON with Content-Type: application/json.",
+);
+pub const VALIDATION_FAILED: Text = Text::new("Ugyldige verdier", "Invalid values");
+pub const VALIDATION_FAILED_DETAIL: Text = Text::new(
+    "Noen felt må rettes. Se listen over feil.",
+    "Some fields need correcting. See the list of errors.",
+);
+pub const CONFLICT: Text = Text::new("Konflikt", "Conflict");
+pub const ORG_NUMBER_TAKEN_DETAIL: Text = Text::new(
+    "Et firma med dette organisasjonsnummeret er allerede registrert. Be en administrator for firmaet om å gi deg tilgang.",
+    "A company with this organisation number is already registered. Ask one of its administrators to give you access.",
+);
+pub const ORG_NUMBER_TAKEN_FIELD: Text = Text::new(
+    "Organisasjonsnummeret er allerede registrert.",
+    "The organisation number is already registered.",
+);
+pub const VERSION_CONFLICT_DETAIL: Text = Text::new(
+    "Lokasjonen er endret av noen andre siden du åpnet den. Last inn siden på nytt, se over endringene og lagre igjen.",
+    "The location was changed by someone else since you opened it. Reload the page, review the changes and save again.",
+);
+pub const PRECONDITION_REQUIRED: Text = Text::new("Versjon mangler", "Version required");
+pub const VERSION_REQUIRED_DETAIL: Text = Text::new(
+    "Send versjonen du endrer (feltet version eller If-Match), så ingen endringer overskrives.",
+    "Send the version you are editing (the version field or If-Match), so no change is overwritten.",
+);
+pub const VERSION_REQUIRED_FIELD: Text = Text::new(
+    "Oppgi versjonen av lokasjonen du endrer.",
+    "Give the version of the location you are editing.",
+);
+pub const INTERNAL: Text = Text::new("Noe gikk galt", "Something went wrong");
+pub const INTERNAL_DETAIL: Text = Text::new(
+    "Noe gikk galt hos oss. Ingenting er endret. Prøv igjen om litt.",
+    "Something went wrong on our side. Nothing was changed. Try again shortly.",
+);
+pub const UNAVAILABLE: Text = Text::new("Midlertidig utilgjengelig", "Temporarily unavailable");
+pub const UNAVAILABLE_DETAIL: Text = Text::new(
+    "Tjenesten er midlertidig opptatt. Ingenting er endret. Prøv igjen om noen sekunder.",
+    "The service is temporarily busy. Nothing was changed. Try again in a few seconds.",
+);
+
+// Field-level messages.
+
+pub const REQUIRED: Text = Text::new("Feltet må fylles ut.", "This field is required.");
+pub const NOT_A_STRING: Text = Text::new("Må være tekst.", "Must be text.");
+pub const NOT_A_BOOLEAN: Text = Text::new("Må være true eller false.", "Must be true or false.");
+pub const NOT_AN_OBJECT: Text = Text::new("Må være et objekt.", "Must be an object.");
+pub const NOT_A_VERSION: Text = Text::new(
+    "Må være et positivt heltall.",
+    "Must be a positive whole number.",
+);
+pub const EMPTY: Text = Text::new("Kan ikke være tomt.", "Cannot be empty.");
+pub const CONTROL_CHARACTERS: Text = Text::new(
+    "Inneholder ugyldige tegn (for eksempel linjeskift eller tabulator).",
+    "Contains invalid characters (such as line breaks or tabs).",
+);
+
+pub fn too_long(max: usize) -> Localized {
+    Localized::new(
+        format!("Kan være på høyst {max} tegn."),
+        format!("May be at most {max} characters."),
+    )
+}
+
+pub const INVALID_EMAIL: Text = Text::new(
+    "Ugyldig e-postadresse. Skriv den på formen navn@domene.no.",
+    "Invalid e-mail address. Write it as name@domain.com.",
+);
+pub const INVALID_POSTAL_CODE: Text = Text::new(
+    "Postnummeret må være fire sifre, for eksempel 0364.",
+    "The postal code must be four digits, for example 0364.",
+);
+pub const INVALID_ORG_NUMBER_FORMAT: Text = Text::new(
+    "Organisasjonsnummeret må være ni sifre, for eksempel 923 609 016.",
+    "The organisation number must be nine digits, for example 923 609 016.",
+);
+pub const INVALID_ORG_NUMBER_CHECKSUM: Text = Text::new(
+    "Organisasjonsnummeret finnes ikke (kontrollsifferet stemmer ikke). Sjekk at du har skrevet det riktig.",
+    "This organisation number does not exist (its check digit is wrong). Check that you typed it correctly.",
+);
+pub const INVALID_PHONE: Text = Text::new(
+    "Ugyldig telefonnummer. Bruk 8 sifre, eventuelt med landskode, for eksempel +47 22 00 00 00.",
+    "Invalid phone number. Use 8 digits, optionally with a country code, for example +47 22 00 00 00.",
+);
+pub const INVALID_CURSOR: Text = Text::new(
+    "Ugyldig sidemarkør. Start listen fra begynnelsen igjen.",
+    "Invalid page cursor. Start the list from the beginning again.",
+);
+
+pub fn invalid_limit(max: u32) -> Localized {
+    Localized::new(
+        format!("Antall per side må være et heltall fra 1 til {max}."),
+        format!("The page size must be a whole number from 1 to {max}."),
+    )
+}
+
+pub const INVALID_IF_MATCH: Text = Text::new(
+    "If-Match må være versjonen du fikk i ETag, for eksempel \"3\".",
+    "If-Match must be the version you got in ETag, for example \"3\".",
+);
+pub const VERSION_MISMATCH: Text = Text::new(
+    "Versjonen i If-Match og i feltet version er ulike. Send bare én.",
+    "The version in If-Match and in the version field differ. Send only one.",
+);
+pub const NO_CHANGES: Text = Text::new(
+    "Send minst ett felt som skal endres.",
+    "Send at least one field to change.",
+);

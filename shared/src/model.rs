@@ -1,0 +1,165 @@
+//! The records the API works with, and their public JSON views.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::clock::{Timestamp, rfc3339};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Company {
+    pub id: String,
+    pub name: String,
+    pub org_number: String,
+    pub invoice_email: Option<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+}
+
+impl Company {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "org_number": self.org_number,
+            "invoice_email": self.invoice_email,
+            "created_at": rfc3339(self.created_at),
+        })
+    }
+}
+
+/// A user's right to administer one company. The only source of authorization: the token says
+/// who the caller is, these records say what they may touch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub user_sub: String,
+    pub company_id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    pub company_id: String,
+    pub id: String,
+    pub name: String,
+    pub address: Address,
+    pub phone: String,
+    pub email: String,
+    pub offline: bool,
+    pub booking: Option<BookingConfig>,
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub updated_by: String,
+}
+
+/// The non-secret part of a saved booking-system connection. The API key itself lives in
+/// Secrets Manager; this only records that one is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingConfig {
+    pub system: String,
+    pub external_id: Option<String>,
+    pub external_department_id: Option<String>,
+    pub booking_url: Option<String>,
+    pub key_stored: bool,
+    pub last_check: Option<CheckSummary>,
+    pub saved_by: Option<String>,
+    pub saved_at: Option<Timestamp>,
+}
+
+/// The outcome of the last connection check, by "Test og lagre" or by revalidation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckSummary {
+    pub status: String,
+    pub checked_at: Timestamp,
+    /// `save` or `revalidation`.
+    pub source: String,
+    /// The failing step's code, if any, for the list's short summary.
+    pub failed_code: Option<String>,
+}
+
+impl Location {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "company_id": self.company_id,
+            "name": self.name,
+            "address": self.address,
+            "phone": self.phone,
+            "email": self.email,
+            "offline": self.offline,
+            "booking": self.booking.as_ref().map(BookingConfig::to_json),
+            "version": self.version,
+            "created_at": rfc3339(self.created_at),
+            "updated_at": rfc3339(self.updated_at),
+        })
+    }
+
+    /// The short form shown in the company's list of locations.
+    pub fn to_summary_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "address": self.address,
+            "offline": self.offline,
+            "booking": booking_summary(self.booking.as_ref()),
+            "version": self.version,
+        })
+    }
+}
+
+impl BookingConfig {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "system": self.system,
+            "external_id": self.external_id,
+            "external_department_id": self.external_department_id,
+            "booking_url": self.booking_url,
+            "api_key_stored": self.key_stored,
+            "last_check": self.last_check.as_ref().map(|c| json!({
+                "status": c.status,
+                "checked_at": rfc3339(c.checked_at),
+                "source": c.source,
+                "failed_code": c.failed_code,
+            })),
+            "saved_by": self.saved_by,
+            "saved_at": self.saved_at.map(rfc3339),
+        })
+    }
+}
+
+/// `not_configured`, or the system with the state of its last check, so the list can show
+/// which locations need attention without opening each one.
+fn booking_summary(booking: Option<&BookingConfig>) -> Value {
+    match booking {
+        None => json!({"state": "not_configured"}),
+        Some(b) => {
+            let state = match b.last_check.as_ref().map(|c| c.status.as_str()) {
+                Some("success") => "connected",
+                Some(_) => "failing",
+                None => "unchecked",
+            };
+            json!({
+                "state": state,
+                "system": b.system,
+                "last_checked_at": b.last_check.as_ref().map(|c| rfc3339(c.checked_at)),
+            })
+        }
+    }
+}
+
+/// A page of a list and the opaque cursor for the next one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// The id of the last item, when more may follow. Encoded into a cursor by the API layer.
+    pub next_after: Option<String>,
+}

@@ -1,0 +1,166 @@
+//! The API's routes: one table that says which function serves which method and path. The
+//! functions route with it, unknown paths and methods get their 404/405 from it, and tests hold
+//! the SAM template and the local router to it.
+
+use crate::problem::Problem;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteId {
+    ListCompanies,
+    CreateCompany,
+    ListLocations,
+    CreateLocation,
+    GetLocation,
+    UpdateLocation,
+    ListBookingSystems,
+}
+
+#[derive(Debug)]
+pub struct Route {
+    pub id: RouteId,
+    pub method: &'static str,
+    /// Path template in API Gateway's syntax: `{name}` stands for one segment.
+    pub path: &'static str,
+    /// The Lambda function (workspace binary) that serves it.
+    pub function: &'static str,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { id: RouteId::ListCompanies, method: "GET", path: "/v1/companies", function: "locations" },
+    Route { id: RouteId::CreateCompany, method: "POST", path: "/v1/companies", function: "locations" },
+    Route {
+        id: RouteId::ListLocations,
+        method: "GET",
+        path: "/v1/companies/{companyId}/locations",
+        function: "locations",
+    },
+    Route {
+        id: RouteId::CreateLocation,
+        method: "POST",
+        path: "/v1/companies/{companyId}/locations",
+        function: "locations",
+    },
+    Route {
+        id: RouteId::GetLocation,
+        method: "GET",
+        path: "/v1/companies/{companyId}/locations/{locationId}",
+        function: "locations",
+    },
+    Route {
+        id: RouteId::UpdateLocation,
+        method: "PATCH",
+        path: "/v1/companies/{companyId}/locations/{locationId}",
+        function: "locations",
+    },
+    Route { id: RouteId::ListBookingSystems, method: "GET", path: "/v1/booking-systems", function: "locations" },
+];
+
+#[derive(Debug)]
+pub struct Matched {
+    pub route: &'static Route,
+    params: Vec<(&'static str, String)>,
+}
+
+impl Matched {
+    pub fn param(&self, name: &str) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// Finds the route for a request: 404 for a path no route has, 405 (with `Allow`) for a known
+/// path with another method. Ids in paths must be UUIDs; anything else cannot exist, so it is
+/// a 404 before any storage is touched.
+pub fn resolve(method: &str, path: &str) -> Result<Matched, Problem> {
+    let mut allowed: Vec<&str> = Vec::new();
+    for route in ROUTES {
+        let Some(params) = match_path(route.path, path) else {
+            continue;
+        };
+        if route.method == method {
+            if params.iter().any(|(_, v)| !is_uuid(v)) {
+                return Err(Problem::not_found());
+            }
+            return Ok(Matched { route, params });
+        }
+        allowed.push(route.method);
+    }
+    if allowed.is_empty() {
+        Err(Problem::route_not_found())
+    } else {
+        Err(Problem::method_not_allowed(&allowed))
+    }
+}
+
+fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let mut template_segments = template.split('/');
+    let mut path_segments = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (template_segments.next(), path_segments.next()) {
+            (None, None) => return Some(params),
+            (Some(t), Some(p)) => {
+                if let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                    if p.is_empty() {
+                        return None;
+                    }
+                    params.push((name, p.to_string()));
+                } else if t != p {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Canonical lower-case hyphenated UUID, the only form this API hands out.
+pub fn is_uuid(value: &str) -> bool {
+    value.len() == 36
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMPANY: &str = "c0000000-0000-4000-8000-000000000001";
+
+    #[test]
+    fn resolves_paths_and_parameters() {
+        let m = resolve("GET", &format!("/v1/companies/{COMPANY}/locations")).unwrap();
+        assert_eq!(m.route.id, RouteId::ListLocations);
+        assert_eq!(m.param("companyId"), COMPANY);
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405() {
+        assert_eq!(resolve("GET", "/v1/nope").unwrap_err().code, "route_not_found");
+        assert_eq!(resolve("GET", "/v1/companies/").unwrap_err().code, "route_not_found");
+        let p = resolve("DELETE", "/v1/companies").unwrap_err();
+        assert_eq!(p.status, 405);
+        assert_eq!(p.headers[0].1, "GET, POST");
+    }
+
+    #[test]
+    fn ids_that_are_not_uuids_cannot_exist() {
+        let p = resolve("GET", "/v1/companies/COMPANY%23x/locations").unwrap_err();
+        assert_eq!(p.code, "not_found");
+        assert!(!is_uuid("C0000000-0000-4000-8000-000000000001"));
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{} {} twice", a.method, a.path);
+            }
+        }
+    }
+}

@@ -1,0 +1,601 @@
+//! The DynamoDB store: one table, single-table design.
+//!
+//! | item        | pk                 | sk                  | gsi1pk          | gsi1sk        |
+//! |-------------|--------------------|---------------------|-----------------|---------------|
+//! | company     | `COMPANY#<id>`     | `COMPANY`           |                 |               |
+//! | org number  | `ORGNR#<number>`   | `ORGNR`             |                 |               |
+//! | membership  | `USER#<sub>`       | `COMPANY#<id>`      | `COMPANY#<id>`  | `ADMIN#<sub>` |
+//! | location    | `COMPANY#<id>`     | `LOCATION#<id>`     |                 |               |
+//!
+//! Uniqueness and optimistic versions are conditions on the writes themselves, never a read
+//! before the write. Items that expire carry `expires_at` (epoch seconds, the table's TTL
+//! attribute); DynamoDB deletes them late, so readers compare `expires_at` themselves.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+};
+use serde_json::Value;
+
+use super::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use crate::clock::Timestamp;
+use crate::model::{Address, BookingConfig, Company, Location, Membership, Page};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+pub const GSI1: &str = "gsi1";
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// Creates the table as the SAM template declares it (keys, GSI, TTL). For local runs and tests.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(backend)
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(backend)
+    };
+    let gsi1 = GlobalSecondaryIndex::builder()
+        .index_name(GSI1)
+        .key_schema(key("gsi1pk", KeyType::Hash)?)
+        .key_schema(key("gsi1sk", KeyType::Range)?)
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .build()
+        .map_err(backend)?;
+    client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .attribute_definitions(attr("pk")?)
+        .attribute_definitions(attr("sk")?)
+        .attribute_definitions(attr("gsi1pk")?)
+        .attribute_definitions(attr("gsi1sk")?)
+        .global_secondary_indexes(gsi1)
+        .send()
+        .await
+        .map_err(sdk)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(TTL_ATTRIBUTE)
+                .enabled(true)
+                .build()
+                .map_err(backend)?,
+        )
+        .send()
+        .await
+        .map_err(sdk)?;
+    Ok(())
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps an SDK failure; throttling is told apart so callers can answer 503 with Retry-After.
+pub fn sdk<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match err.code() {
+        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
+            StoreError::Throttled
+        }
+        _ => StoreError::Backend(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
+    }
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v.clone()),
+        _ => Err(StoreError::Backend(format!("item lacks string attribute {name}"))),
+    }
+}
+
+pub fn get_opt_s(item: &Item, name: &str) -> Option<String> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| StoreError::Backend(format!("attribute {name} is not a number"))),
+        _ => Err(StoreError::Backend(format!("item lacks number attribute {name}"))),
+    }
+}
+
+pub fn get_bool(item: &Item, name: &str) -> bool {
+    matches!(item.get(name), Some(AttributeValue::Bool(true)))
+}
+
+/// JSON → DynamoDB attribute, for nested records such as the booking configuration.
+pub fn to_attribute(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(num) => AttributeValue::N(num.to_string()),
+        Value::String(text) => AttributeValue::S(text.clone()),
+        Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
+        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+    }
+}
+
+pub fn from_attribute(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::N(num) => serde_json::from_str(num).unwrap_or(Value::Null),
+        AttributeValue::S(text) => Value::String(text.clone()),
+        AttributeValue::L(items) => Value::Array(items.iter().map(from_attribute).collect()),
+        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), from_attribute(v))).collect()),
+        _ => Value::Null,
+    }
+}
+
+fn company_key(id: &str) -> Item {
+    HashMap::from([("pk".into(), s(format!("COMPANY#{id}"))), ("sk".into(), s("COMPANY"))])
+}
+
+fn location_key(company_id: &str, location_id: &str) -> Item {
+    HashMap::from([
+        ("pk".into(), s(format!("COMPANY#{company_id}"))),
+        ("sk".into(), s(format!("LOCATION#{location_id}"))),
+    ])
+}
+
+fn company_item(c: &Company) -> Item {
+    let mut item = company_key(&c.id);
+    item.insert("entity".into(), s("company"));
+    item.insert("id".into(), s(&c.id));
+    item.insert("name".into(), s(&c.name));
+    item.insert("org_number".into(), s(&c.org_number));
+    if let Some(email) = &c.invoice_email {
+        item.insert("invoice_email".into(), s(email));
+    }
+    item.insert("created_at".into(), n(c.created_at));
+    item.insert("created_by".into(), s(&c.created_by));
+    item
+}
+
+fn company_from(item: &Item) -> Result<Company, StoreError> {
+    Ok(Company {
+        id: get_s(item, "id")?,
+        name: get_s(item, "name")?,
+        org_number: get_s(item, "org_number")?,
+        invoice_email: get_opt_s(item, "invoice_email"),
+        created_at: get_n(item, "created_at")?,
+        created_by: get_s(item, "created_by")?,
+    })
+}
+
+fn membership_item(m: &Membership) -> Item {
+    let mut item = HashMap::from([
+        ("pk".into(), s(format!("USER#{}", m.user_sub))),
+        ("sk".into(), s(format!("COMPANY#{}", m.company_id))),
+        ("gsi1pk".into(), s(format!("COMPANY#{}", m.company_id))),
+        ("gsi1sk".into(), s(format!("ADMIN#{}", m.user_sub))),
+        ("entity".into(), s("membership")),
+        ("user_sub".into(), s(&m.user_sub)),
+        ("company_id".into(), s(&m.company_id)),
+        ("created_at".into(), n(m.created_at)),
+    ]);
+    if let Some(email) = &m.email {
+        item.insert("email".into(), s(email));
+    }
+    if let Some(name) = &m.name {
+        item.insert("name".into(), s(name));
+    }
+    item
+}
+
+fn membership_from(item: &Item) -> Result<Membership, StoreError> {
+    Ok(Membership {
+        user_sub: get_s(item, "user_sub")?,
+        company_id: get_s(item, "company_id")?,
+        email: get_opt_s(item, "email"),
+        name: get_opt_s(item, "name"),
+        created_at: get_n(item, "created_at")?,
+    })
+}
+
+fn location_item(l: &Location) -> Item {
+    let mut item = location_key(&l.company_id, &l.id);
+    item.insert("entity".into(), s("location"));
+    item.insert("id".into(), s(&l.id));
+    item.insert("company_id".into(), s(&l.company_id));
+    item.insert("name".into(), s(&l.name));
+    item.insert("address".into(), address_attribute(&l.address));
+    item.insert("phone".into(), s(&l.phone));
+    item.insert("email".into(), s(&l.email));
+    item.insert("offline".into(), AttributeValue::Bool(l.offline));
+    if let Some(booking) = &l.booking {
+        item.insert("booking".into(), booking_attribute(booking));
+    }
+    item.insert("version".into(), n(l.version));
+    item.insert("created_at".into(), n(l.created_at));
+    item.insert("updated_at".into(), n(l.updated_at));
+    item.insert("updated_by".into(), s(&l.updated_by));
+    item
+}
+
+fn address_attribute(a: &Address) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        ("street".into(), s(&a.street)),
+        ("postal_code".into(), s(&a.postal_code)),
+        ("city".into(), s(&a.city)),
+    ]))
+}
+
+pub fn booking_attribute(b: &BookingConfig) -> AttributeValue {
+    to_attribute(&serde_json::to_value(b).unwrap_or(Value::Null))
+}
+
+pub fn location_from(item: &Item) -> Result<Location, StoreError> {
+    let address = match item.get("address") {
+        Some(AttributeValue::M(a)) => Address {
+            street: get_s(a, "street")?,
+            postal_code: get_s(a, "postal_code")?,
+            city: get_s(a, "city")?,
+        },
+        _ => return Err(StoreError::Backend("location lacks address".into())),
+    };
+    let booking = match item.get("booking") {
+        Some(value @ AttributeValue::M(_)) => Some(
+            serde_json::from_value::<BookingConfig>(from_attribute(value))
+                .map_err(|e| StoreError::Backend(format!("unreadable booking configuration: {e}")))?,
+        ),
+        _ => None,
+    };
+    Ok(Location {
+        company_id: get_s(item, "company_id")?,
+        id: get_s(item, "id")?,
+        name: get_s(item, "name")?,
+        address,
+        phone: get_s(item, "phone")?,
+        email: get_s(item, "email")?,
+        offline: get_bool(item, "offline"),
+        booking,
+        version: get_n(item, "version")?,
+        created_at: get_n(item, "created_at")?,
+        updated_at: get_n(item, "updated_at")?,
+        updated_by: get_s(item, "updated_by")?,
+    })
+}
+
+/// Cuts a query result to `limit` and says whether (and after which id) more may follow.
+/// Queries ask for one item more than the page so a full last page does not cost a request
+/// that returns nothing.
+fn paged<T>(mut items: Vec<(String, T)>, limit: u32, more_in_table: bool) -> Page<T> {
+    let more = items.len() > limit as usize || (more_in_table && !items.is_empty());
+    items.truncate(limit as usize);
+    Page {
+        next_after: if more { items.last().map(|(id, _)| id.clone()) } else { None },
+        items: items.into_iter().map(|(_, v)| v).collect(),
+    }
+}
+
+#[async_trait]
+impl CompanyStore for DynamoStore {
+    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError> {
+        let org_item = HashMap::from([
+            ("pk".into(), s(format!("ORGNR#{}", company.org_number))),
+            ("sk".into(), s("ORGNR")),
+            ("entity".into(), s("org_number")),
+            ("company_id".into(), s(&company.id)),
+        ]);
+        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
+            Ok(TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .map_err(backend)?,
+                )
+                .build())
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(company_item(company))?)
+            .transact_items(put(org_item)?)
+            .transact_items(put(membership_item(admin))?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =
+                    err.as_service_error()
+                {
+                    let failed = |i: usize| {
+                        e.cancellation_reasons()
+                            .get(i)
+                            .and_then(|r| r.code())
+                            .is_some_and(|c| c == "ConditionalCheckFailed")
+                    };
+                    if failed(1) {
+                        return Err(StoreError::OrgNumberTaken);
+                    }
+                    if failed(0) || failed(2) {
+                        return Err(StoreError::AlreadyExists);
+                    }
+                }
+                Err(sdk(err))
+            }
+        }
+    }
+
+    async fn companies_of(&self, user_sub: &str, after: Option<&str>, limit: u32) -> Result<Page<Company>, StoreError> {
+        let pk = format!("USER#{user_sub}");
+        let start = after.map(|a| HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(format!("COMPANY#{a}")))]));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s("COMPANY#"))
+            .set_exclusive_start_key(start)
+            .limit(limit as i32 + 1)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let ids: Vec<String> = out
+            .items()
+            .iter()
+            .map(|item| get_s(item, "company_id"))
+            .collect::<Result<_, _>>()?;
+        let more = ids.len() > limit as usize || (out.last_evaluated_key().is_some() && !ids.is_empty());
+        let page_ids: Vec<String> = ids.into_iter().take(limit as usize).collect();
+        let mut by_id: HashMap<String, Company> = HashMap::new();
+        for item in self.batch_get(page_ids.iter().map(|id| company_key(id)).collect()).await? {
+            let company = company_from(&item)?;
+            by_id.insert(company.id.clone(), company);
+        }
+        Ok(Page {
+            next_after: if more { page_ids.last().cloned() } else { None },
+            // Keep the membership order; a membership whose company is gone is skipped.
+            items: page_ids.iter().filter_map(|id| by_id.remove(id)).collect(),
+        })
+    }
+
+    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("USER#{user_sub}")))
+            .key("sk", s(format!("COMPANY#{company_id}")))
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.item().map(membership_from).transpose()
+    }
+}
+
+impl DynamoStore {
+    /// BatchGetItem with the retries DynamoDB asks for when it leaves keys unprocessed.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(backend)?);
+        let mut delay = Duration::from_millis(20);
+        for _ in 0..6 {
+            let Some(request) = pending.take() else { break };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(sdk)?;
+            if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                found.extend(items.iter().cloned());
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+            if pending.is_some() {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+        if pending.is_some() {
+            return Err(StoreError::Throttled);
+        }
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl LocationStore for DynamoStore {
+    async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(location_item(location)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(err) => Err(sdk(err)),
+        }
+    }
+
+    async fn locations_of(&self, company_id: &str, after: Option<&str>, limit: u32) -> Result<Page<Location>, StoreError> {
+        let pk = format!("COMPANY#{company_id}");
+        let start = after.map(|a| {
+            HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(format!("LOCATION#{a}")))])
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(&pk))
+            .expression_attribute_values(":prefix", s("LOCATION#"))
+            .set_exclusive_start_key(start)
+            .limit(limit as i32 + 1)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let items = out
+            .items()
+            .iter()
+            .map(|item| location_from(item).map(|l| (l.id.clone(), l)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(paged(items, limit, out.last_evaluated_key().is_some()))
+    }
+
+    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(location_key(company_id, location_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.item().map(location_from).transpose()
+    }
+
+    async fn update_location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        patch: &LocationPatch,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError> {
+        let mut sets = vec!["#version = #version + :one", "#updated_at = :now", "#updated_by = :by"];
+        let mut names: HashMap<String, String> = ["version", "updated_at", "updated_by", "pk"]
+            .iter()
+            .map(|n| (format!("#{n}"), n.to_string()))
+            .collect();
+        let mut values: Item = HashMap::from([
+            (":one".into(), n(1)),
+            (":now".into(), n(now)),
+            (":by".into(), s(by)),
+            (":expected".into(), n(expected_version)),
+        ]);
+        let mut set = |field: &'static str, expr: &'static str, value: AttributeValue| {
+            sets.push(expr);
+            names.insert(format!("#{field}"), field.to_string());
+            values.insert(format!(":{field}"), value);
+        };
+        if let Some(v) = &patch.name {
+            set("name", "#name = :name", s(v));
+        }
+        if let Some(v) = &patch.address {
+            set("address", "#address = :address", address_attribute(v));
+        }
+        if let Some(v) = &patch.phone {
+            set("phone", "#phone = :phone", s(v));
+        }
+        if let Some(v) = &patch.email {
+            set("email", "#email = :email", s(v));
+        }
+        if let Some(v) = patch.offline {
+            set("offline", "#offline = :offline", AttributeValue::Bool(v));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(location_key(company_id, location_id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression("attribute_exists(#pk) AND #version = :expected")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out
+                .attributes()
+                .map(location_from)
+                .transpose()?
+                .ok_or_else(|| StoreError::Backend("update returned no attributes".into())),
+            Err(err) => {
+                if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e)) =
+                    err.as_service_error()
+                {
+                    return match e.item() {
+                        None => Err(StoreError::NotFound),
+                        Some(old) => Err(StoreError::VersionConflict {
+                            current: get_n(old, "version")?,
+                        }),
+                    };
+                }
+                Err(sdk(err))
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! An in-memory store with the same conditional semantics as the DynamoDB one, for unit tests
+//! of the domain.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use crate::clock::Timestamp;
+use crate::model::{Company, Location, Membership, Page};
+
+#[derive(Default)]
+struct State {
+    companies: BTreeMap<String, Company>,
+    org_numbers: BTreeMap<String, String>,
+    /// (user sub, company id)
+    memberships: BTreeMap<(String, String), Membership>,
+    /// (company id, location id)
+    locations: BTreeMap<(String, String), Location>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_membership(&self, membership: Membership) {
+        let mut state = self.state.lock().unwrap();
+        state
+            .memberships
+            .insert((membership.user_sub.clone(), membership.company_id.clone()), membership);
+    }
+}
+
+fn page<T: Clone>(items: impl Iterator<Item = (String, T)>, limit: u32) -> Page<T> {
+    let mut out: Vec<(String, T)> = items.take(limit as usize + 1).collect();
+    let more = out.len() > limit as usize;
+    out.truncate(limit as usize);
+    Page {
+        next_after: if more { out.last().map(|(id, _)| id.clone()) } else { None },
+        items: out.into_iter().map(|(_, v)| v).collect(),
+    }
+}
+
+#[async_trait]
+impl CompanyStore for MemoryStore {
+    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        if state.org_numbers.contains_key(&company.org_number) {
+            return Err(StoreError::OrgNumberTaken);
+        }
+        if state.companies.contains_key(&company.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.org_numbers.insert(company.org_number.clone(), company.id.clone());
+        state.companies.insert(company.id.clone(), company.clone());
+        state
+            .memberships
+            .insert((admin.user_sub.clone(), admin.company_id.clone()), admin.clone());
+        Ok(())
+    }
+
+    async fn companies_of(&self, user_sub: &str, after: Option<&str>, limit: u32) -> Result<Page<Company>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let items = state
+            .memberships
+            .keys()
+            .filter(|(sub, company)| sub == user_sub && after.is_none_or(|a| company.as_str() > a))
+            .filter_map(|(_, company)| state.companies.get(company).map(|c| (c.id.clone(), c.clone())));
+        Ok(page(items, limit))
+    }
+
+    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .memberships
+            .get(&(user_sub.to_string(), company_id.to_string()))
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl LocationStore for MemoryStore {
+    async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (location.company_id.clone(), location.id.clone());
+        if state.locations.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.locations.insert(key, location.clone());
+        Ok(())
+    }
+
+    async fn locations_of(&self, company_id: &str, after: Option<&str>, limit: u32) -> Result<Page<Location>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let items = state
+            .locations
+            .iter()
+            .filter(|((company, id), _)| company == company_id && after.is_none_or(|a| id.as_str() > a))
+            .map(|((_, id), l)| (id.clone(), l.clone()));
+        Ok(page(items, limit))
+    }
+
+    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .locations
+            .get(&(company_id.to_string(), location_id.to_string()))
+            .cloned())
+    }
+
+    async fn update_location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        patch: &LocationPatch,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let location = state
+            .locations
+            .get_mut(&(company_id.to_string(), location_id.to_string()))
+            .ok_or(StoreError::NotFound)?;
+        if location.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: location.version,
+            });
+        }
+        if let Some(name) = &patch.name {
+            location.name = name.clone();
+        }
+        if let Some(address) = &patch.address {
+            location.address = address.clone();
+        }
+        if let Some(phone) = &patch.phone {
+            location.phone = phone.clone();
+        }
+        if let Some(email) = &patch.email {
+            location.email = email.clone();
+        }
+        if let Some(offline) = patch.offline {
+            location.offline = offline;
+        }
+        location.version += 1;
+        location.updated_at = now;
+        location.updated_by = by.to_string();
+        Ok(location.clone())
+    }
+}
