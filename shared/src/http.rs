@@ -193,3 +193,10 @@ fn build(
     }
     response
 }
+
+/// The answer to a CORS preflight that reaches a function: empty, 204.
+pub fn preflight() -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}

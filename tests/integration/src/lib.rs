@@ -1,1 +1,155 @@
+//! Support for integration tests: AWS clients pointed at the emulator that the test command
+//! started, a fresh table per test (so tests run in parallel without seeing each other), and
+//! API Gateway HTTP API events built the way API Gateway builds them.
 
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+pub mod demo;
+
+/// AWS configuration for the emulator. The test command exports `AWS_ENDPOINT_URL`; without
+/// it these tests would talk to whatever AWS account the machine has, so they refuse to run.
+pub async fn emulator_config() -> SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    assert!(
+        endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
+        "integration tests need the local AWS emulator: run them with scripts/test (AWS_ENDPOINT_URL={endpoint:?})"
+    );
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("eu-north-1"))
+        .load()
+        .await
+}
+
+/// A new, empty table with the production schema, named uniquely for one test.
+pub async fn fresh_table() -> (aws_sdk_dynamodb::Client, String) {
+    let config = emulator_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = format!("test-{}", uuid::Uuid::new_v4());
+    bookinglink::store::dynamo::create_table(&client, &table)
+        .await
+        .expect("create the test table in the emulator");
+    (client, table)
+}
+
+/// Who the event says is calling.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    /// Claims from API Gateway's JWT authorizer.
+    Jwt { sub: String, email: String },
+    /// Only the development headers.
+    DevHeaders { sub: String, email: String },
+    Anonymous,
+}
+
+impl Identity {
+    pub fn jwt(sub: &str) -> Self {
+        Identity::Jwt {
+            sub: sub.into(),
+            email: format!("{sub}@example.no"),
+        }
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event, parsed by lambda_http exactly as in Lambda.
+pub fn event(method: &str, path_and_query: &str, identity: &Identity, headers: &[(&str, &str)], body: Option<&str>) -> Request {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let mut header_map: HashMap<String, String> = headers.iter().map(|(k, v)| (k.to_lowercase(), v.to_string())).collect();
+    if body.is_some() {
+        header_map.entry("content-type".into()).or_insert_with(|| "application/json".into());
+    }
+    let mut context = json!({
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": "api.example.no",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+        "requestId": uuid::Uuid::new_v4().to_string(),
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "25/Nov/2026:12:00:00 +0000",
+        "timeEpoch": 1795608000000i64
+    });
+    match identity {
+        Identity::Jwt { sub, email } => {
+            context["authorizer"] = json!({"jwt": {"claims": {"sub": sub, "email": email, "name": "Test Person"}, "scopes": null}});
+        }
+        Identity::DevHeaders { sub, email } => {
+            header_map.insert("x-dev-user".into(), sub.clone());
+            header_map.insert("x-dev-email".into(), email.clone());
+        }
+        Identity::Anonymous => {}
+    }
+    let event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": header_map,
+        "queryStringParameters": parse_query(query),
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+/// Like [`event`] but with raw bytes as the body, as lambda_http hands over a payload that
+/// API Gateway sent base64-encoded.
+pub fn binary_event(method: &str, path: &str, identity: &Identity, body: &[u8]) -> Request {
+    let (parts, _) = event(method, path, identity, &[], Some("{}")).into_parts();
+    Request::from_parts(parts, Body::Binary(body.to_vec()))
+}
+
+fn parse_query(query: &str) -> Value {
+    if query.is_empty() {
+        return Value::Null;
+    }
+    let map: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    Value::Object(map)
+}
+
+/// A response with its body parsed.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Answer {
+    pub fn from(response: Response<Body>) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let raw = match response.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        };
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Answer { status, headers, body, raw }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// The fields named in a problem's `errors`, in order.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,105 @@
+//! The `locations` function: companies the caller administers and their locations, and the
+//! catalog of booking systems. Also API Gateway's `$default` route, so unknown paths and
+//! methods get a problem+json 404/405 rather than a bare gateway error.
+
+use std::sync::Arc;
+
+use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, companies, locations};
+use bookinglink::http::{Incoming, Reply, encode_cursor, respond};
+use bookinglink::model::Page;
+use bookinglink::problem::Problem;
+use bookinglink::routes::{self, RouteId};
+use bookinglink::store::Store;
+use bookinglink::store::dynamo::DynamoStore;
+use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
+
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub dev_identity_headers: bool,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, String> {
+        let table = bookinglink::runtime::required_env("TABLE_NAME")?;
+        let config = bookinglink::runtime::aws_config().await;
+        Ok(App {
+            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table)),
+            clock: Arc::new(SystemClock),
+            dev_identity_headers: bookinglink::identity::dev_identity_enabled_from_env(),
+        })
+    }
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    // Browsers send CORS preflights without a token; API Gateway's own CORS answer carries the
+    // headers, this only keeps the `OPTIONS /{proxy+}` route from being a 401 or 405.
+    if req.method() == lambda_http::http::Method::OPTIONS {
+        return bookinglink::http::preflight();
+    }
+    let incoming = Incoming::new(req, app.dev_identity_headers);
+    let lang = incoming.lang;
+    respond(route(app, &incoming).await, lang)
+}
+
+async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
+    let matched = routes::resolve(&req.method, &req.path)?;
+    if matched.route.function != "locations" {
+        return Err(Problem::route_not_found());
+    }
+    // The catalog is public reference data; everything else needs to know who is asking.
+    if matched.route.id == RouteId::ListBookingSystems {
+        return Ok(Reply::ok(bookinglink::catalog::catalog_json(req.lang)));
+    }
+    let caller = req.caller()?;
+    let store = app.store.as_ref();
+    let clock = app.clock.as_ref();
+    let company_id = matched.param("companyId");
+    let location_id = matched.param("locationId");
+    match matched.route.id {
+        RouteId::ListCompanies => {
+            let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+            let page = companies::list(store, caller, req.cursor()?.as_deref(), limit).await?;
+            Ok(Reply::ok(page_json(page, |c| c.to_json())))
+        }
+        RouteId::CreateCompany => {
+            let new = companies::NewCompany::from_json(&req.json_object()?)?;
+            let company = companies::create(store, clock, caller, new).await?;
+            Ok(Reply::created(company.to_json(), format!("/v1/companies/{}", company.id)))
+        }
+        RouteId::ListLocations => {
+            let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+            let page = locations::list(store, caller, company_id, req.cursor()?.as_deref(), limit).await?;
+            Ok(Reply::ok(page_json(page, |l| l.to_summary_json())))
+        }
+        RouteId::CreateLocation => {
+            let new = locations::NewLocation::from_json(&req.json_object()?)?;
+            let location = locations::create(store, clock, caller, company_id, new).await?;
+            let path = format!("/v1/companies/{company_id}/locations/{}", location.id);
+            Ok(with_etag(Reply::created(location.to_json(), path), location.version))
+        }
+        RouteId::GetLocation => {
+            let location = locations::get(store, caller, company_id, location_id).await?;
+            Ok(with_etag(Reply::ok(location.to_json()), location.version))
+        }
+        RouteId::UpdateLocation => {
+            let edit = locations::LocationEdit::from_json(&req.json_object()?, req.if_match_version()?)?;
+            let location = locations::update(store, clock, caller, company_id, location_id, edit).await?;
+            Ok(with_etag(Reply::ok(location.to_json()), location.version))
+        }
+        RouteId::ListBookingSystems => Err(Problem::route_not_found()),
+    }
+}
+
+fn with_etag(reply: Reply, version: u64) -> Reply {
+    reply.with_header("etag", format!("\"{version}\""))
+}
+
+fn page_json<T>(page: Page<T>, view: impl Fn(&T) -> Value) -> Value {
+    json!({
+        "items": page.items.iter().map(view).collect::<Vec<_>>(),
+        "next_cursor": page.next_after.as_deref().map(encode_cursor),
+    })
+}
