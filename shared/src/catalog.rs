@@ -482,7 +482,7 @@ pub struct FieldIssue {
     pub field: FieldId,
     /// Stable: `required`, `not_used_by_system`, `invalid_uuid`, `invalid_url`,
     /// `https_required`, `host_not_allowed`, `ip_literal_not_allowed`, `userinfo_not_allowed`,
-    /// `port_not_allowed`, `too_long`, `control_characters`.
+    /// `port_not_allowed`, `too_long`, `control_characters`, `invalid_value`.
     pub code: &'static str,
     pub message: OwnedText,
 }
@@ -547,6 +547,8 @@ fn check_value(system: &BookingSystem, spec: &FieldSpec, value: &str) -> Option<
     match spec.format {
         FieldFormat::Uuid if !is_hyphenated_uuid(value) => Some("invalid_uuid"),
         FieldFormat::HttpsUrl => check_outbound_url(system.allowed_hosts, value).err(),
+        // Ids become URL path segments; `.` and `..` (even percent-encoded) would climb the path.
+        FieldFormat::Text if value.chars().all(|c| c == '.') => Some("invalid_value"),
         _ => None,
     }
 }
@@ -613,6 +615,10 @@ fn issue(spec: &FieldSpec, code: &'static str) -> FieldIssue {
         "invalid_uuid" => (
             format!("{nb} må være en UUID, f.eks. 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b."),
             format!("The {en} must be a UUID, e.g. 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b."),
+        ),
+        "invalid_value" => (
+            format!("{nb} har en ugyldig verdi. Sjekk den mot det leverandøren oppga."),
+            format!("The {en} has an invalid value. Check it against what the vendor gave you."),
         ),
         "https_required" => (
             format!("{nb} må begynne med https://."),
@@ -940,6 +946,15 @@ mod tests {
             assert!(!is_hyphenated_uuid(uuid), "{uuid}");
         }
         assert!(is_hyphenated_uuid("3F2A9C1E-8B7D-4E21-9A0F-5C6D7E8F9A0B"));
+        let dots = BookingDetails {
+            external_id: Some("..".into()),
+            api_key: Some(ApiKey::new("k")),
+            ..Default::default()
+        };
+        assert_eq!(
+            codes(&validate(sys("hano"), &dots, false)),
+            [(FieldId::ExternalId, "invalid_value")]
+        );
     }
 
     #[test]

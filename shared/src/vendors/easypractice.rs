@@ -1,0 +1,57 @@
+//! EasyPractice, through its public REST API (`https://system.easypractice.net/api/v1/`,
+//! `Authorization: Bearer <personal access token>`).
+//!
+//! One read: `GET {base}/api/v1/bookings?start=<today>&end=<today>` — the cheapest documented
+//! call that proves the token works. `401`/`403` mean the token was rejected. The token is the
+//! account, so there is no clinic step, and the public API says nothing about online-booking
+//! settings, so that step is not part of an EasyPractice report.
+
+use super::outbound::Auth;
+use super::report::Plan;
+use super::{CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, oslo_date, parse};
+use crate::catalog::{BookingDetails, FieldId};
+use url::Url;
+
+pub(super) async fn check(
+    ctx: &Ctx<'_>,
+    base: Option<Url>,
+    mut plan: Plan,
+    details: &BookingDetails,
+) -> CheckReport {
+    let Some(base) = base else {
+        return plan.fail_next(CheckCode::VendorNotConfigured, None);
+    };
+    let Some(token) = details.value(FieldId::ApiKey) else {
+        return plan.fail_next(CheckCode::Required, Some(FieldId::ApiKey));
+    };
+    let today = oslo_date(0);
+    let mut url = endpoint(&base, &["api", "v1", "bookings"]);
+    url.query_pairs_mut()
+        .append_pair("start", &today)
+        .append_pair("end", &today);
+    let fetched = match ctx
+        .out
+        .get(&url, ctx.allowed_hosts(), Auth::Bearer(token), ctx.deadline)
+        .await
+    {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            let (code, field) = fetch_failure(error, None);
+            return plan.fail_next(code, field);
+        }
+    };
+    match fetched.status {
+        200 => {}
+        401 | 403 => {
+            plan.ok(StepId::VendorReachable);
+            return plan.fail(StepId::KeyAccepted, CheckCode::ApiKeyRejected, Some(FieldId::ApiKey));
+        }
+        _ => return plan.fail_next(CheckCode::VendorError, None),
+    }
+    if parse::<serde_json::Map<String, serde_json::Value>>(&fetched.body).is_none() {
+        return plan.fail_next(CheckCode::VendorBadResponse, None);
+    }
+    plan.ok(StepId::VendorReachable);
+    plan.ok(StepId::KeyAccepted);
+    plan.finish()
+}
