@@ -108,7 +108,12 @@ impl Incoming {
 }
 
 fn is_json_media_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == JSON || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
@@ -120,7 +125,9 @@ pub fn encode_cursor(after: &str) -> String {
 
 pub fn decode_cursor(cursor: &str) -> Result<String, Problem> {
     let invalid = || Problem::invalid_parameter("cursor", msg::INVALID_CURSOR);
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).map_err(|_| invalid())?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let id = text.strip_prefix("v1:").ok_or_else(invalid)?;
     if crate::routes::is_uuid(id) {
@@ -168,7 +175,13 @@ pub fn respond(result: Result<Reply, Problem>, lang: Lang) -> Response<Body> {
 }
 
 pub fn problem_response(problem: &Problem, lang: Lang) -> Response<Body> {
-    build(problem.status, PROBLEM_JSON, &problem.to_json(lang), &problem.headers, lang)
+    build(
+        problem.status,
+        PROBLEM_JSON,
+        &problem.to_json(lang),
+        &problem.headers,
+        lang,
+    )
 }
 
 fn build(
@@ -179,12 +192,16 @@ fn build(
     lang: Lang,
 ) -> Response<Body> {
     let mut response = Response::new(Body::Text(body.to_string()));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let map = response.headers_mut();
     map.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Answers are per user and may change at any moment; no shared cache should keep them.
     map.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    map.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.pick("nb", "en")));
+    map.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.pick("nb", "en")),
+    );
     map.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(value) {

@@ -26,7 +26,10 @@ impl App {
         let table = bookinglink::runtime::required_env("TABLE_NAME")?;
         let config = bookinglink::runtime::aws_config().await;
         Ok(App {
-            store: Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table)),
+            store: Arc::new(DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&config),
+                table,
+            )),
             clock: Arc::new(SystemClock),
             dev_identity_headers: bookinglink::identity::dev_identity_enabled_from_env(),
         })
@@ -67,26 +70,35 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
         RouteId::CreateCompany => {
             let new = companies::NewCompany::from_json(&req.json_object()?)?;
             let company = companies::create(store, clock, caller, new).await?;
-            Ok(Reply::created(company.to_json(), format!("/v1/companies/{}", company.id)))
+            Ok(Reply::created(
+                company.to_json(),
+                format!("/v1/companies/{}", company.id),
+            ))
         }
         RouteId::ListLocations => {
             let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-            let page = locations::list(store, caller, company_id, req.cursor()?.as_deref(), limit).await?;
+            let page =
+                locations::list(store, caller, company_id, req.cursor()?.as_deref(), limit).await?;
             Ok(Reply::ok(page_json(page, |l| l.to_summary_json())))
         }
         RouteId::CreateLocation => {
             let new = locations::NewLocation::from_json(&req.json_object()?)?;
             let location = locations::create(store, clock, caller, company_id, new).await?;
             let path = format!("/v1/companies/{company_id}/locations/{}", location.id);
-            Ok(with_etag(Reply::created(location.to_json(), path), location.version))
+            Ok(with_etag(
+                Reply::created(location.to_json(), path),
+                location.version,
+            ))
         }
         RouteId::GetLocation => {
             let location = locations::get(store, caller, company_id, location_id).await?;
             Ok(with_etag(Reply::ok(location.to_json()), location.version))
         }
         RouteId::UpdateLocation => {
-            let edit = locations::LocationEdit::from_json(&req.json_object()?, req.if_match_version()?)?;
-            let location = locations::update(store, clock, caller, company_id, location_id, edit).await?;
+            let edit =
+                locations::LocationEdit::from_json(&req.json_object()?, req.if_match_version()?)?;
+            let location =
+                locations::update(store, clock, caller, company_id, location_id, edit).await?;
             Ok(with_etag(Reply::ok(location.to_json()), location.version))
         }
         RouteId::ListBookingSystems => Err(Problem::route_not_found()),

@@ -15,7 +15,12 @@ pub const LOCATION_1: &str = "10000000-0000-4000-8000-000000000001";
 /// Writes the demo data; running it again changes nothing.
 pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
     let companies = [
-        (COMPANY_1, "Fysio Demo AS", "923609016", Some("faktura@fysio-demo.no")),
+        (
+            COMPANY_1,
+            "Fysio Demo AS",
+            "923609016",
+            Some("faktura@fysio-demo.no"),
+        ),
         (COMPANY_2, "Psykologene Demo AS", "974760673", None),
     ];
     for (id, name, org, invoice) in companies {
@@ -40,10 +45,42 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
         }
     }
     let locations = [
-        (COMPANY_1, LOCATION_1, "Majorstuen", "Kirkeveien 64", "0364", "Oslo", "+47 22 00 00 01"),
-        (COMPANY_1, "10000000-0000-4000-8000-000000000002", "Grünerløkka", "Thorvald Meyers gate 30", "0555", "Oslo", "+47 22 00 00 02"),
-        (COMPANY_1, "10000000-0000-4000-8000-000000000003", "Bergen sentrum", "Torgallmenningen 8", "5014", "Bergen", "+47 55 00 00 03"),
-        (COMPANY_2, "20000000-0000-4000-8000-000000000001", "Trondheim", "Munkegata 10", "7011", "Trondheim", "+47 73 00 00 01"),
+        (
+            COMPANY_1,
+            LOCATION_1,
+            "Majorstuen",
+            "Kirkeveien 64",
+            "0364",
+            "Oslo",
+            "+47 22 00 00 01",
+        ),
+        (
+            COMPANY_1,
+            "10000000-0000-4000-8000-000000000002",
+            "Grünerløkka",
+            "Thorvald Meyers gate 30",
+            "0555",
+            "Oslo",
+            "+47 22 00 00 02",
+        ),
+        (
+            COMPANY_1,
+            "10000000-0000-4000-8000-000000000003",
+            "Bergen sentrum",
+            "Torgallmenningen 8",
+            "5014",
+            "Bergen",
+            "+47 55 00 00 03",
+        ),
+        (
+            COMPANY_2,
+            "20000000-0000-4000-8000-000000000001",
+            "Trondheim",
+            "Munkegata 10",
+            "7011",
+            "Trondheim",
+            "+47 73 00 00 01",
+        ),
     ];
     for (company_id, id, name, street, postal_code, city, phone) in locations {
         let location = Location {

@@ -39,9 +39,15 @@ pub async fn fresh_table() -> (aws_sdk_dynamodb::Client, String) {
 #[derive(Clone, Debug)]
 pub enum Identity {
     /// Claims from API Gateway's JWT authorizer.
-    Jwt { sub: String, email: String },
+    Jwt {
+        sub: String,
+        email: String,
+    },
     /// Only the development headers.
-    DevHeaders { sub: String, email: String },
+    DevHeaders {
+        sub: String,
+        email: String,
+    },
     Anonymous,
 }
 
@@ -55,11 +61,24 @@ impl Identity {
 }
 
 /// An API Gateway HTTP API (payload 2.0) event, parsed by lambda_http exactly as in Lambda.
-pub fn event(method: &str, path_and_query: &str, identity: &Identity, headers: &[(&str, &str)], body: Option<&str>) -> Request {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-    let mut header_map: HashMap<String, String> = headers.iter().map(|(k, v)| (k.to_lowercase(), v.to_string())).collect();
+pub fn event(
+    method: &str,
+    path_and_query: &str,
+    identity: &Identity,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Request {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut header_map: HashMap<String, String> = headers
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), v.to_string()))
+        .collect();
     if body.is_some() {
-        header_map.entry("content-type".into()).or_insert_with(|| "application/json".into());
+        header_map
+            .entry("content-type".into())
+            .or_insert_with(|| "application/json".into());
     }
     let mut context = json!({
         "accountId": "123456789012",
@@ -134,7 +153,12 @@ impl Answer {
             _ => String::new(),
         };
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
-        Answer { status, headers, body, raw }
+        Answer {
+            status,
+            headers,
+            body,
+            raw,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -149,7 +173,12 @@ impl Answer {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| errors.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

@@ -17,12 +17,19 @@ async fn main() {
     let client = aws_sdk_dynamodb::Client::new(&config);
     let result = match command.as_str() {
         "create-table" => {
-            let exists = client.describe_table().table_name(table).send().await.is_ok();
+            let exists = client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .is_ok();
             if exists {
                 println!("table {table} already exists");
                 Ok(())
             } else {
-                create_table(&client, table).await.map(|_| println!("created table {table}"))
+                create_table(&client, table)
+                    .await
+                    .map(|_| println!("created table {table}"))
             }
         }
         "seed-demo" => {
