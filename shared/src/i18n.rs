@@ -94,8 +94,14 @@ mod tests {
 
     #[test]
     fn quality_decides_between_norwegian_and_english() {
-        assert_eq!(Lang::from_accept_language(Some("nb-NO, en;q=0.8")), Lang::Nb);
-        assert_eq!(Lang::from_accept_language(Some("nb;q=0.3, en;q=0.8")), Lang::En);
+        assert_eq!(
+            Lang::from_accept_language(Some("nb-NO, en;q=0.8")),
+            Lang::Nb
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("nb;q=0.3, en;q=0.8")),
+            Lang::En
+        );
         assert_eq!(Lang::from_accept_language(Some("en;q=0")), Lang::Nb);
     }
 }

@@ -67,8 +67,7 @@ pub fn payload_too_large_detail(limit: usize) -> Localized {
     )
 }
 
-pub const UNSUPPORTED_MEDIA_TYPE: Text =
-    Text::new("Ukjent innholdstype", "Unsupported media type");
+pub const UNSUPPORTED_MEDIA_TYPE: Text = Text::new("Ukjent innholdstype", "Unsupported media type");
 pub const UNSUPPORTED_MEDIA_TYPE_DETAIL: Text = Text::new(
     "Send innholdet som JSON med Content-Type: application/json.",
     "Send the body as JSON with Content-Type: application/json.",

@@ -45,7 +45,11 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<Localized>) -> Self {
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        message: impl Into<Localized>,
+    ) -> Self {
         FieldError {
             field: field.into(),
             code,
@@ -97,7 +101,10 @@ impl Problem {
 
     pub fn to_json(&self, lang: Lang) -> Value {
         let mut body = Map::new();
-        body.insert("type".into(), json!(format!("{}{}", msg::PROBLEM_TYPE_BASE, self.code)));
+        body.insert(
+            "type".into(),
+            json!(format!("{}{}", msg::PROBLEM_TYPE_BASE, self.code)),
+        );
         body.insert("title".into(), json!(self.title.get(lang)));
         body.insert("status".into(), json!(self.status));
         body.insert("code".into(), json!(self.code));
@@ -119,7 +126,12 @@ impl Problem {
     // The constructors below are the one place each stable code gets its status and wording.
 
     pub fn unauthenticated() -> Self {
-        Problem::new(401, "unauthenticated", msg::UNAUTHENTICATED, msg::UNAUTHENTICATED_DETAIL)
+        Problem::new(
+            401,
+            "unauthenticated",
+            msg::UNAUTHENTICATED,
+            msg::UNAUTHENTICATED_DETAIL,
+        )
     }
 
     /// Used both for what does not exist and for what the caller may not see, so the two
@@ -129,7 +141,12 @@ impl Problem {
     }
 
     pub fn route_not_found() -> Self {
-        Problem::new(404, "route_not_found", msg::ROUTE_NOT_FOUND, msg::ROUTE_NOT_FOUND_DETAIL)
+        Problem::new(
+            404,
+            "route_not_found",
+            msg::ROUTE_NOT_FOUND,
+            msg::ROUTE_NOT_FOUND_DETAIL,
+        )
     }
 
     pub fn method_not_allowed(allowed: &[&str]) -> Self {
@@ -144,7 +161,12 @@ impl Problem {
     }
 
     pub fn invalid_utf8() -> Self {
-        Problem::new(400, "invalid_utf8", msg::BAD_REQUEST, msg::INVALID_UTF8_DETAIL)
+        Problem::new(
+            400,
+            "invalid_utf8",
+            msg::BAD_REQUEST,
+            msg::INVALID_UTF8_DETAIL,
+        )
     }
 
     pub fn malformed_json(line: usize, column: usize) -> Self {
@@ -157,11 +179,21 @@ impl Problem {
     }
 
     pub fn body_not_object() -> Self {
-        Problem::new(400, "body_not_object", msg::BAD_REQUEST, msg::BODY_NOT_OBJECT_DETAIL)
+        Problem::new(
+            400,
+            "body_not_object",
+            msg::BAD_REQUEST,
+            msg::BODY_NOT_OBJECT_DETAIL,
+        )
     }
 
     pub fn body_required() -> Self {
-        Problem::new(400, "body_required", msg::BAD_REQUEST, msg::BODY_REQUIRED_DETAIL)
+        Problem::new(
+            400,
+            "body_required",
+            msg::BAD_REQUEST,
+            msg::BODY_REQUIRED_DETAIL,
+        )
     }
 
     pub fn unknown_fields(fields: Vec<String>) -> Self {
@@ -169,8 +201,13 @@ impl Problem {
             .into_iter()
             .map(|f| FieldError::new(f, "unknown_field", msg::UNKNOWN_FIELD))
             .collect();
-        Problem::new(400, "unknown_fields", msg::BAD_REQUEST, msg::UNKNOWN_FIELDS_DETAIL)
-            .with_errors(errors)
+        Problem::new(
+            400,
+            "unknown_fields",
+            msg::BAD_REQUEST,
+            msg::UNKNOWN_FIELDS_DETAIL,
+        )
+        .with_errors(errors)
     }
 
     pub fn invalid_parameter(field: &str, message: impl Into<Localized>) -> Self {
@@ -198,24 +235,51 @@ impl Problem {
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Problem::new(422, "validation_failed", msg::VALIDATION_FAILED, msg::VALIDATION_FAILED_DETAIL)
-            .with_errors(errors)
+        Problem::new(
+            422,
+            "validation_failed",
+            msg::VALIDATION_FAILED,
+            msg::VALIDATION_FAILED_DETAIL,
+        )
+        .with_errors(errors)
     }
 
     pub fn org_number_taken() -> Self {
-        Problem::new(409, "org_number_taken", msg::CONFLICT, msg::ORG_NUMBER_TAKEN_DETAIL).with_errors(
-            vec![FieldError::new("org_number", "already_registered", msg::ORG_NUMBER_TAKEN_FIELD)],
+        Problem::new(
+            409,
+            "org_number_taken",
+            msg::CONFLICT,
+            msg::ORG_NUMBER_TAKEN_DETAIL,
         )
+        .with_errors(vec![FieldError::new(
+            "org_number",
+            "already_registered",
+            msg::ORG_NUMBER_TAKEN_FIELD,
+        )])
     }
 
     pub fn version_conflict(current: u64) -> Self {
-        Problem::new(409, "version_conflict", msg::CONFLICT, msg::VERSION_CONFLICT_DETAIL)
-            .with_extension("current_version", json!(current))
+        Problem::new(
+            409,
+            "version_conflict",
+            msg::CONFLICT,
+            msg::VERSION_CONFLICT_DETAIL,
+        )
+        .with_extension("current_version", json!(current))
     }
 
     pub fn version_required() -> Self {
-        Problem::new(428, "version_required", msg::PRECONDITION_REQUIRED, msg::VERSION_REQUIRED_DETAIL)
-            .with_errors(vec![FieldError::new("version", "required", msg::VERSION_REQUIRED_FIELD)])
+        Problem::new(
+            428,
+            "version_required",
+            msg::PRECONDITION_REQUIRED,
+            msg::VERSION_REQUIRED_DETAIL,
+        )
+        .with_errors(vec![FieldError::new(
+            "version",
+            "required",
+            msg::VERSION_REQUIRED_FIELD,
+        )])
     }
 
     /// A dependency (DynamoDB, Secrets Manager) failed. The cause goes to the log, not the caller.
@@ -224,8 +288,13 @@ impl Problem {
     }
 
     pub fn service_unavailable() -> Self {
-        Problem::new(503, "service_unavailable", msg::UNAVAILABLE, msg::UNAVAILABLE_DETAIL)
-            .with_header("retry-after", "5")
+        Problem::new(
+            503,
+            "service_unavailable",
+            msg::UNAVAILABLE,
+            msg::UNAVAILABLE_DETAIL,
+        )
+        .with_header("retry-after", "5")
     }
 }
 
@@ -243,7 +312,10 @@ mod tests {
         let nb = problem.to_json(Lang::Nb);
         assert_eq!(nb["status"], 422);
         assert_eq!(nb["code"], "validation_failed");
-        assert_eq!(nb["type"], "https://bookinglink.no/problems/validation_failed");
+        assert_eq!(
+            nb["type"],
+            "https://bookinglink.no/problems/validation_failed"
+        );
         assert_eq!(nb["errors"][0]["field"], "address.postal_code");
         assert_eq!(nb["errors"][0]["message"], "fire sifre");
         let en = problem.to_json(Lang::En);

@@ -26,8 +26,18 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route { id: RouteId::ListCompanies, method: "GET", path: "/v1/companies", function: "locations" },
-    Route { id: RouteId::CreateCompany, method: "POST", path: "/v1/companies", function: "locations" },
+    Route {
+        id: RouteId::ListCompanies,
+        method: "GET",
+        path: "/v1/companies",
+        function: "locations",
+    },
+    Route {
+        id: RouteId::CreateCompany,
+        method: "POST",
+        path: "/v1/companies",
+        function: "locations",
+    },
     Route {
         id: RouteId::ListLocations,
         method: "GET",
@@ -52,7 +62,12 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/companies/{companyId}/locations/{locationId}",
         function: "locations",
     },
-    Route { id: RouteId::ListBookingSystems, method: "GET", path: "/v1/booking-systems", function: "locations" },
+    Route {
+        id: RouteId::ListBookingSystems,
+        method: "GET",
+        path: "/v1/booking-systems",
+        function: "locations",
+    },
 ];
 
 #[derive(Debug)]
@@ -141,8 +156,14 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_404_and_wrong_methods_405() {
-        assert_eq!(resolve("GET", "/v1/nope").unwrap_err().code, "route_not_found");
-        assert_eq!(resolve("GET", "/v1/companies/").unwrap_err().code, "route_not_found");
+        assert_eq!(
+            resolve("GET", "/v1/nope").unwrap_err().code,
+            "route_not_found"
+        );
+        assert_eq!(
+            resolve("GET", "/v1/companies/").unwrap_err().code,
+            "route_not_found"
+        );
         let p = resolve("DELETE", "/v1/companies").unwrap_err();
         assert_eq!(p.status, 405);
         assert_eq!(p.headers[0].1, "GET, POST");
@@ -159,7 +180,12 @@ mod tests {
     fn every_route_is_unique() {
         for (i, a) in ROUTES.iter().enumerate() {
             for b in &ROUTES[i + 1..] {
-                assert!(!(a.method == b.method && a.path == b.path), "{} {} twice", a.method, a.path);
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "{} {} twice",
+                    a.method,
+                    a.path
+                );
             }
         }
     }

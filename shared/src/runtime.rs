@@ -18,7 +18,9 @@ pub fn init_logging() {
 /// AWS configuration from the environment (`AWS_ENDPOINT_URL` points it at the local emulator).
 #[cfg(any(feature = "dynamodb", feature = "secretsmanager", feature = "ses"))]
 pub async fn aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }
 
 /// A required setting; its absence is a deployment mistake worth failing the cold start for.

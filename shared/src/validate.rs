@@ -52,7 +52,11 @@ impl<'a> ObjectReader<'a> {
         Self::nested(object, allowed, "")
     }
 
-    fn nested(object: &'a Map<String, Value>, allowed: &[&str], prefix: &str) -> Result<Self, Problem> {
+    fn nested(
+        object: &'a Map<String, Value>,
+        allowed: &[&str],
+        prefix: &str,
+    ) -> Result<Self, Problem> {
         let unknown: Vec<String> = object
             .keys()
             .filter(|k| !allowed.contains(&k.as_str()))
@@ -72,7 +76,12 @@ impl<'a> ObjectReader<'a> {
         format!("{}{}", self.prefix, key)
     }
 
-    fn error(&mut self, key: &str, code: &'static str, message: impl Into<crate::problem::Localized>) {
+    fn error(
+        &mut self,
+        key: &str,
+        code: &'static str,
+        message: impl Into<crate::problem::Localized>,
+    ) {
         let field = self.path(key);
         self.errors.push(FieldError::new(field, code, message));
     }
@@ -191,7 +200,10 @@ impl<'a> ObjectReader<'a> {
     }
 }
 
-fn check_text(raw: &str, rule: TextRule) -> Result<String, (&'static str, crate::problem::Localized)> {
+fn check_text(
+    raw: &str,
+    rule: TextRule,
+) -> Result<String, (&'static str, crate::problem::Localized)> {
     if raw.chars().any(char::is_control) {
         return Err(("control_characters", msg::CONTROL_CHARACTERS.into()));
     }
@@ -213,7 +225,10 @@ pub fn org_number(raw: &str) -> Result<String, (&'static str, crate::problem::Lo
         return Err(("invalid_org_number", msg::INVALID_ORG_NUMBER_FORMAT.into()));
     }
     if !mod11_valid(&digits) {
-        return Err(("invalid_org_number_checksum", msg::INVALID_ORG_NUMBER_CHECKSUM.into()));
+        return Err((
+            "invalid_org_number_checksum",
+            msg::INVALID_ORG_NUMBER_CHECKSUM.into(),
+        ));
     }
     Ok(digits)
 }
@@ -260,7 +275,9 @@ pub fn email(raw: &str) -> Result<String, (&'static str, crate::problem::Localiz
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+        && labels.last().is_some_and(|tld| {
+            tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit())
+        });
     if local_ok && domain_ok {
         Ok(format!("{local}@{}", domain.to_lowercase()))
     } else {
@@ -289,11 +306,20 @@ mod tests {
     fn org_numbers_need_nine_digits_and_a_valid_check_digit() {
         assert_eq!(org_number("923609016").unwrap(), "923609016");
         assert_eq!(org_number("923 609 016").unwrap(), "923609016");
-        assert_eq!(org_number("923609017").unwrap_err().0, "invalid_org_number_checksum");
+        assert_eq!(
+            org_number("923609017").unwrap_err().0,
+            "invalid_org_number_checksum"
+        );
         assert_eq!(org_number("92360901").unwrap_err().0, "invalid_org_number");
-        assert_eq!(org_number("9236090161").unwrap_err().0, "invalid_org_number");
+        assert_eq!(
+            org_number("9236090161").unwrap_err().0,
+            "invalid_org_number"
+        );
         assert_eq!(org_number("92360901a").unwrap_err().0, "invalid_org_number");
-        assert_eq!(org_number("９２３６０９０１６").unwrap_err().0, "invalid_org_number");
+        assert_eq!(
+            org_number("９２３６０９０１６").unwrap_err().0,
+            "invalid_org_number"
+        );
     }
 
     #[test]
@@ -317,10 +343,26 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("Ola.Nordmann@Klinikk.NO").unwrap(), "Ola.Nordmann@klinikk.no");
+        assert_eq!(
+            email("Ola.Nordmann@Klinikk.NO").unwrap(),
+            "Ola.Nordmann@klinikk.no"
+        );
         assert!(email("post@fysio-sentrum.no").is_ok());
         assert!(email("ærlig@bøler.no").is_ok());
-        for bad in ["", "a", "a@", "@b.no", "a@b", "a@b.", "a b@c.no", "a@@b.no", "a@-b.no", ".a@b.no", "a..b@c.no", "a@b.1"] {
+        for bad in [
+            "",
+            "a",
+            "a@",
+            "@b.no",
+            "a@b",
+            "a@b.",
+            "a b@c.no",
+            "a@@b.no",
+            "a@-b.no",
+            ".a@b.no",
+            "a..b@c.no",
+            "a@b.1",
+        ] {
             assert!(email(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -338,7 +380,10 @@ mod tests {
         assert_eq!(parse_object(b"{\"a\":").unwrap_err().code, "malformed_json");
         assert_eq!(parse_object(b"[1]").unwrap_err().code, "body_not_object");
         assert_eq!(parse_object(b"\"x\"").unwrap_err().code, "body_not_object");
-        assert_eq!(parse_object(&[0xff, 0xfe]).unwrap_err().code, "invalid_utf8");
+        assert_eq!(
+            parse_object(&[0xff, 0xfe]).unwrap_err().code,
+            "invalid_utf8"
+        );
         assert_eq!(parse_object(b"  ").unwrap_err().code, "body_required");
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(parse_object(&big).unwrap_err().status, 413);
@@ -348,7 +393,9 @@ mod tests {
     #[test]
     fn reader_reports_unknown_fields_by_name() {
         let body = json!({"name": "x", "nmae": "y", "extra": 1});
-        let err = ObjectReader::new(body.as_object().unwrap(), &["name"]).err().unwrap();
+        let err = ObjectReader::new(body.as_object().unwrap(), &["name"])
+            .err()
+            .unwrap();
         assert_eq!(err.status, 400);
         let mut fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         fields.sort();
@@ -363,7 +410,11 @@ mod tests {
             "email": "nope",
             "address": {"street": "Gate 1\n", "postal_code": "12", "city": "x".repeat(101)}
         });
-        let mut r = ObjectReader::new(body.as_object().unwrap(), &["name", "phone", "email", "address"]).unwrap();
+        let mut r = ObjectReader::new(
+            body.as_object().unwrap(),
+            &["name", "phone", "email", "address"],
+        )
+        .unwrap();
         r.text("name", true, NAME);
         r.text("phone", true, PHONE);
         r.text_with("email", true, EMAIL, email);
@@ -376,7 +427,11 @@ mod tests {
         .unwrap();
         let problem = r.finish().unwrap_err();
         assert_eq!(problem.status, 422);
-        let got: Vec<(&str, &str)> = problem.errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        let got: Vec<(&str, &str)> = problem
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
         assert_eq!(
             got,
             [
@@ -394,7 +449,9 @@ mod tests {
     fn unknown_fields_inside_nested_objects_are_named_with_their_path() {
         let body = json!({"address": {"street": "a", "zip": "0364"}});
         let mut r = ObjectReader::new(body.as_object().unwrap(), &["address"]).unwrap();
-        let err = r.object("address", true, &["street"], |_| Some(())).unwrap_err();
+        let err = r
+            .object("address", true, &["street"], |_| Some(()))
+            .unwrap_err();
         assert_eq!(err.errors[0].field, "address.zip");
     }
 }

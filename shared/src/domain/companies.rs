@@ -18,7 +18,12 @@ impl NewCompany {
     pub fn from_json(body: &Map<String, Value>) -> Result<Self, Problem> {
         let mut r = ObjectReader::new(body, &["name", "org_number", "invoice_email"])?;
         let name = r.text("name", true, validate::NAME);
-        let org_number = r.text_with("org_number", true, validate::SHORT_CODE, validate::org_number);
+        let org_number = r.text_with(
+            "org_number",
+            true,
+            validate::SHORT_CODE,
+            validate::org_number,
+        );
         let invoice_email = r.text_with("invoice_email", false, validate::EMAIL, validate::email);
         r.finish()?;
         Ok(NewCompany {
@@ -83,36 +88,63 @@ mod tests {
     }
 
     fn new_company(org: &str) -> NewCompany {
-        NewCompany::from_json(json!({"name": " Fysio AS ", "org_number": org}).as_object().unwrap()).unwrap()
+        NewCompany::from_json(
+            json!({"name": " Fysio AS ", "org_number": org})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     #[tokio::test]
     async fn the_creator_administers_the_new_company() {
         let store = MemoryStore::new();
         let clock = ManualClock::at(1_000);
-        let company = create(&store, &clock, &caller("ola"), new_company("923609016")).await.unwrap();
+        let company = create(&store, &clock, &caller("ola"), new_company("923609016"))
+            .await
+            .unwrap();
         assert_eq!(company.name, "Fysio AS");
         let page = list(&store, &caller("ola"), None, 10).await.unwrap();
         assert_eq!(page.items, vec![company]);
-        assert!(list(&store, &caller("kari"), None, 10).await.unwrap().items.is_empty());
+        assert!(
+            list(&store, &caller("kari"), None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
 
     #[tokio::test]
     async fn an_org_number_can_be_registered_once() {
         let store = MemoryStore::new();
         let clock = ManualClock::at(1_000);
-        create(&store, &clock, &caller("ola"), new_company("923609016")).await.unwrap();
-        let err = create(&store, &clock, &caller("kari"), new_company("923 609 016")).await.unwrap_err();
+        create(&store, &clock, &caller("ola"), new_company("923609016"))
+            .await
+            .unwrap();
+        let err = create(&store, &clock, &caller("kari"), new_company("923 609 016"))
+            .await
+            .unwrap_err();
         assert_eq!((err.status, err.code), (409, "org_number_taken"));
         assert_eq!(err.errors[0].field, "org_number");
-        assert!(list(&store, &caller("kari"), None, 10).await.unwrap().items.is_empty());
+        assert!(
+            list(&store, &caller("kari"), None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
 
     #[test]
     fn company_input_is_validated_field_by_field() {
         let body = json!({"name": 5, "org_number": "123456789", "invoice_email": "x@"});
         let err = NewCompany::from_json(body.as_object().unwrap()).unwrap_err();
-        let fields: Vec<_> = err.errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        let fields: Vec<_> = err
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code))
+            .collect();
         assert_eq!(
             fields,
             [
@@ -131,11 +163,15 @@ mod tests {
         let clock = ManualClock::at(1_000);
         let orgs = ["923609016", "974760673", "982463718"];
         for org in orgs {
-            create(&store, &clock, &caller("ola"), new_company(org)).await.unwrap();
+            create(&store, &clock, &caller("ola"), new_company(org))
+                .await
+                .unwrap();
         }
         let first = list(&store, &caller("ola"), None, 2).await.unwrap();
         assert_eq!(first.items.len(), 2);
-        let second = list(&store, &caller("ola"), first.next_after.as_deref(), 2).await.unwrap();
+        let second = list(&store, &caller("ola"), first.next_after.as_deref(), 2)
+            .await
+            .unwrap();
         assert_eq!(second.items.len(), 1);
         assert!(second.next_after.is_none());
         assert!(!first.items.contains(&second.items[0]));

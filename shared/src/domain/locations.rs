@@ -22,7 +22,12 @@ const ADDRESS_FIELDS: &[&str] = &["street", "postal_code", "city"];
 
 fn read_address(r: &mut ObjectReader<'_>) -> Option<Address> {
     let street = r.text("street", true, validate::STREET);
-    let postal_code = r.text_with("postal_code", true, validate::SHORT_CODE, validate::postal_code);
+    let postal_code = r.text_with(
+        "postal_code",
+        true,
+        validate::SHORT_CODE,
+        validate::postal_code,
+    );
     let city = r.text("city", true, validate::CITY);
     Some(Address {
         street: street?,
@@ -62,7 +67,10 @@ impl LocationEdit {
     /// `if_match` is the version from the `If-Match` header; the body may carry it instead as
     /// `version`. One of them is required so that no one overwrites a change they did not see.
     pub fn from_json(body: &Map<String, Value>, if_match: Option<u64>) -> Result<Self, Problem> {
-        let mut r = ObjectReader::new(body, &["name", "address", "phone", "email", "offline", "version"])?;
+        let mut r = ObjectReader::new(
+            body,
+            &["name", "address", "phone", "email", "offline", "version"],
+        )?;
         let body_version = r.version("version");
         let patch = LocationPatch {
             name: r.text("name", false, validate::NAME),
@@ -84,7 +92,11 @@ impl LocationEdit {
             (None, None) => return Err(Problem::version_required()),
         };
         if patch.is_empty() {
-            return Err(Problem::validation(vec![FieldError::new("", "no_changes", msg::NO_CHANGES)]));
+            return Err(Problem::validation(vec![FieldError::new(
+                "",
+                "no_changes",
+                msg::NO_CHANGES,
+            )]));
         }
         Ok(LocationEdit {
             expected_version,
@@ -134,7 +146,12 @@ pub async fn create(
 
 /// Reads the membership and the location at the same time: the answer waits for one round
 /// trip, and a location of a company the caller does not administer is still a 404.
-pub async fn get(store: &dyn Store, caller: &Caller, company_id: &str, location_id: &str) -> Result<Location, Problem> {
+pub async fn get(
+    store: &dyn Store,
+    caller: &Caller,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Location, Problem> {
     let (membership, location) = tokio::join!(
         authorize(store, caller, company_id),
         store.location(company_id, location_id)
@@ -162,7 +179,12 @@ pub async fn update(
             &caller.sub,
         )
         .await?;
-    tracing::info!(company_id, location_id, version = location.version, "location updated");
+    tracing::info!(
+        company_id,
+        location_id,
+        version = location.version,
+        "location updated"
+    );
     Ok(location)
 }
 
@@ -202,7 +224,10 @@ mod tests {
             org_number: "923609016".into(),
             invoice_email: None,
         };
-        companies::create(store, &ManualClock::at(0), &caller(sub), new).await.unwrap().id
+        companies::create(store, &ManualClock::at(0), &caller(sub), new)
+            .await
+            .unwrap()
+            .id
     }
 
     #[tokio::test]
@@ -210,13 +235,33 @@ mod tests {
         let store = MemoryStore::new();
         let clock = ManualClock::at(10);
         let company = company_of(&store, "ola").await;
-        let location = create(&store, &clock, &caller("ola"), &company, new_location("Majorstuen")).await.unwrap();
+        let location = create(
+            &store,
+            &clock,
+            &caller("ola"),
+            &company,
+            new_location("Majorstuen"),
+        )
+        .await
+        .unwrap();
 
         let outsider = caller("kari");
         let expect_404 = |r: Result<_, Problem>| assert_eq!(r.map(|_| ()).unwrap_err().status, 404);
-        expect_404(list(&store, &outsider, &company, None, 10).await.map(|_| ()));
-        expect_404(get(&store, &outsider, &company, &location.id).await.map(|_| ()));
-        expect_404(create(&store, &clock, &outsider, &company, new_location("X")).await.map(|_| ()));
+        expect_404(
+            list(&store, &outsider, &company, None, 10)
+                .await
+                .map(|_| ()),
+        );
+        expect_404(
+            get(&store, &outsider, &company, &location.id)
+                .await
+                .map(|_| ()),
+        );
+        expect_404(
+            create(&store, &clock, &outsider, &company, new_location("X"))
+                .await
+                .map(|_| ()),
+        );
         let edit = LocationEdit {
             expected_version: 1,
             patch: LocationPatch {
@@ -224,8 +269,24 @@ mod tests {
                 ..Default::default()
             },
         };
-        expect_404(update(&store, &clock, &outsider, &company, &location.id, edit.clone()).await.map(|_| ()));
-        assert!(!get(&store, &caller("ola"), &company, &location.id).await.unwrap().offline);
+        expect_404(
+            update(
+                &store,
+                &clock,
+                &outsider,
+                &company,
+                &location.id,
+                edit.clone(),
+            )
+            .await
+            .map(|_| ()),
+        );
+        assert!(
+            !get(&store, &caller("ola"), &company, &location.id)
+                .await
+                .unwrap()
+                .offline
+        );
     }
 
     #[tokio::test]
@@ -234,7 +295,9 @@ mod tests {
         let clock = ManualClock::at(10);
         let company = company_of(&store, "ola").await;
         let ola = caller("ola");
-        let location = create(&store, &clock, &ola, &company, new_location("Majorstuen")).await.unwrap();
+        let location = create(&store, &clock, &ola, &company, new_location("Majorstuen"))
+            .await
+            .unwrap();
         let edit = |v, name: &str| LocationEdit {
             expected_version: v,
             patch: LocationPatch {
@@ -243,12 +306,32 @@ mod tests {
             },
         };
         clock.advance(5);
-        let updated = update(&store, &clock, &ola, &company, &location.id, edit(1, "Ny")).await.unwrap();
-        assert_eq!((updated.version, updated.name.as_str(), updated.updated_at), (2, "Ny", 15));
-        let err = update(&store, &clock, &ola, &company, &location.id, edit(1, "Gammel")).await.unwrap_err();
+        let updated = update(&store, &clock, &ola, &company, &location.id, edit(1, "Ny"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (updated.version, updated.name.as_str(), updated.updated_at),
+            (2, "Ny", 15)
+        );
+        let err = update(
+            &store,
+            &clock,
+            &ola,
+            &company,
+            &location.id,
+            edit(1, "Gammel"),
+        )
+        .await
+        .unwrap_err();
         assert_eq!((err.status, err.code), (409, "version_conflict"));
         assert_eq!(err.extensions["current_version"], 2);
-        assert_eq!(get(&store, &ola, &company, &location.id).await.unwrap().name, "Ny");
+        assert_eq!(
+            get(&store, &ola, &company, &location.id)
+                .await
+                .unwrap()
+                .name,
+            "Ny"
+        );
     }
 
     #[test]
@@ -256,13 +339,21 @@ mod tests {
         let body = json!({"offline": true});
         let obj = body.as_object().unwrap();
         assert_eq!(LocationEdit::from_json(obj, None).unwrap_err().status, 428);
-        assert_eq!(LocationEdit::from_json(obj, Some(3)).unwrap().expected_version, 3);
+        assert_eq!(
+            LocationEdit::from_json(obj, Some(3))
+                .unwrap()
+                .expected_version,
+            3
+        );
         let both = json!({"offline": true, "version": 2});
         let err = LocationEdit::from_json(both.as_object().unwrap(), Some(3)).unwrap_err();
         assert_eq!(err.errors[0].code, "version_mismatch");
         let empty = json!({"version": 2});
         assert_eq!(
-            LocationEdit::from_json(empty.as_object().unwrap(), None).unwrap_err().errors[0].code,
+            LocationEdit::from_json(empty.as_object().unwrap(), None)
+                .unwrap_err()
+                .errors[0]
+                .code,
             "no_changes"
         );
         let wrong = json!({"version": "2", "offline": "yes"});

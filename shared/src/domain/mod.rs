@@ -29,7 +29,11 @@ impl From<StoreError> for Problem {
 
 /// The caller's membership of a company, or 404: a company the caller does not administer
 /// looks exactly like one that does not exist.
-pub async fn authorize(store: &dyn CompanyStore, caller: &Caller, company_id: &str) -> Result<Membership, Problem> {
+pub async fn authorize(
+    store: &dyn CompanyStore,
+    caller: &Caller,
+    company_id: &str,
+) -> Result<Membership, Problem> {
     store
         .membership(&caller.sub, company_id)
         .await?

@@ -18,9 +18,10 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use serde_json::Value;
 
@@ -76,7 +77,11 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .index_name(GSI1)
         .key_schema(key("gsi1pk", KeyType::Hash)?)
         .key_schema(key("gsi1sk", KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()
         .map_err(backend)?;
     client
@@ -120,9 +125,11 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     match err.code() {
-        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
-            StoreError::Throttled
-        }
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded",
+        ) => StoreError::Throttled,
         _ => StoreError::Backend(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
     }
 }
@@ -138,7 +145,9 @@ pub fn n(value: impl ToString) -> AttributeValue {
 pub fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.clone()),
-        _ => Err(StoreError::Backend(format!("item lacks string attribute {name}"))),
+        _ => Err(StoreError::Backend(format!(
+            "item lacks string attribute {name}"
+        ))),
     }
 }
 
@@ -154,7 +163,9 @@ pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreEr
         Some(AttributeValue::N(v)) => v
             .parse()
             .map_err(|_| StoreError::Backend(format!("attribute {name} is not a number"))),
-        _ => Err(StoreError::Backend(format!("item lacks number attribute {name}"))),
+        _ => Err(StoreError::Backend(format!(
+            "item lacks number attribute {name}"
+        ))),
     }
 }
 
@@ -170,7 +181,11 @@ pub fn to_attribute(value: &Value) -> AttributeValue {
         Value::Number(num) => AttributeValue::N(num.to_string()),
         Value::String(text) => AttributeValue::S(text.clone()),
         Value::Array(items) => AttributeValue::L(items.iter().map(to_attribute).collect()),
-        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attribute(v))).collect()),
+        Value::Object(map) => AttributeValue::M(
+            map.iter()
+                .map(|(k, v)| (k.clone(), to_attribute(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -180,13 +195,20 @@ pub fn from_attribute(value: &AttributeValue) -> Value {
         AttributeValue::N(num) => serde_json::from_str(num).unwrap_or(Value::Null),
         AttributeValue::S(text) => Value::String(text.clone()),
         AttributeValue::L(items) => Value::Array(items.iter().map(from_attribute).collect()),
-        AttributeValue::M(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), from_attribute(v))).collect()),
+        AttributeValue::M(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), from_attribute(v)))
+                .collect(),
+        ),
         _ => Value::Null,
     }
 }
 
 fn company_key(id: &str) -> Item {
-    HashMap::from([("pk".into(), s(format!("COMPANY#{id}"))), ("sk".into(), s("COMPANY"))])
+    HashMap::from([
+        ("pk".into(), s(format!("COMPANY#{id}"))),
+        ("sk".into(), s("COMPANY")),
+    ])
 }
 
 fn location_key(company_id: &str, location_id: &str) -> Item {
@@ -294,8 +316,9 @@ pub fn location_from(item: &Item) -> Result<Location, StoreError> {
     };
     let booking = match item.get("booking") {
         Some(value @ AttributeValue::M(_)) => Some(
-            serde_json::from_value::<BookingConfig>(from_attribute(value))
-                .map_err(|e| StoreError::Backend(format!("unreadable booking configuration: {e}")))?,
+            serde_json::from_value::<BookingConfig>(from_attribute(value)).map_err(|e| {
+                StoreError::Backend(format!("unreadable booking configuration: {e}"))
+            })?,
         ),
         _ => None,
     };
@@ -322,14 +345,22 @@ fn paged<T>(mut items: Vec<(String, T)>, limit: u32, more_in_table: bool) -> Pag
     let more = items.len() > limit as usize || (more_in_table && !items.is_empty());
     items.truncate(limit as usize);
     Page {
-        next_after: if more { items.last().map(|(id, _)| id.clone()) } else { None },
+        next_after: if more {
+            items.last().map(|(id, _)| id.clone())
+        } else {
+            None
+        },
         items: items.into_iter().map(|(_, v)| v).collect(),
     }
 }
 
 #[async_trait]
 impl CompanyStore for DynamoStore {
-    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError> {
+    async fn create_company(
+        &self,
+        company: &Company,
+        admin: &Membership,
+    ) -> Result<(), StoreError> {
         let org_item = HashMap::from([
             ("pk".into(), s(format!("ORGNR#{}", company.org_number))),
             ("sk".into(), s("ORGNR")),
@@ -380,9 +411,19 @@ impl CompanyStore for DynamoStore {
         }
     }
 
-    async fn companies_of(&self, user_sub: &str, after: Option<&str>, limit: u32) -> Result<Page<Company>, StoreError> {
+    async fn companies_of(
+        &self,
+        user_sub: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
         let pk = format!("USER#{user_sub}");
-        let start = after.map(|a| HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(format!("COMPANY#{a}")))]));
+        let start = after.map(|a| {
+            HashMap::from([
+                ("pk".to_string(), s(&pk)),
+                ("sk".to_string(), s(format!("COMPANY#{a}"))),
+            ])
+        });
         let out = self
             .client
             .query()
@@ -400,10 +441,14 @@ impl CompanyStore for DynamoStore {
             .iter()
             .map(|item| get_s(item, "company_id"))
             .collect::<Result<_, _>>()?;
-        let more = ids.len() > limit as usize || (out.last_evaluated_key().is_some() && !ids.is_empty());
+        let more =
+            ids.len() > limit as usize || (out.last_evaluated_key().is_some() && !ids.is_empty());
         let page_ids: Vec<String> = ids.into_iter().take(limit as usize).collect();
         let mut by_id: HashMap<String, Company> = HashMap::new();
-        for item in self.batch_get(page_ids.iter().map(|id| company_key(id)).collect()).await? {
+        for item in self
+            .batch_get(page_ids.iter().map(|id| company_key(id)).collect())
+            .await?
+        {
             let company = company_from(&item)?;
             by_id.insert(company.id.clone(), company);
         }
@@ -414,7 +459,11 @@ impl CompanyStore for DynamoStore {
         })
     }
 
-    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>, StoreError> {
+    async fn membership(
+        &self,
+        user_sub: &str,
+        company_id: &str,
+    ) -> Result<Option<Membership>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -435,7 +484,12 @@ impl DynamoStore {
         if keys.is_empty() {
             return Ok(found);
         }
-        let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(backend)?);
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(backend)?,
+        );
         let mut delay = Duration::from_millis(20);
         for _ in 0..6 {
             let Some(request) = pending.take() else { break };
@@ -479,17 +533,29 @@ impl LocationStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
                 Err(StoreError::AlreadyExists)
             }
             Err(err) => Err(sdk(err)),
         }
     }
 
-    async fn locations_of(&self, company_id: &str, after: Option<&str>, limit: u32) -> Result<Page<Location>, StoreError> {
+    async fn locations_of(
+        &self,
+        company_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Location>, StoreError> {
         let pk = format!("COMPANY#{company_id}");
         let start = after.map(|a| {
-            HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(format!("LOCATION#{a}")))])
+            HashMap::from([
+                ("pk".to_string(), s(&pk)),
+                ("sk".to_string(), s(format!("LOCATION#{a}"))),
+            ])
         });
         let out = self
             .client
@@ -511,7 +577,11 @@ impl LocationStore for DynamoStore {
         Ok(paged(items, limit, out.last_evaluated_key().is_some()))
     }
 
-    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>, StoreError> {
+    async fn location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+    ) -> Result<Option<Location>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -533,7 +603,11 @@ impl LocationStore for DynamoStore {
         now: Timestamp,
         by: &str,
     ) -> Result<Location, StoreError> {
-        let mut sets = vec!["#version = #version + :one", "#updated_at = :now", "#updated_by = :by"];
+        let mut sets = vec![
+            "#version = #version + :one",
+            "#updated_at = :now",
+            "#updated_by = :by",
+        ];
         let mut names: HashMap<String, String> = ["version", "updated_at", "updated_by", "pk"]
             .iter()
             .map(|n| (format!("#{n}"), n.to_string()))

@@ -32,9 +32,10 @@ impl MemoryStore {
 
     pub fn add_membership(&self, membership: Membership) {
         let mut state = self.state.lock().unwrap();
-        state
-            .memberships
-            .insert((membership.user_sub.clone(), membership.company_id.clone()), membership);
+        state.memberships.insert(
+            (membership.user_sub.clone(), membership.company_id.clone()),
+            membership,
+        );
     }
 }
 
@@ -43,14 +44,22 @@ fn page<T: Clone>(items: impl Iterator<Item = (String, T)>, limit: u32) -> Page<
     let more = out.len() > limit as usize;
     out.truncate(limit as usize);
     Page {
-        next_after: if more { out.last().map(|(id, _)| id.clone()) } else { None },
+        next_after: if more {
+            out.last().map(|(id, _)| id.clone())
+        } else {
+            None
+        },
         items: out.into_iter().map(|(_, v)| v).collect(),
     }
 }
 
 #[async_trait]
 impl CompanyStore for MemoryStore {
-    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError> {
+    async fn create_company(
+        &self,
+        company: &Company,
+        admin: &Membership,
+    ) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         if state.org_numbers.contains_key(&company.org_number) {
             return Err(StoreError::OrgNumberTaken);
@@ -58,25 +67,42 @@ impl CompanyStore for MemoryStore {
         if state.companies.contains_key(&company.id) {
             return Err(StoreError::AlreadyExists);
         }
-        state.org_numbers.insert(company.org_number.clone(), company.id.clone());
-        state.companies.insert(company.id.clone(), company.clone());
         state
-            .memberships
-            .insert((admin.user_sub.clone(), admin.company_id.clone()), admin.clone());
+            .org_numbers
+            .insert(company.org_number.clone(), company.id.clone());
+        state.companies.insert(company.id.clone(), company.clone());
+        state.memberships.insert(
+            (admin.user_sub.clone(), admin.company_id.clone()),
+            admin.clone(),
+        );
         Ok(())
     }
 
-    async fn companies_of(&self, user_sub: &str, after: Option<&str>, limit: u32) -> Result<Page<Company>, StoreError> {
+    async fn companies_of(
+        &self,
+        user_sub: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
         let state = self.state.lock().unwrap();
         let items = state
             .memberships
             .keys()
             .filter(|(sub, company)| sub == user_sub && after.is_none_or(|a| company.as_str() > a))
-            .filter_map(|(_, company)| state.companies.get(company).map(|c| (c.id.clone(), c.clone())));
+            .filter_map(|(_, company)| {
+                state
+                    .companies
+                    .get(company)
+                    .map(|c| (c.id.clone(), c.clone()))
+            });
         Ok(page(items, limit))
     }
 
-    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>, StoreError> {
+    async fn membership(
+        &self,
+        user_sub: &str,
+        company_id: &str,
+    ) -> Result<Option<Membership>, StoreError> {
         let state = self.state.lock().unwrap();
         Ok(state
             .memberships
@@ -97,17 +123,28 @@ impl LocationStore for MemoryStore {
         Ok(())
     }
 
-    async fn locations_of(&self, company_id: &str, after: Option<&str>, limit: u32) -> Result<Page<Location>, StoreError> {
+    async fn locations_of(
+        &self,
+        company_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Location>, StoreError> {
         let state = self.state.lock().unwrap();
         let items = state
             .locations
             .iter()
-            .filter(|((company, id), _)| company == company_id && after.is_none_or(|a| id.as_str() > a))
+            .filter(|((company, id), _)| {
+                company == company_id && after.is_none_or(|a| id.as_str() > a)
+            })
             .map(|((_, id), l)| (id.clone(), l.clone()));
         Ok(page(items, limit))
     }
 
-    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>, StoreError> {
+    async fn location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+    ) -> Result<Option<Location>, StoreError> {
         let state = self.state.lock().unwrap();
         Ok(state
             .locations

@@ -47,7 +47,8 @@ impl LocationPatch {
 pub trait CompanyStore: Send + Sync {
     /// Creates the company, claims its organisation number and makes `admin` its administrator,
     /// all or nothing.
-    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError>;
+    async fn create_company(&self, company: &Company, admin: &Membership)
+    -> Result<(), StoreError>;
 
     /// The companies a user administers, in id order.
     async fn companies_of(
@@ -57,7 +58,11 @@ pub trait CompanyStore: Send + Sync {
         limit: u32,
     ) -> Result<Page<Company>, StoreError>;
 
-    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>, StoreError>;
+    async fn membership(
+        &self,
+        user_sub: &str,
+        company_id: &str,
+    ) -> Result<Option<Membership>, StoreError>;
 }
 
 #[async_trait]
@@ -73,7 +78,11 @@ pub trait LocationStore: Send + Sync {
         limit: u32,
     ) -> Result<Page<Location>, StoreError>;
 
-    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>, StoreError>;
+    async fn location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+    ) -> Result<Option<Location>, StoreError>;
 
     /// Applies `patch` if the location is still at `expected_version`, bumping the version.
     /// `NotFound` or `VersionConflict` otherwise, and nothing changes.
