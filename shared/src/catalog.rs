@@ -128,13 +128,15 @@ impl BookingSystem {
 /// Matches an ASCII-lowercased host name against allow-list patterns (see
 /// [`BookingSystem::allowed_hosts`]).
 pub fn host_matches(patterns: &[&str], host: &str) -> bool {
-    patterns.iter().any(|pattern| match pattern.strip_prefix("*.") {
-        Some(parent) => host
-            .strip_suffix(parent)
-            .and_then(|label| label.strip_suffix('.'))
-            .is_some_and(|label| !label.is_empty()),
-        None => host == *pattern,
-    })
+    patterns
+        .iter()
+        .any(|pattern| match pattern.strip_prefix("*.") {
+            Some(parent) => host
+                .strip_suffix(parent)
+                .and_then(|label| label.strip_suffix('.'))
+                .is_some_and(|label| !label.is_empty()),
+            None => host == *pattern,
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -624,10 +626,16 @@ fn issue(spec: &FieldSpec, code: &'static str) -> FieldIssue {
             format!("{nb} må begynne med https://."),
             format!("The {en} must start with https://."),
         ),
-        "host_not_allowed" | "ip_literal_not_allowed" | "userinfo_not_allowed"
+        "host_not_allowed"
+        | "ip_literal_not_allowed"
+        | "userinfo_not_allowed"
         | "port_not_allowed" => (
-            format!("{nb} må være en adresse på leverandørens eget domene, uten brukernavn eller portnummer."),
-            format!("The {en} must be an address on the vendor's own domain, without user name or port number."),
+            format!(
+                "{nb} må være en adresse på leverandørens eget domene, uten brukernavn eller portnummer."
+            ),
+            format!(
+                "The {en} must be an address on the vendor's own domain, without user name or port number."
+            ),
         ),
         _ => (
             format!("{nb} er ikke en gyldig adresse."),
@@ -736,7 +744,10 @@ fn fill(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
-        match after.find('}').and_then(|end| Some((end, lookup(&after[..end])?))) {
+        match after
+            .find('}')
+            .and_then(|end| Some((end, lookup(&after[..end])?)))
+        {
             Some((end, value)) => {
                 out.push_str(&value);
                 rest = &after[end + 1..];
@@ -866,7 +877,10 @@ mod tests {
                 assert!(body.contains(s.request_note.get(lang)));
             }
         }
-        assert_eq!(sys("pasientsky").field(FieldId::ExternalId).unwrap().format, FieldFormat::Uuid);
+        assert_eq!(
+            sys("pasientsky").field(FieldId::ExternalId).unwrap().format,
+            FieldFormat::Uuid
+        );
     }
 
     #[test]
@@ -878,7 +892,10 @@ mod tests {
         let (subject, body) = request_text(sys("pasientsky"), Lang::Nb, &ctx);
         assert!(subject.starts_with("Forespørsel om nettbooking"));
         assert!(!subject.contains('\n') && !subject.contains('\r'));
-        assert!(subject.contains("Hode {admin_email}"), "no second expansion");
+        assert!(
+            subject.contains("Hode {admin_email}"),
+            "no second expansion"
+        );
         assert!(body.contains("- Ekstern avdeling ID\n- API-nøkkel"));
         let (subject, body) = request_text(sys("physica"), Lang::En, &ctx);
         assert!(subject.starts_with("Request for online booking"));
@@ -969,24 +986,43 @@ mod tests {
             ("https://0x7f000001/k", "ip_literal_not_allowed"),
             ("https://0x7f.1/k", "ip_literal_not_allowed"),
             ("https://017700000001/k", "ip_literal_not_allowed"),
-            ("https://169.254.169.254/latest/meta-data", "ip_literal_not_allowed"),
+            (
+                "https://169.254.169.254/latest/meta-data",
+                "ip_literal_not_allowed",
+            ),
             ("https://[::1]/k", "ip_literal_not_allowed"),
             ("https://[::ffff:127.0.0.1]/k", "ip_literal_not_allowed"),
             ("https://[fe80::1]/k", "ip_literal_not_allowed"),
-            ("https://user:pw@booking.extensor.no/k", "userinfo_not_allowed"),
-            ("https://booking.extensor.no@evil.com/k", "userinfo_not_allowed"),
+            (
+                "https://user:pw@booking.extensor.no/k",
+                "userinfo_not_allowed",
+            ),
+            (
+                "https://booking.extensor.no@evil.com/k",
+                "userinfo_not_allowed",
+            ),
             ("https://booking.extensor.no:8443/k", "port_not_allowed"),
             ("https://extensor.no.evil.com/k", "host_not_allowed"),
             ("https://evilextensor.no/k", "host_not_allowed"),
             ("https://booking.extensor.no./k", "host_not_allowed"),
             ("https://.extensor.no/k", "host_not_allowed"),
-            ("https://evil.com\\@booking.extensor.no/k", "host_not_allowed"),
+            (
+                "https://evil.com\\@booking.extensor.no/k",
+                "host_not_allowed",
+            ),
             ("https://evil.com#@booking.extensor.no", "host_not_allowed"),
-            ("https://booking%2eextensor.no.evil.com/k", "host_not_allowed"),
+            (
+                "https://booking%2eextensor.no.evil.com/k",
+                "host_not_allowed",
+            ),
             ("https://localhost/k", "host_not_allowed"),
         ];
         for (url, code) in cases {
-            assert_eq!(check_outbound_url(extensor.allowed_hosts, url).err(), Some(code), "{url}");
+            assert_eq!(
+                check_outbound_url(extensor.allowed_hosts, url).err(),
+                Some(code),
+                "{url}"
+            );
             let details = BookingDetails {
                 booking_url: Some(url.into()),
                 ..Default::default()
@@ -1002,7 +1038,10 @@ mod tests {
             "https://extensor.no/k",
             "https://A.B.Extensor.NO:443/k?x=1",
         ] {
-            assert!(check_outbound_url(extensor.allowed_hosts, ok).is_ok(), "{ok}");
+            assert!(
+                check_outbound_url(extensor.allowed_hosts, ok).is_ok(),
+                "{ok}"
+            );
         }
     }
 

@@ -83,12 +83,20 @@ pub(super) async fn check(
         200 => {}
         401 | 403 => {
             plan.ok(StepId::VendorReachable);
-            return plan.fail(StepId::KeyAccepted, CheckCode::ApiKeyRejected, Some(FieldId::ApiKey));
+            return plan.fail(
+                StepId::KeyAccepted,
+                CheckCode::ApiKeyRejected,
+                Some(FieldId::ApiKey),
+            );
         }
         404 => {
             plan.ok(StepId::VendorReachable);
             plan.ok(StepId::KeyAccepted);
-            return plan.fail(StepId::ClinicFound, CheckCode::ClinicNotFound, Some(FieldId::ExternalId));
+            return plan.fail(
+                StepId::ClinicFound,
+                CheckCode::ClinicNotFound,
+                Some(FieldId::ExternalId),
+            );
         }
         _ => return plan.fail_next(CheckCode::VendorError, None),
     }
@@ -115,7 +123,8 @@ pub(super) async fn check(
 
     let mut url = endpoint(&base, &["v1", "clinics", clinic_id, "calendars"]);
     if let Some(department) = department {
-        url.query_pairs_mut().append_pair("departmentId", department);
+        url.query_pairs_mut()
+            .append_pair("departmentId", department);
     }
     let calendars = match ctx
         .out
@@ -139,7 +148,11 @@ pub(super) async fn check(
             && department.is_none_or(|d| id_string(&c.department_id).as_deref() == Some(d))
     });
     if !open {
-        return plan.fail(StepId::OnlineBookingOpen, CheckCode::NoOnlineBookingCalendar, None);
+        return plan.fail(
+            StepId::OnlineBookingOpen,
+            CheckCode::NoOnlineBookingCalendar,
+            None,
+        );
     }
     plan.ok(StepId::OnlineBookingOpen);
     plan.finish()

@@ -44,7 +44,11 @@ pub(super) async fn check(
         200 => {}
         401 | 403 => {
             plan.ok(StepId::VendorReachable);
-            return plan.fail(StepId::KeyAccepted, CheckCode::ApiKeyRejected, Some(FieldId::ApiKey));
+            return plan.fail(
+                StepId::KeyAccepted,
+                CheckCode::ApiKeyRejected,
+                Some(FieldId::ApiKey),
+            );
         }
         _ => return plan.fail_next(CheckCode::VendorError, None),
     }

@@ -80,7 +80,11 @@ pub(super) async fn check(
     plan.ok(StepId::VendorReachable);
     plan.ok(StepId::ClinicFound);
     if !clinic.calendars.iter().any(|c| c.online_booking) {
-        return plan.fail(StepId::OnlineBookingOpen, CheckCode::NoOnlineBookingCalendar, None);
+        return plan.fail(
+            StepId::OnlineBookingOpen,
+            CheckCode::NoOnlineBookingCalendar,
+            None,
+        );
     }
     plan.ok(StepId::OnlineBookingOpen);
     plan.finish()

@@ -127,10 +127,12 @@ impl Vendors {
     pub fn new(config: VendorsConfig) -> Result<Vendors, ConfigError> {
         let sandbox = match &config.sandbox_url {
             None => None,
-            Some(raw) => Some(SandboxOrigin::parse(raw).ok_or_else(|| ConfigError::Invalid {
-                var: "VENDOR_SANDBOX_URL".into(),
-                reason: "must be http://127.0.0.1:PORT or http://[::1]:PORT".into(),
-            })?),
+            Some(raw) => Some(
+                SandboxOrigin::parse(raw).ok_or_else(|| ConfigError::Invalid {
+                    var: "VENDOR_SANDBOX_URL".into(),
+                    reason: "must be http://127.0.0.1:PORT or http://[::1]:PORT".into(),
+                })?,
+            ),
         };
         let mut bases = HashMap::new();
         for system in catalog::systems() {
@@ -140,11 +142,15 @@ impl Vendors {
                 .map(String::as_str)
                 .or(system.default_base_url);
             let Some(raw) = raw else { continue };
-            let url = check_outbound_url(system.allowed_hosts, raw.trim_end_matches('/'))
-                .map_err(|code| ConfigError::Invalid {
+            let url = check_outbound_url(system.allowed_hosts, raw.trim_end_matches('/')).map_err(
+                |code| ConfigError::Invalid {
                     var: base_url_var(system.id),
-                    reason: format!("{code}: must be https on {}", system.allowed_hosts.join(", ")),
-                })?;
+                    reason: format!(
+                        "{code}: must be https on {}",
+                        system.allowed_hosts.join(", ")
+                    ),
+                },
+            )?;
             bases.insert(system.id, url);
         }
         let deadline = config.deadline.min(MAX_DEADLINE);
@@ -181,7 +187,9 @@ impl VendorCheck for Vendors {
                     deadline: Instant::now() + self.outbound.deadline,
                 };
                 match system.id {
-                    "pasientsky" => pasientsky::check(&ctx, self.base(system), plan, &details).await,
+                    "pasientsky" => {
+                        pasientsky::check(&ctx, self.base(system), plan, &details).await
+                    }
                     "easypractice" => {
                         easypractice::check(&ctx, self.base(system), plan, &details).await
                     }
@@ -238,7 +246,9 @@ fn input_code(code: &str) -> CheckCode {
     match code {
         "required" => CheckCode::Required,
         "https_required" => CheckCode::HttpsRequired,
-        "host_not_allowed" | "ip_literal_not_allowed" | "userinfo_not_allowed"
+        "host_not_allowed"
+        | "ip_literal_not_allowed"
+        | "userinfo_not_allowed"
         | "port_not_allowed" => CheckCode::HostNotAllowed,
         _ => CheckCode::InvalidDetails,
     }
@@ -328,10 +338,14 @@ mod tests {
             .insert("hano".into(), "https://api.hano.no.evil.com".into());
         assert!(Vendors::new(config).is_err());
         let mut config = VendorsConfig::default();
-        config.base_urls.insert("hano".into(), "http://api.hano.no".into());
+        config
+            .base_urls
+            .insert("hano".into(), "http://api.hano.no".into());
         assert!(Vendors::new(config).is_err());
         let mut config = VendorsConfig::default();
-        config.base_urls.insert("hano".into(), "https://api.hano.no/v".into());
+        config
+            .base_urls
+            .insert("hano".into(), "https://api.hano.no/v".into());
         assert!(Vendors::new(config).is_ok());
         assert!(Vendors::new(VendorsConfig::sandbox("http://localhost:1", MAX_DEADLINE)).is_err());
     }
@@ -343,18 +357,36 @@ mod tests {
         let s = |id| steps(catalog::system(id).unwrap(), &d);
         assert_eq!(
             s("pasientsky"),
-            [VendorReachable, KeyAccepted, ClinicFound, DepartmentFound, OnlineBookingOpen]
+            [
+                VendorReachable,
+                KeyAccepted,
+                ClinicFound,
+                DepartmentFound,
+                OnlineBookingOpen
+            ]
         );
-        assert_eq!(s("extensor"), [VendorReachable, ClinicFound, OnlineBookingOpen]);
+        assert_eq!(
+            s("extensor"),
+            [VendorReachable, ClinicFound, OnlineBookingOpen]
+        );
         assert_eq!(s("easypractice"), [VendorReachable, KeyAccepted]);
-        assert_eq!(s("physica"), [VendorReachable, KeyAccepted, ClinicFound, OnlineBookingOpen]);
+        assert_eq!(
+            s("physica"),
+            [VendorReachable, KeyAccepted, ClinicFound, OnlineBookingOpen]
+        );
         let with_department = BookingDetails {
             external_department_id: Some("d".into()),
             ..Default::default()
         };
         assert_eq!(
             steps(catalog::system("psykbase").unwrap(), &with_department),
-            [VendorReachable, KeyAccepted, ClinicFound, DepartmentFound, OnlineBookingOpen]
+            [
+                VendorReachable,
+                KeyAccepted,
+                ClinicFound,
+                DepartmentFound,
+                OnlineBookingOpen
+            ]
         );
     }
 }

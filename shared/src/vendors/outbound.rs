@@ -142,8 +142,15 @@ impl Outbound {
         auth: Auth<'_>,
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
-        self.send(reqwest::Method::GET, url, allowed_hosts, auth, None, deadline)
-            .await
+        self.send(
+            reqwest::Method::GET,
+            url,
+            allowed_hosts,
+            auth,
+            None,
+            deadline,
+        )
+        .await
     }
 
     pub(crate) async fn post_json(
@@ -266,9 +273,9 @@ impl GuardedResolver {
     pub(crate) fn system() -> GuardedResolver {
         GuardedResolver {
             lookup: Arc::new(|host: String| {
-                Box::pin(async move {
-                    Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect())
-                })
+                Box::pin(
+                    async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) },
+                )
             }),
         }
     }
@@ -280,10 +287,16 @@ impl GuardedResolver {
 
     /// Every address must be public; one bad address refuses the name (a mix is what DNS
     /// rebinding looks like).
-    pub(crate) async fn vet(&self, host: String) -> Result<Vec<SocketAddr>, Box<dyn StdError + Send + Sync>> {
+    pub(crate) async fn vet(
+        &self,
+        host: String,
+    ) -> Result<Vec<SocketAddr>, Box<dyn StdError + Send + Sync>> {
         let addrs = (self.lookup)(host).await?;
         if addrs.is_empty() {
-            return Err(Box::new(io::Error::new(io::ErrorKind::NotFound, "no address")));
+            return Err(Box::new(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no address",
+            )));
         }
         if addrs.iter().any(|a| !is_public(a.ip())) {
             return Err(Box::new(AddressRefused));
@@ -378,7 +391,12 @@ mod tests {
     fn fake_dns(table: &[(&str, &str)]) -> GuardedResolver {
         let table: HashMap<String, Vec<SocketAddr>> = table
             .iter()
-            .map(|(name, ip)| (name.to_string(), vec![SocketAddr::new(ip.parse().unwrap(), 0)]))
+            .map(|(name, ip)| {
+                (
+                    name.to_string(),
+                    vec![SocketAddr::new(ip.parse().unwrap(), 0)],
+                )
+            })
             .collect();
         let table = Arc::new(table);
         GuardedResolver::with_lookup(Arc::new(move |host: String| {
@@ -392,19 +410,58 @@ mod tests {
     #[test]
     fn non_public_addresses_are_refused() {
         for ip in [
-            "0.0.0.0", "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-            "192.168.1.1", "169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.255",
-            "192.0.0.8", "192.0.2.1", "198.51.100.7", "203.0.113.9", "198.18.0.1", "224.0.0.1",
-            "239.255.255.250", "240.0.0.1", "255.255.255.255", "::", "::1", "::ffff:127.0.0.1",
-            "::ffff:169.254.169.254", "::ffff:10.0.0.1", "::127.0.0.1", "::a9fe:a9fe", "fe80::1",
-            "fc00::1", "fd12:3456::1", "ff02::1", "2001:db8::1", "2001::1", "64:ff9b::7f00:1",
-            "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2002:a9fe:a9fe::1", "fec0::1", "100::1",
+            "0.0.0.0",
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.0.1",
+            "100.64.0.1",
+            "100.127.255.255",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "198.18.0.1",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "fe80::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "ff02::1",
+            "2001:db8::1",
+            "2001::1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
         }
         for ip in [
-            "1.1.1.1", "8.8.8.8", "172.32.0.1", "100.128.0.1", "193.0.0.1", "2a00:1450:4010::64",
-            "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1",
+            "1.1.1.1",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "193.0.0.1",
+            "2a00:1450:4010::64",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(is_public(ip.parse().unwrap()), "{ip} is public");
         }
@@ -419,13 +476,21 @@ mod tests {
             ("lan.extensor.no", "192.168.0.10"),
             ("booking.extensor.no", "93.184.216.34"),
         ]);
-        for host in ["loop.extensor.no", "meta.extensor.no", "mapped.extensor.no", "lan.extensor.no"] {
+        for host in [
+            "loop.extensor.no",
+            "meta.extensor.no",
+            "mapped.extensor.no",
+            "lan.extensor.no",
+        ] {
             let err = dns.vet(host.into()).await.unwrap_err();
             assert!(err.is::<AddressRefused>(), "{host}");
         }
         assert!(dns.vet("booking.extensor.no".into()).await.is_ok());
         // The real resolver: localhost is loopback.
-        let err = GuardedResolver::system().vet("localhost".into()).await.unwrap_err();
+        let err = GuardedResolver::system()
+            .vet("localhost".into())
+            .await
+            .unwrap_err();
         assert!(err.is::<AddressRefused>());
     }
 
@@ -438,10 +503,16 @@ mod tests {
     /// before any connection is made.
     #[tokio::test]
     async fn the_client_connects_only_to_vetted_addresses() {
-        let dns = fake_dns(&[("meta.extensor.no", "169.254.169.254"), ("loop.extensor.no", "::1")]);
+        let dns = fake_dns(&[
+            ("meta.extensor.no", "169.254.169.254"),
+            ("loop.extensor.no", "::1"),
+        ]);
         let out = outbound(dns, None);
         let deadline = Instant::now() + Duration::from_secs(2);
-        for url in ["https://meta.extensor.no/latest/meta-data/", "https://loop.extensor.no/"] {
+        for url in [
+            "https://meta.extensor.no/latest/meta-data/",
+            "https://loop.extensor.no/",
+        ] {
             let url = Url::parse(url).unwrap();
             let err = out.get(&url, EXTENSOR, Auth::None, deadline).await.err();
             assert_eq!(err, Some(FetchError::AddressRefused), "{url}");
@@ -472,7 +543,10 @@ mod tests {
             let err = out.get(&url, EXTENSOR, Auth::None, deadline).await.err();
             assert_eq!(err, Some(FetchError::UrlRefused(code)), "{raw}");
         }
-        assert!(out.permit(&Url::parse("http://127.0.0.1:4000/x").unwrap(), EXTENSOR).is_ok());
+        assert!(
+            out.permit(&Url::parse("http://127.0.0.1:4000/x").unwrap(), EXTENSOR)
+                .is_ok()
+        );
     }
 
     #[test]

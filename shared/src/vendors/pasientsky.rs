@@ -10,7 +10,9 @@
 //! unknown. Other 4xx and 5xx are the vendor's error.
 
 use super::report::Plan;
-use super::{CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, id_string, oslo_date, parse};
+use super::{
+    CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, id_string, oslo_date, parse,
+};
 use crate::catalog::{BookingDetails, FieldId};
 use serde::Deserialize;
 use url::Url;
@@ -59,7 +61,12 @@ pub(super) async fn check(
     let url = endpoint(&base, &[&clinic.to_ascii_lowercase(), "search"]);
     let answer = ctx
         .out
-        .post_json(&url, ctx.allowed_hosts(), body.to_string().into_bytes(), ctx.deadline)
+        .post_json(
+            &url,
+            ctx.allowed_hosts(),
+            body.to_string().into_bytes(),
+            ctx.deadline,
+        )
         .await;
     let fetched = match answer {
         Ok(fetched) => fetched,
@@ -72,12 +79,20 @@ pub(super) async fn check(
         200 => {}
         401 | 403 => {
             plan.ok(StepId::VendorReachable);
-            return plan.fail(StepId::KeyAccepted, CheckCode::ApiKeyRejected, Some(FieldId::ApiKey));
+            return plan.fail(
+                StepId::KeyAccepted,
+                CheckCode::ApiKeyRejected,
+                Some(FieldId::ApiKey),
+            );
         }
         404 => {
             plan.ok(StepId::VendorReachable);
             plan.ok(StepId::KeyAccepted);
-            return plan.fail(StepId::ClinicFound, CheckCode::ClinicNotFound, Some(FieldId::ExternalId));
+            return plan.fail(
+                StepId::ClinicFound,
+                CheckCode::ClinicNotFound,
+                Some(FieldId::ExternalId),
+            );
         }
         _ => return plan.fail_next(CheckCode::VendorError, None),
     }
@@ -90,7 +105,11 @@ pub(super) async fn check(
     let calendars = search.data.calendars;
     if calendars.is_empty() {
         plan.skip(StepId::DepartmentFound, CheckCode::NotVerifiable);
-        return plan.fail(StepId::OnlineBookingOpen, CheckCode::NoOnlineBookingCalendar, None);
+        return plan.fail(
+            StepId::OnlineBookingOpen,
+            CheckCode::NoOnlineBookingCalendar,
+            None,
+        );
     }
     let owned = calendars
         .iter()

@@ -236,9 +236,9 @@ impl CheckStep {
             RedirectRefused => format!(
                 "{s} answered with a redirect to another address. For security we do not follow redirects. Contact {s} ({c})."
             ),
-            ResponseTooLarge if nb => format!(
-                "{s} sendte et større svar enn vi tar imot. Kontakt {s} ({c})."
-            ),
+            ResponseTooLarge if nb => {
+                format!("{s} sendte et større svar enn vi tar imot. Kontakt {s} ({c}).")
+            }
             ResponseTooLarge => {
                 format!("{s} sent a larger answer than we accept. Contact {s} ({c}).")
             }
@@ -343,7 +343,12 @@ impl Plan {
 
     /// Fails `step` (or, if the system does not have it, the first unsettled step) and returns
     /// the report; later steps stay `not_checked`.
-    pub(crate) fn fail(mut self, step: StepId, code: CheckCode, field: Option<FieldId>) -> CheckReport {
+    pub(crate) fn fail(
+        mut self,
+        step: StepId,
+        code: CheckCode,
+        field: Option<FieldId>,
+    ) -> CheckReport {
         let index = self
             .steps
             .iter()
@@ -410,13 +415,20 @@ mod tests {
             (CheckCode::RedirectRefused, CheckOutcome::Unavailable),
             (CheckCode::ResponseTooLarge, CheckOutcome::Unavailable),
             (CheckCode::VendorBadResponse, CheckOutcome::Unavailable),
-            (CheckCode::NoOnlineBookingCalendar, CheckOutcome::SetupIncomplete),
+            (
+                CheckCode::NoOnlineBookingCalendar,
+                CheckOutcome::SetupIncomplete,
+            ),
         ];
         for (code, outcome) in cases {
             let report = Plan::new(pasientsky(), &ALL).fail(StepId::KeyAccepted, code, None);
             assert_eq!(report.outcome(), outcome, "{code:?}");
             assert!(!report.succeeded());
-            assert_eq!(report.steps[0].code, CheckCode::NotChecked, "earlier steps untouched");
+            assert_eq!(
+                report.steps[0].code,
+                CheckCode::NotChecked,
+                "earlier steps untouched"
+            );
             assert_eq!(report.steps[2].status, StepStatus::Skipped);
         }
         let mut plan = Plan::new(pasientsky(), &ALL);
@@ -432,10 +444,20 @@ mod tests {
     fn reports_round_trip_through_json_and_tolerate_new_codes() {
         let mut plan = Plan::new(pasientsky(), &ALL);
         plan.ok(StepId::VendorReachable);
-        let report = plan.fail(StepId::KeyAccepted, CheckCode::ApiKeyRejected, Some(FieldId::ApiKey));
+        let report = plan.fail(
+            StepId::KeyAccepted,
+            CheckCode::ApiKeyRejected,
+            Some(FieldId::ApiKey),
+        );
         let stored = serde_json::to_string(&report).unwrap();
-        assert!(stored.contains(r#""code":"api_key_rejected","field":"api_key""#), "{stored}");
-        assert_eq!(serde_json::from_str::<CheckReport>(&stored).unwrap(), report);
+        assert!(
+            stored.contains(r#""code":"api_key_rejected","field":"api_key""#),
+            "{stored}"
+        );
+        assert_eq!(
+            serde_json::from_str::<CheckReport>(&stored).unwrap(),
+            report
+        );
         let newer = stored.replace("api_key_rejected", "something_new");
         let read: CheckReport = serde_json::from_str(&newer).unwrap();
         assert_eq!(read.steps[1].code, CheckCode::Unknown);
@@ -450,22 +472,53 @@ mod tests {
             field: Some(FieldId::ApiKey),
         };
         let nb = step.message(pasientsky(), Lang::Nb);
-        assert!(nb.starts_with("EG Pasientsky avviste API-nøkkelen."), "{nb}");
-        assert!(nb.contains("hele nøkkelen fra e-posten fra EG Norge"), "{nb}");
-        assert!(nb.contains("support@patientsky.com, tlf. +47 21 93 19 00"), "{nb}");
+        assert!(
+            nb.starts_with("EG Pasientsky avviste API-nøkkelen."),
+            "{nb}"
+        );
+        assert!(
+            nb.contains("hele nøkkelen fra e-posten fra EG Norge"),
+            "{nb}"
+        );
+        assert!(
+            nb.contains("support@patientsky.com, tlf. +47 21 93 19 00"),
+            "{nb}"
+        );
         let en = step.message(pasientsky(), Lang::En);
-        assert!(en.starts_with("EG Pasientsky rejected the API key."), "{en}");
-        assert!(en.contains("support@patientsky.com, phone +47 21 93 19 00"), "{en}");
+        assert!(
+            en.starts_with("EG Pasientsky rejected the API key."),
+            "{en}"
+        );
+        assert!(
+            en.contains("support@patientsky.com, phone +47 21 93 19 00"),
+            "{en}"
+        );
     }
 
     #[test]
     fn every_code_has_a_message_in_both_languages() {
         use CheckCode::*;
         let codes = [
-            Ok, NotChecked, NotVerifiable, VendorNotConfigured, VendorUnreachable, VendorTimeout,
-            VendorError, VendorBadResponse, RedirectRefused, ResponseTooLarge, ApiKeyRejected,
-            ClinicNotFound, DepartmentNotFound, NoOnlineBookingCalendar, Required, InvalidDetails,
-            HttpsRequired, HostNotAllowed, AddressNotAllowed, Unknown,
+            Ok,
+            NotChecked,
+            NotVerifiable,
+            VendorNotConfigured,
+            VendorUnreachable,
+            VendorTimeout,
+            VendorError,
+            VendorBadResponse,
+            RedirectRefused,
+            ResponseTooLarge,
+            ApiKeyRejected,
+            ClinicNotFound,
+            DepartmentNotFound,
+            NoOnlineBookingCalendar,
+            Required,
+            InvalidDetails,
+            HttpsRequired,
+            HostNotAllowed,
+            AddressNotAllowed,
+            Unknown,
         ];
         for system in catalog::systems() {
             for code in codes {

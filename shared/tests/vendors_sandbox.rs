@@ -1,0 +1,556 @@
+//! Every adapter against every sandbox scenario: the exact report (each step's status, code and
+//! field). One sandbox per test binary, on its own thread; each test runs its cases
+//! concurrently under a 1 s deadline, so the slow scenarios cost about a second in total.
+
+use bookinglink::catalog::FieldId;
+use bookinglink::catalog::{self, BookingDetails};
+use bookinglink::i18n::Lang;
+use bookinglink::secret::ApiKey;
+use bookinglink::vendors::{
+    CheckCode, CheckOutcome, CheckReport, StepId, StepStatus, VendorCheck, Vendors, VendorsConfig,
+};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use vendor_sandbox as sb;
+
+const DEADLINE: Duration = Duration::from_millis(1000);
+
+fn sandbox_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        sb::start_background(sb::Options {
+            latency: Duration::ZERO,
+            // Well past the deadline, so "slow" can only end in a timeout.
+            slow: Duration::from_secs(5),
+        })
+        .expect("sandbox starts")
+    })
+}
+
+/// Built per test: a client's pooled connections belong to the runtime that opened them.
+fn vendors() -> Arc<Vendors> {
+    Arc::new(Vendors::new(VendorsConfig::sandbox(sandbox_url(), DEADLINE)).unwrap())
+}
+
+type Step = (StepId, StepStatus, CheckCode, Option<FieldId>);
+
+use CheckCode as C;
+use StepId::*;
+
+fn ok(step: StepId) -> Step {
+    (step, StepStatus::Ok, C::Ok, None)
+}
+fn failed(step: StepId, code: CheckCode, field: Option<FieldId>) -> Step {
+    (step, StepStatus::Failed, code, field)
+}
+fn skipped(step: StepId) -> Step {
+    (step, StepStatus::Skipped, C::NotChecked, None)
+}
+
+struct Case {
+    name: &'static str,
+    details: BookingDetails,
+    expect: Vec<Step>,
+    outcome: CheckOutcome,
+}
+
+fn compact(report: &CheckReport) -> Vec<Step> {
+    report
+        .steps
+        .iter()
+        .map(|s| (s.step, s.status, s.code, s.field))
+        .collect()
+}
+
+async fn run(system_id: &'static str, cases: Vec<Case>) {
+    let vendors = vendors();
+    let system = catalog::system(system_id).unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for case in cases {
+        let vendors = vendors.clone();
+        set.spawn(async move {
+            let started = std::time::Instant::now();
+            let report = vendors.check(system, &case.details).await;
+            (case, report, started.elapsed())
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        let (case, report, elapsed) = joined.unwrap();
+        let got = compact(&report);
+        if got != case.expect || report.outcome() != case.outcome {
+            failures.push(format!(
+                "{system_id}/{}:\n  expected {:?} {:?}\n  got      {:?} {:?}",
+                case.name,
+                case.expect,
+                case.outcome,
+                got,
+                report.outcome()
+            ));
+        }
+        assert_eq!(report.system, system_id);
+        assert_eq!(report.succeeded(), case.outcome == CheckOutcome::Success);
+        assert!(
+            elapsed < DEADLINE + Duration::from_millis(500),
+            "{}: {elapsed:?}",
+            case.name
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn key(value: &str) -> Option<ApiKey> {
+    Some(ApiKey::new(value))
+}
+
+/// Cases that depend only on the key, for systems whose first request carries it.
+fn key_failure_cases(details: impl Fn(&str) -> BookingDetails, plan: &[StepId]) -> Vec<Case> {
+    let after = |failed_step: Step| -> Vec<Step> {
+        plan.iter()
+            .map(|&s| {
+                if s == failed_step.0 {
+                    failed_step
+                } else {
+                    skipped(s)
+                }
+            })
+            .collect()
+    };
+    let unavailable = |name, key: &str, code| Case {
+        name,
+        details: details(key),
+        expect: after(failed(VendorReachable, code, None)),
+        outcome: CheckOutcome::Unavailable,
+    };
+    let mut rejected = after(failed(
+        KeyAccepted,
+        C::ApiKeyRejected,
+        Some(FieldId::ApiKey),
+    ));
+    rejected[0] = ok(VendorReachable);
+    vec![
+        Case {
+            name: "wrong key",
+            details: details("not-the-key"),
+            expect: rejected,
+            outcome: CheckOutcome::Rejected,
+        },
+        unavailable("500", sb::KEY_500, C::VendorError),
+        unavailable("slow", sb::KEY_SLOW, C::VendorTimeout),
+        unavailable("malformed", sb::KEY_MALFORMED, C::VendorBadResponse),
+        unavailable("redirect", sb::KEY_REDIRECT, C::RedirectRefused),
+        unavailable("huge", sb::KEY_HUGE, C::ResponseTooLarge),
+    ]
+}
+
+#[tokio::test]
+async fn pasientsky() {
+    let d = |clinic: &str, dept: &str, k: &str| BookingDetails {
+        external_id: Some(clinic.into()),
+        external_department_id: Some(dept.into()),
+        api_key: key(k),
+        ..Default::default()
+    };
+    let plan = [
+        VendorReachable,
+        KeyAccepted,
+        ClinicFound,
+        DepartmentFound,
+        OnlineBookingOpen,
+    ];
+    let mut cases = vec![
+        Case {
+            name: "ok",
+            details: d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, sb::KEY_OK),
+            expect: plan.iter().map(|&s| ok(s)).collect(),
+            outcome: CheckOutcome::Success,
+        },
+        Case {
+            name: "ok, pasted with spaces and upper-case uuid",
+            details: d(
+                &format!(" {} ", sb::PASIENTSKY_CLINIC_OK.to_uppercase()),
+                " dept-ok\n",
+                " sandbox-key-ok ",
+            ),
+            expect: plan.iter().map(|&s| ok(s)).collect(),
+            outcome: CheckOutcome::Success,
+        },
+        Case {
+            name: "unknown clinic",
+            details: d(sb::PASIENTSKY_CLINIC_UNKNOWN, sb::DEPT_OK, sb::KEY_OK),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                failed(ClinicFound, C::ClinicNotFound, Some(FieldId::ExternalId)),
+                skipped(DepartmentFound),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+        Case {
+            name: "unknown department",
+            details: d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_UNKNOWN, sb::KEY_OK),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                ok(ClinicFound),
+                failed(
+                    DepartmentFound,
+                    C::DepartmentNotFound,
+                    Some(FieldId::ExternalDepartmentId),
+                ),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+        Case {
+            name: "no calendar open",
+            details: d(sb::PASIENTSKY_CLINIC_NO_CALENDARS, sb::DEPT_OK, sb::KEY_OK),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                ok(ClinicFound),
+                (DepartmentFound, StepStatus::Skipped, C::NotVerifiable, None),
+                failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
+            ],
+            outcome: CheckOutcome::SetupIncomplete,
+        },
+        Case {
+            name: "not a uuid: refused before sending",
+            details: d("clinic-ok", sb::DEPT_OK, sb::KEY_OK),
+            expect: vec![
+                failed(
+                    VendorReachable,
+                    C::InvalidDetails,
+                    Some(FieldId::ExternalId),
+                ),
+                skipped(KeyAccepted),
+                skipped(ClinicFound),
+                skipped(DepartmentFound),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+        Case {
+            name: "no key",
+            details: BookingDetails {
+                api_key: None,
+                ..d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, "")
+            },
+            expect: vec![
+                failed(VendorReachable, C::Required, Some(FieldId::ApiKey)),
+                skipped(KeyAccepted),
+                skipped(ClinicFound),
+                skipped(DepartmentFound),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+    ];
+    cases.extend(key_failure_cases(
+        |k| d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, k),
+        &plan,
+    ));
+    run("pasientsky", cases).await;
+}
+
+#[tokio::test]
+async fn easypractice() {
+    let d = |k: &str| BookingDetails {
+        api_key: key(k),
+        ..Default::default()
+    };
+    let plan = [VendorReachable, KeyAccepted];
+    let mut cases = vec![Case {
+        name: "ok",
+        details: d(sb::KEY_OK),
+        expect: vec![ok(VendorReachable), ok(KeyAccepted)],
+        outcome: CheckOutcome::Success,
+    }];
+    cases.extend(key_failure_cases(d, &plan));
+    run("easypractice", cases).await;
+}
+
+#[tokio::test]
+async fn extensor() {
+    let d = |url: &str| BookingDetails {
+        booking_url: Some(url.into()),
+        ..Default::default()
+    };
+    let url = |scenario: &str| d(&format!("https://booking.extensor.no/sandbox/{scenario}"));
+    let field = Some(FieldId::BookingUrl);
+    let unavailable = |name, scenario: &str, code| Case {
+        name,
+        details: url(scenario),
+        expect: vec![
+            failed(VendorReachable, code, None),
+            skipped(ClinicFound),
+            skipped(OnlineBookingOpen),
+        ],
+        outcome: CheckOutcome::Unavailable,
+    };
+    let refused = |name, typed: &str, code| Case {
+        name,
+        details: d(typed),
+        expect: vec![
+            failed(VendorReachable, code, field),
+            skipped(ClinicFound),
+            skipped(OnlineBookingOpen),
+        ],
+        outcome: CheckOutcome::Rejected,
+    };
+    let cases = vec![
+        Case {
+            name: "ok",
+            details: url("ok"),
+            expect: vec![ok(VendorReachable), ok(ClinicFound), ok(OnlineBookingOpen)],
+            outcome: CheckOutcome::Success,
+        },
+        Case {
+            name: "apex host",
+            details: d("https://extensor.no/klinikk/ok"),
+            expect: vec![ok(VendorReachable), ok(ClinicFound), ok(OnlineBookingOpen)],
+            outcome: CheckOutcome::Success,
+        },
+        Case {
+            name: "unknown url",
+            details: url("unknown"),
+            expect: vec![
+                ok(VendorReachable),
+                failed(ClinicFound, C::ClinicNotFound, field),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+        Case {
+            name: "no calendar open",
+            details: url("no-calendars"),
+            expect: vec![
+                ok(VendorReachable),
+                ok(ClinicFound),
+                failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
+            ],
+            outcome: CheckOutcome::SetupIncomplete,
+        },
+        unavailable("500", "500", C::VendorError),
+        unavailable("slow", "slow", C::VendorTimeout),
+        unavailable("malformed", "malformed", C::VendorBadResponse),
+        unavailable("redirect", "redirect", C::RedirectRefused),
+        unavailable("huge, declared length", "huge", C::ResponseTooLarge),
+        // The guard runs on what was typed, even in sandbox mode.
+        refused(
+            "http",
+            "http://booking.extensor.no/sandbox/ok",
+            C::HttpsRequired,
+        ),
+        refused(
+            "ip literal",
+            "https://127.0.0.1/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "decimal ip",
+            "https://2130706433/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "the sandbox itself",
+            &format!("{}/extensor/sandbox/ok", sandbox_url()),
+            C::HttpsRequired,
+        ),
+        refused(
+            "userinfo",
+            "https://booking.extensor.no@evil.com/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "suffix trick",
+            "https://extensor.no.evil.com/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "look-alike",
+            "https://evilextensor.no/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "port",
+            "https://booking.extensor.no:8443/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "metadata",
+            "https://169.254.169.254/latest/meta-data/",
+            C::HostNotAllowed,
+        ),
+        refused(
+            "mapped v6",
+            "https://[::ffff:127.0.0.1]/sandbox/ok",
+            C::HostNotAllowed,
+        ),
+        refused("missing", "", C::Required),
+    ];
+    run("extensor", cases).await;
+}
+
+/// Physica, Psykbase, HANO and Konfidens share the contract's scenarios; the first two also
+/// check an optional department.
+async fn contract_system(system_id: &'static str, departments: bool) {
+    let d = |clinic: &str, dept: Option<&str>, k: &str| BookingDetails {
+        external_id: Some(clinic.into()),
+        external_department_id: dept.map(Into::into),
+        api_key: key(k),
+        ..Default::default()
+    };
+    let plan = [VendorReachable, KeyAccepted, ClinicFound, OnlineBookingOpen];
+    let all_ok = |plan: &[StepId]| plan.iter().map(|&s| ok(s)).collect::<Vec<_>>();
+    let mut cases = vec![
+        Case {
+            name: "ok",
+            details: d(sb::CLINIC_OK, None, sb::KEY_OK),
+            expect: all_ok(&plan),
+            outcome: CheckOutcome::Success,
+        },
+        Case {
+            name: "unknown clinic",
+            details: d(sb::CLINIC_UNKNOWN, None, sb::KEY_OK),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                failed(ClinicFound, C::ClinicNotFound, Some(FieldId::ExternalId)),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+        Case {
+            name: "id with path characters stays one segment",
+            details: d("../clinic-ok", None, sb::KEY_OK),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                failed(ClinicFound, C::ClinicNotFound, Some(FieldId::ExternalId)),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        },
+        Case {
+            name: "no calendar open",
+            details: d(sb::CLINIC_NO_CALENDARS, None, sb::KEY_OK),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                ok(ClinicFound),
+                failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
+            ],
+            outcome: CheckOutcome::SetupIncomplete,
+        },
+        Case {
+            name: "calendar request fails after the clinic was found",
+            details: d(sb::CLINIC_OK, None, sb::KEY_CALENDARS_500),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                ok(ClinicFound),
+                failed(OnlineBookingOpen, C::VendorError, None),
+            ],
+            outcome: CheckOutcome::Unavailable,
+        },
+    ];
+    cases.extend(key_failure_cases(|k| d(sb::CLINIC_OK, None, k), &plan));
+    let with_dept = [
+        VendorReachable,
+        KeyAccepted,
+        ClinicFound,
+        DepartmentFound,
+        OnlineBookingOpen,
+    ];
+    if departments {
+        cases.extend([
+            Case {
+                name: "department ok",
+                details: d(sb::CLINIC_OK, Some(sb::DEPT_OK), sb::KEY_OK),
+                expect: all_ok(&with_dept),
+                outcome: CheckOutcome::Success,
+            },
+            Case {
+                name: "unknown department",
+                details: d(sb::CLINIC_OK, Some(sb::DEPT_UNKNOWN), sb::KEY_OK),
+                expect: vec![
+                    ok(VendorReachable),
+                    ok(KeyAccepted),
+                    ok(ClinicFound),
+                    failed(
+                        DepartmentFound,
+                        C::DepartmentNotFound,
+                        Some(FieldId::ExternalDepartmentId),
+                    ),
+                    skipped(OnlineBookingOpen),
+                ],
+                outcome: CheckOutcome::Rejected,
+            },
+            Case {
+                name: "department without an open calendar",
+                details: d(sb::CLINIC_OK, Some(sb::DEPT_CLOSED), sb::KEY_OK),
+                expect: vec![
+                    ok(VendorReachable),
+                    ok(KeyAccepted),
+                    ok(ClinicFound),
+                    ok(DepartmentFound),
+                    failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
+                ],
+                outcome: CheckOutcome::SetupIncomplete,
+            },
+        ]);
+    } else {
+        // A department is not sent to a system without them; the check still runs.
+        cases.push(Case {
+            name: "department ignored",
+            details: d(sb::CLINIC_OK, Some(sb::DEPT_UNKNOWN), sb::KEY_OK),
+            expect: all_ok(&plan),
+            outcome: CheckOutcome::Success,
+        });
+    }
+    run(system_id, cases).await;
+}
+
+#[tokio::test]
+async fn physica() {
+    contract_system("physica", true).await;
+}
+
+#[tokio::test]
+async fn psykbase() {
+    contract_system("psykbase", true).await;
+}
+
+#[tokio::test]
+async fn hano() {
+    contract_system("hano", false).await;
+}
+
+#[tokio::test]
+async fn konfidens() {
+    contract_system("konfidens", false).await;
+}
+
+/// Outside sandbox mode, the unconfirmed vendors have no base URL until one is configured.
+#[tokio::test]
+async fn unconfigured_vendor_is_unavailable_not_rejected() {
+    let vendors = Vendors::new(VendorsConfig::default()).unwrap();
+    let details = BookingDetails {
+        external_id: Some("1".into()),
+        api_key: key("k"),
+        ..Default::default()
+    };
+    let report = vendors
+        .check(catalog::system("hano").unwrap(), &details)
+        .await;
+    assert_eq!(report.steps[0].code, C::VendorNotConfigured);
+    assert_eq!(report.outcome(), CheckOutcome::Unavailable);
+    assert!(
+        report.to_json(Lang::Nb)["steps"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ikke satt opp")
+    );
+}
