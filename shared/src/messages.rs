@@ -177,3 +177,88 @@ pub const NO_CHANGES: Text = Text::new(
     "Send minst ett felt som skal endres.",
     "Send at least one field to change.",
 );
+
+// "Forespør detaljer" (request-details).
+
+pub const UNKNOWN_BOOKING_SYSTEM: Text = Text::new(
+    "Ukjent bookingsystem. Velg et av systemene i listen.",
+    "Unknown booking system. Pick one of the systems in the list.",
+);
+pub const TOO_MANY_REQUESTS: Text = Text::new("For mange forespørsler", "Too many requests");
+
+/// `when_nb`/`when_en`: the Oslo date and time the next send is allowed.
+pub fn details_send_limit_detail(
+    system_name: &str,
+    limit: u32,
+    when_nb: &str,
+    when_en: &str,
+) -> Localized {
+    Localized::new(
+        format!(
+            "Det er allerede sendt {limit} forespørsler til {system_name} for denne lokasjonen det siste døgnet. Du kan sende en ny fra {when_nb}."
+        ),
+        format!(
+            "{limit} requests have already been sent to {system_name} for this location in the last 24 hours. You can send another from {when_en}."
+        ),
+    )
+}
+
+pub const ADMIN_EMAIL_MISSING_DETAIL: Text = Text::new(
+    "Vi har ingen e-postadresse for deg, så leverandøren kan ikke svare deg. Legg til e-postadressen i profilen din og logg inn på nytt, eller kopier teksten og send den selv.",
+    "We have no e-mail address for you, so the vendor could not reply to you. Add your e-mail address to your profile and sign in again, or copy the text and send it yourself.",
+);
+pub const MAIL_NOT_SENT: Text = Text::new("E-posten ble ikke sendt", "The e-mail was not sent");
+pub const MAIL_REJECTED_DETAIL: Text = Text::new(
+    "E-posttjenesten avviste forespørselen, så den er ikke sendt og teller ikke med. Kopier teksten og send den fra din egen e-post, og gi oss gjerne beskjed.",
+    "The e-mail service rejected the request, so it was not sent and does not count. Copy the text and send it from your own e-mail, and please let us know.",
+);
+pub const MAIL_FAILED_DETAIL: Text = Text::new(
+    "Vi fikk ikke sendt forespørselen. Den er ikke sendt og teller ikke med. Prøv igjen om litt, eller kopier teksten og send den selv.",
+    "We could not send the request. It was not sent and does not count. Try again shortly, or copy the text and send it yourself.",
+);
+pub const MAIL_THROTTLED_DETAIL: Text = Text::new(
+    "E-posttjenesten er travel akkurat nå. Forespørselen er ikke sendt og teller ikke med. Prøv igjen om et minutt.",
+    "The e-mail service is busy right now. The request was not sent and does not count. Try again in a minute.",
+);
+pub const MAIL_UNAVAILABLE_DETAIL: Text = Text::new(
+    "Utsending av e-post er midlertidig slått av. Forespørselen er ikke sendt og teller ikke med. Kopier teksten og send den selv, eller prøv igjen senere.",
+    "Sending e-mail is temporarily switched off. The request was not sent and does not count. Copy the text and send it yourself, or try again later.",
+);
+
+// Booking connection: "Test kobling" and "Test og lagre".
+
+pub const SUCCESS: Text = Text::new("Suksess", "Success");
+pub const CHECK_FAILED: Text = Text::new(
+    "Koblingen virker ikke ennå. Se stegene under.",
+    "The connection does not work yet. See the steps below.",
+);
+pub const CONNECTION_TEST_FAILED: Text = Text::new("Testen feilet", "The test failed");
+pub const UNKNOWN_SYSTEM: Text = Text::new(
+    "Velg et bookingsystem fra listen.",
+    "Pick a booking system from the list.",
+);
+pub const API_KEY_REQUIRED: Text = Text::new(
+    "Lim inn API-nøkkelen leverandøren sendte deg.",
+    "Paste the API key the vendor sent you.",
+);
+pub const STORED_KEY_NOT_REUSABLE: Text = Text::new(
+    "Du har byttet system eller adresse, så den lagrede API-nøkkelen kan ikke brukes her. Lim inn nøkkelen på nytt.",
+    "You changed the system or address, so the stored API key cannot be used here. Paste the key again.",
+);
+pub const TOO_MANY_ATTEMPTS: Text = Text::new("For mange forsøk", "Too many attempts");
+
+pub fn too_many_attempts(oslo_time: &str, utc: &str) -> Localized {
+    Localized::new(
+        format!(
+            "Du har hatt fem mislykkede tester på under en time. Av sikkerhetshensyn kan du prøve igjen kl. {oslo_time}. Sjekk opplysningene fra leverandøren før du prøver igjen."
+        ),
+        format!(
+            "You have had five failed tests within an hour. For security you can try again at {utc}. Check the details from the vendor before you retry."
+        ),
+    )
+}
+
+pub const CHECKS_IN_PROGRESS: Text = Text::new(
+    "Du har flere tester som pågår. Vent noen sekunder og prøv igjen.",
+    "You have several tests running. Wait a few seconds and try again.",
+);

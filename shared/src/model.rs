@@ -55,6 +55,9 @@ pub struct Location {
     pub email: String,
     pub offline: bool,
     pub booking: Option<BookingConfig>,
+    /// "Forespør detaljer" sent to vendors, the latest per system, in system order. Written
+    /// without bumping `version`, so a request never conflicts with an administrator's edit.
+    pub details_requests: Vec<DetailsRequest>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -70,6 +73,10 @@ pub struct BookingConfig {
     pub external_department_id: Option<String>,
     pub booking_url: Option<String>,
     pub key_stored: bool,
+    /// The Secrets Manager version holding this configuration's key. Readers fetch exactly
+    /// this version, so a configuration is never paired with another configuration's key.
+    #[serde(default)]
+    pub secret_version_id: Option<String>,
     pub last_check: Option<CheckSummary>,
     pub saved_by: Option<String>,
     pub saved_at: Option<Timestamp>,
@@ -86,6 +93,30 @@ pub struct CheckSummary {
     pub failed_code: Option<String>,
 }
 
+/// That a location's administrator asked a vendor for the connection details, so the frontend
+/// can show the clinic is waiting for the vendor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailsRequest {
+    pub system: String,
+    pub requested_at: Timestamp,
+    pub requested_by: String,
+    pub requested_by_name: Option<String>,
+    pub requested_by_email: Option<String>,
+    /// The vendor's address the request went to.
+    pub sent_to: String,
+}
+
+impl DetailsRequest {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "system": self.system,
+            "requested_at": rfc3339(self.requested_at),
+            "requested_by": {"name": self.requested_by_name, "email": self.requested_by_email},
+            "sent_to": self.sent_to,
+        })
+    }
+}
+
 impl Location {
     pub fn to_json(&self) -> Value {
         json!({
@@ -97,6 +128,7 @@ impl Location {
             "email": self.email,
             "offline": self.offline,
             "booking": self.booking.as_ref().map(BookingConfig::to_json),
+            "details_requests": self.details_requests.iter().map(DetailsRequest::to_json).collect::<Vec<_>>(),
             "version": self.version,
             "created_at": rfc3339(self.created_at),
             "updated_at": rfc3339(self.updated_at),

@@ -13,6 +13,10 @@ pub enum RouteId {
     GetLocation,
     UpdateLocation,
     ListBookingSystems,
+    GetDetailsRequest,
+    SendDetailsRequest,
+    TestConnection,
+    SaveBooking,
 }
 
 #[derive(Debug)]
@@ -67,6 +71,30 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/v1/booking-systems",
         function: "locations",
+    },
+    Route {
+        id: RouteId::GetDetailsRequest,
+        method: "GET",
+        path: "/v1/companies/{companyId}/locations/{locationId}/booking/request-details",
+        function: "request-details",
+    },
+    Route {
+        id: RouteId::SendDetailsRequest,
+        method: "POST",
+        path: "/v1/companies/{companyId}/locations/{locationId}/booking/request-details",
+        function: "request-details",
+    },
+    Route {
+        id: RouteId::TestConnection,
+        method: "POST",
+        path: "/v1/companies/{companyId}/locations/{locationId}/booking/test",
+        function: "test-connection",
+    },
+    Route {
+        id: RouteId::SaveBooking,
+        method: "POST",
+        path: "/v1/companies/{companyId}/locations/{locationId}/booking/save",
+        function: "test-and-save",
     },
 ];
 

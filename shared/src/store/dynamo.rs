@@ -6,6 +6,7 @@
 //! | org number  | `ORGNR#<number>`   | `ORGNR`             |                 |               |
 //! | membership  | `USER#<sub>`       | `COMPANY#<id>`      | `COMPANY#<id>`  | `ADMIN#<sub>` |
 //! | location    | `COMPANY#<id>`     | `LOCATION#<id>`     |                 |               |
+//! | send slot   | `LOCATION#<id>`    | `DETAILS#<system>#<n>` |              |               |
 //!
 //! Uniqueness and optimistic versions are conditions on the writes themselves, never a read
 //! before the write. Items that expire carry `expires_at` (epoch seconds, the table's TTL
@@ -25,9 +26,12 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_json::Value;
 
-use super::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use super::{
+    CompanyStore, DetailsRequestStore, LocationPatch, LocationStore, SendLimitStore, SendSlot,
+    SlotReservation, StoreError,
+};
 use crate::clock::Timestamp;
-use crate::model::{Address, BookingConfig, Company, Location, Membership, Page};
+use crate::model::{Address, BookingConfig, Company, DetailsRequest, Location, Membership, Page};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -286,6 +290,14 @@ fn location_item(l: &Location) -> Item {
     if let Some(booking) = &l.booking {
         item.insert("booking".into(), booking_attribute(booking));
     }
+    if !l.details_requests.is_empty() {
+        let by_system = l
+            .details_requests
+            .iter()
+            .map(|r| (r.system.clone(), details_request_attribute(r)))
+            .collect();
+        item.insert(DETAILS_REQUESTS.into(), AttributeValue::M(by_system));
+    }
     item.insert("version".into(), n(l.version));
     item.insert("created_at".into(), n(l.created_at));
     item.insert("updated_at".into(), n(l.updated_at));
@@ -322,6 +334,18 @@ pub fn location_from(item: &Item) -> Result<Location, StoreError> {
         ),
         _ => None,
     };
+    // Stored as a map by system, so recording a request is one UpdateItem on a nested path.
+    let mut details_requests = match item.get(DETAILS_REQUESTS) {
+        Some(AttributeValue::M(by_system)) => by_system
+            .values()
+            .map(|v| {
+                serde_json::from_value::<DetailsRequest>(from_attribute(v))
+                    .map_err(|e| StoreError::Backend(format!("unreadable details request: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    details_requests.sort_by(|a, b| a.system.cmp(&b.system));
     Ok(Location {
         company_id: get_s(item, "company_id")?,
         id: get_s(item, "id")?,
@@ -331,6 +355,7 @@ pub fn location_from(item: &Item) -> Result<Location, StoreError> {
         email: get_s(item, "email")?,
         offline: get_bool(item, "offline"),
         booking,
+        details_requests,
         version: get_n(item, "version")?,
         created_at: get_n(item, "created_at")?,
         updated_at: get_n(item, "updated_at")?,
@@ -474,6 +499,18 @@ impl CompanyStore for DynamoStore {
             .await
             .map_err(sdk)?;
         out.item().map(membership_from).transpose()
+    }
+
+    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(company_key(company_id)))
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.item().map(company_from).transpose()
     }
 }
 
@@ -638,6 +675,53 @@ impl LocationStore for DynamoStore {
         if let Some(v) = patch.offline {
             set("offline", "#offline = :offline", AttributeValue::Bool(v));
         }
+        self.versioned_update(company_id, location_id, &sets, names, values).await
+    }
+
+    async fn save_booking(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        booking: &BookingConfig,
+        offline: bool,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError> {
+        let sets = [
+            "#version = #version + :one",
+            "#updated_at = :now",
+            "#updated_by = :by",
+            "#booking = :booking",
+            "#offline = :offline",
+        ];
+        let names: HashMap<String, String> = ["version", "updated_at", "updated_by", "pk", "booking", "offline"]
+            .iter()
+            .map(|n| (format!("#{n}"), n.to_string()))
+            .collect();
+        let values: Item = HashMap::from([
+            (":one".into(), n(1)),
+            (":now".into(), n(now)),
+            (":by".into(), s(by)),
+            (":expected".into(), n(expected_version)),
+            (":booking".into(), booking_attribute(booking)),
+            (":offline".into(), AttributeValue::Bool(offline)),
+        ]);
+        self.versioned_update(company_id, location_id, &sets, names, values).await
+    }
+}
+
+impl DynamoStore {
+    /// `SET` on a location if it exists and is at `:expected`; tells a missing location from a
+    /// stale version by the old item DynamoDB returns when the condition fails.
+    async fn versioned_update(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        sets: &[&str],
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> Result<Location, StoreError> {
         let result = self
             .client
             .update_item()
@@ -671,5 +755,176 @@ impl LocationStore for DynamoStore {
                 Err(sdk(err))
             }
         }
+    }
+}
+
+/// The location attribute holding "Forespør detaljer" requests, a map by system.
+const DETAILS_REQUESTS: &str = "details_requests";
+
+fn details_request_attribute(r: &DetailsRequest) -> AttributeValue {
+    to_attribute(&serde_json::to_value(r).unwrap_or(Value::Null))
+}
+
+fn send_slot_key(location_id: &str, system: &str, number: u32) -> Item {
+    HashMap::from([
+        ("pk".into(), s(format!("LOCATION#{location_id}"))),
+        ("sk".into(), s(format!("DETAILS#{system}#{number}"))),
+    ])
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl SendLimitStore for DynamoStore {
+    async fn reserve_send_slot(
+        &self,
+        location_id: &str,
+        system: &str,
+        slots: u32,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<SlotReservation, StoreError> {
+        let mut retry_at = Timestamp::MAX;
+        for number in 1..=slots {
+            let slot = SendSlot {
+                location_id: location_id.to_string(),
+                system: system.to_string(),
+                number,
+                token: uuid::Uuid::new_v4().to_string(),
+                expires_at: now + window_seconds,
+            };
+            let mut item = send_slot_key(location_id, system, number);
+            item.insert("entity".into(), s("details_send_slot"));
+            item.insert("token".into(), s(&slot.token));
+            item.insert("taken_at".into(), n(now));
+            item.insert(TTL_ATTRIBUTE.into(), n(slot.expires_at));
+            // An expired slot is free even while it still exists: TTL deletion is late (and
+            // never happens in the emulator), so the condition compares the expiry itself.
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
+                .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+                .expression_attribute_values(":now", n(now))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(SlotReservation::Reserved(slot)),
+                Err(err) if is_condition_failure(&err) => {
+                    let held_until = err
+                        .as_service_error()
+                        .and_then(|e| match e {
+                            aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => e.item(),
+                            _ => None,
+                        })
+                        .and_then(|old| get_n::<Timestamp>(old, TTL_ATTRIBUTE).ok())
+                        .unwrap_or(now + window_seconds);
+                    retry_at = retry_at.min(held_until);
+                }
+                Err(err) => return Err(sdk(err)),
+            }
+        }
+        Ok(SlotReservation::Full { retry_at })
+    }
+
+    async fn release_send_slot(&self, slot: &SendSlot) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(send_slot_key(
+                &slot.location_id,
+                &slot.system,
+                slot.number,
+            )))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", s(&slot.token))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Ok(()),
+            Err(err) => Err(sdk(err)),
+        }
+    }
+}
+
+#[async_trait]
+impl DetailsRequestStore for DynamoStore {
+    async fn record_details_request(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        request: &DetailsRequest,
+    ) -> Result<(), StoreError> {
+        // DynamoDB cannot set a nested path whose parent map does not exist yet, nor create the
+        // map and set inside it in one expression. So: set inside an existing map, else create
+        // the map if it is still missing, else (someone created it meanwhile) try again.
+        for _ in 0..3 {
+            let into_map = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(location_key(company_id, location_id)))
+                .update_expression("SET #requests.#system = :request")
+                .condition_expression("attribute_exists(#requests)")
+                .expression_attribute_names("#requests", DETAILS_REQUESTS)
+                .expression_attribute_names("#system", &request.system)
+                .expression_attribute_values(":request", details_request_attribute(request))
+                .send()
+                .await;
+            match into_map {
+                Ok(_) => return Ok(()),
+                Err(err) if is_condition_failure(&err) => {}
+                Err(err) => return Err(sdk(err)),
+            }
+            let new_map = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(location_key(company_id, location_id)))
+                .update_expression("SET #requests = :requests")
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#requests)")
+                .expression_attribute_names("#requests", DETAILS_REQUESTS)
+                .expression_attribute_names("#pk", "pk")
+                .expression_attribute_values(
+                    ":requests",
+                    AttributeValue::M(HashMap::from([(
+                        request.system.clone(),
+                        details_request_attribute(request),
+                    )])),
+                )
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match new_map {
+                Ok(_) => return Ok(()),
+                Err(err) if is_condition_failure(&err) => {
+                    let exists = matches!(
+                        err.as_service_error(),
+                        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e)) if e.item().is_some()
+                    );
+                    if !exists {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+                Err(err) => return Err(sdk(err)),
+            }
+        }
+        Err(StoreError::Backend(
+            "details request not recorded after 3 attempts".into(),
+        ))
     }
 }

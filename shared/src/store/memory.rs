@@ -6,9 +6,12 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use super::{
+    CompanyStore, DetailsRequestStore, LocationPatch, LocationStore, SendLimitStore, SendSlot,
+    SlotReservation, StoreError,
+};
 use crate::clock::Timestamp;
-use crate::model::{Company, Location, Membership, Page};
+use crate::model::{BookingConfig, Company, DetailsRequest, Location, Membership, Page};
 
 #[derive(Default)]
 struct State {
@@ -18,6 +21,8 @@ struct State {
     memberships: BTreeMap<(String, String), Membership>,
     /// (company id, location id)
     locations: BTreeMap<(String, String), Location>,
+    /// (location id, system, slot number) → (token, expires_at)
+    send_slots: BTreeMap<(String, String, u32), (String, Timestamp)>,
 }
 
 #[derive(Default)]
@@ -109,6 +114,10 @@ impl CompanyStore for MemoryStore {
             .get(&(user_sub.to_string(), company_id.to_string()))
             .cloned())
     }
+
+    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError> {
+        Ok(self.state.lock().unwrap().companies.get(company_id).cloned())
+    }
 }
 
 #[async_trait]
@@ -191,4 +200,105 @@ impl LocationStore for MemoryStore {
         location.updated_by = by.to_string();
         Ok(location.clone())
     }
+
+    async fn save_booking(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        booking: &BookingConfig,
+        offline: bool,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let location = state
+            .locations
+            .get_mut(&(company_id.to_string(), location_id.to_string()))
+            .ok_or(StoreError::NotFound)?;
+        if location.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: location.version,
+            });
+        }
+        location.booking = Some(booking.clone());
+        location.offline = offline;
+        location.version += 1;
+        location.updated_at = now;
+        location.updated_by = by.to_string();
+        Ok(location.clone())
+    }
+}
+
+#[async_trait]
+impl SendLimitStore for MemoryStore {
+    async fn reserve_send_slot(
+        &self,
+        location_id: &str,
+        system: &str,
+        slots: u32,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<SlotReservation, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let mut retry_at = Timestamp::MAX;
+        for number in 1..=slots {
+            let key = (location_id.to_string(), system.to_string(), number);
+            match state.send_slots.get(&key) {
+                Some((_, expires_at)) if *expires_at > now => retry_at = retry_at.min(*expires_at),
+                _ => {
+                    let slot = SendSlot {
+                        location_id: location_id.to_string(),
+                        system: system.to_string(),
+                        number,
+                        token: uuid::Uuid::new_v4().to_string(),
+                        expires_at: now + window_seconds,
+                    };
+                    state
+                        .send_slots
+                        .insert(key, (slot.token.clone(), slot.expires_at));
+                    return Ok(SlotReservation::Reserved(slot));
+                }
+            }
+        }
+        Ok(SlotReservation::Full { retry_at })
+    }
+
+    async fn release_send_slot(&self, slot: &SendSlot) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (slot.location_id.clone(), slot.system.clone(), slot.number);
+        if state
+            .send_slots
+            .get(&key)
+            .is_some_and(|(token, _)| *token == slot.token)
+        {
+            state.send_slots.remove(&key);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DetailsRequestStore for MemoryStore {
+    async fn record_details_request(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        request: &DetailsRequest,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let location = state
+            .locations
+            .get_mut(&(company_id.to_string(), location_id.to_string()))
+            .ok_or(StoreError::NotFound)?;
+        location
+            .details_requests
+            .retain(|r| r.system != request.system);
+        location.details_requests.push(request.clone());
+        location
+            .details_requests
+            .sort_by(|a, b| a.system.cmp(&b.system));
+        Ok(())
+    }
+
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::model::{Address, Company, Location, Membership, Page};
+use crate::model::{Address, BookingConfig, Company, DetailsRequest, Location, Membership, Page};
 
 pub mod memory;
 
@@ -63,6 +63,8 @@ pub trait CompanyStore: Send + Sync {
         user_sub: &str,
         company_id: &str,
     ) -> Result<Option<Membership>, StoreError>;
+
+    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError>;
 }
 
 #[async_trait]
@@ -95,7 +97,72 @@ pub trait LocationStore: Send + Sync {
         now: Timestamp,
         by: &str,
     ) -> Result<Location, StoreError>;
+
+    /// Replaces the booking configuration and the offline flag if the location is still at
+    /// `expected_version`, bumping the version. `NotFound` or `VersionConflict` otherwise.
+    async fn save_booking(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        booking: &BookingConfig,
+        offline: bool,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError>;
 }
 
 pub trait Store: CompanyStore + LocationStore {}
 impl<T: CompanyStore + LocationStore> Store for T {}
+
+/// One of the limited sends of "Forespør detaljer" for a location and system, held from the
+/// moment it is taken until `expires_at`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendSlot {
+    pub location_id: String,
+    pub system: String,
+    pub number: u32,
+    /// Unique per reservation, so a release never frees a slot someone else has taken since.
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SlotReservation {
+    Reserved(SendSlot),
+    /// Every slot is taken; the first frees at `retry_at`.
+    Full { retry_at: Timestamp },
+}
+
+/// A fixed number of slots per location and system, each taken by a conditional write that
+/// succeeds only if the slot is free or expired, so concurrent senders cannot exceed the limit.
+#[async_trait]
+pub trait SendLimitStore: Send + Sync {
+    async fn reserve_send_slot(
+        &self,
+        location_id: &str,
+        system: &str,
+        slots: u32,
+        now: Timestamp,
+        window_seconds: i64,
+    ) -> Result<SlotReservation, StoreError>;
+
+    /// Frees a slot whose send failed. Does nothing if the slot is no longer this reservation's.
+    async fn release_send_slot(&self, slot: &SendSlot) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait DetailsRequestStore: Send + Sync {
+    /// Records the request on the location (replacing an earlier one for the same system)
+    /// without touching its `version`. `NotFound` if the location does not exist.
+    async fn record_details_request(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        request: &DetailsRequest,
+    ) -> Result<(), StoreError>;
+}
+
+/// Everything the `request-details` function stores and reads.
+pub trait RequestDetailsStore: Store + SendLimitStore + DetailsRequestStore {}
+impl<T: Store + SendLimitStore + DetailsRequestStore> RequestDetailsStore for T {}

@@ -1,0 +1,447 @@
+//! "Test kobling" and "Test og lagre": checking a location's booking-system details against
+//! the vendor, and saving only what passed — with the key in Secrets Manager, the rest on the
+//! location item, and a lockout on repeated failed checks.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::catalog::{self, BookingDetails, BookingSystem, FieldId};
+use crate::clock::{self, Clock, Timestamp};
+use crate::domain::authorize;
+use crate::i18n::Lang;
+use crate::identity::Caller;
+use crate::messages as msg;
+use crate::model::{BookingConfig, CheckSummary, Location};
+use crate::problem::{FieldError, Localized, Problem};
+use crate::secret::ApiKey;
+use crate::store::Store;
+use crate::validate::{self, ObjectReader};
+use crate::vendors::{CheckOutcome, CheckReport, VendorCheck};
+
+pub mod attempts;
+pub mod secrets;
+
+use attempts::{AttemptStore, Refusal, Settlement};
+use secrets::{SecretError, SecretStore};
+
+pub const DEFAULT_SECRET_PREFIX: &str = "bookinglink/booking/";
+
+/// Everything the two booking functions need, built once per cold start.
+pub struct BookingDeps {
+    pub store: Arc<dyn Store>,
+    pub attempts: Arc<dyn AttemptStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub vendors: Arc<dyn VendorCheck>,
+    pub clock: Arc<dyn Clock>,
+    pub secret_prefix: String,
+}
+
+impl BookingDeps {
+    pub fn secret_name(&self, company_id: &str, location_id: &str) -> String {
+        format!("{}{company_id}/{location_id}", self.secret_prefix)
+    }
+}
+
+/// The details an administrator entered in the form.
+#[derive(Debug)]
+pub struct BookingInput {
+    pub system: &'static BookingSystem,
+    pub details: BookingDetails,
+    /// `None` keeps the location's current setting.
+    pub offline: Option<bool>,
+    pub version: Option<u64>,
+}
+
+const TEXT_LIMIT: validate::TextRule = validate::TextRule { max_chars: 2_048 };
+
+impl BookingInput {
+    /// Reads and validates the body against the catalog; nothing here contacts a vendor.
+    /// `with_version`: the save route also takes the location's `version`.
+    pub fn from_json(body: &Map<String, Value>, with_version: bool, if_match: Option<u64>) -> Result<Self, Problem> {
+        let mut allowed = vec!["system", "external_id", "external_department_id", "api_key", "booking_url", "offline"];
+        if with_version {
+            allowed.push("version");
+        }
+        let mut r = ObjectReader::new(body, &allowed)?;
+        let system_id = r.text("system", true, validate::SHORT_CODE);
+        // Catalog checks give the field-specific limits; these only bound what is read.
+        let mut optional = |field: &str| match body.get(field) {
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            _ => r.text(field, false, TEXT_LIMIT),
+        };
+        let details = BookingDetails {
+            external_id: optional("external_id"),
+            external_department_id: optional("external_department_id"),
+            api_key: optional("api_key").map(ApiKey::new),
+            booking_url: optional("booking_url"),
+        };
+        let offline = r.boolean("offline", false);
+        let version = if with_version { r.version("version") } else { None };
+        let mut errors = std::mem::take(&mut r.errors);
+        let system = match system_id.as_deref() {
+            Some(id) => match catalog::system(id) {
+                Some(system) => Some(system),
+                None => {
+                    errors.push(FieldError::new("system", "unknown_system", msg::UNKNOWN_SYSTEM));
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(system) = system {
+            // A stored key may stand in for a missing one; whether it may is decided once the
+            // location is loaded.
+            errors.extend(catalog::validate(system, &details, true).into_iter().map(|issue| {
+                FieldError::new(
+                    issue.field.name(),
+                    issue.code,
+                    Localized::new(issue.message.nb, issue.message.en),
+                )
+            }));
+        }
+        if !errors.is_empty() {
+            return Err(Problem::validation(errors));
+        }
+        let version = match (version, if_match) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(Problem::validation(vec![FieldError::new(
+                    "version",
+                    "version_mismatch",
+                    msg::VERSION_MISMATCH,
+                )]));
+            }
+            (v, m) => v.or(m),
+        };
+        if with_version && version.is_none() {
+            return Err(Problem::version_required());
+        }
+        Ok(BookingInput {
+            system: system.expect("validated above"),
+            details: details.trimmed(),
+            offline,
+            version,
+        })
+    }
+}
+
+/// Where a key would be sent: the system's API, or for systems whose address the
+/// administrator types, that address's host. A stored key is reused only for the same target.
+fn key_target(system_id: &str, booking_url: Option<&str>) -> String {
+    let host = booking_url
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    match (catalog::system(system_id), host) {
+        (Some(system), Some(host)) if system.uses(FieldId::BookingUrl) => format!("{system_id}@{host}"),
+        _ => system_id.to_string(),
+    }
+}
+
+/// The key for the check: the one entered, or the stored one if the system and the host it
+/// would go to are unchanged — so a stored key is never sent anywhere new.
+async fn resolve_key(deps: &BookingDeps, location: &Location, input: &BookingInput) -> Result<Option<(ApiKey, bool)>, Problem> {
+    if !input.system.uses(FieldId::ApiKey) {
+        return Ok(None);
+    }
+    if let Some(key) = &input.details.api_key {
+        return Ok(Some((key.clone(), true)));
+    }
+    let reusable = location.booking.as_ref().filter(|b| {
+        b.key_stored
+            && b.system == input.system.id
+            && key_target(&b.system, b.booking_url.as_deref())
+                == key_target(input.system.id, input.details.booking_url.as_deref())
+    });
+    let Some(stored) = reusable.and_then(|b| b.secret_version_id.as_deref()) else {
+        let message = if location.booking.as_ref().is_some_and(|b| b.key_stored) {
+            msg::STORED_KEY_NOT_REUSABLE
+        } else {
+            msg::API_KEY_REQUIRED
+        };
+        return Err(Problem::validation(vec![FieldError::new("api_key", "required", message)]));
+    };
+    let name = deps.secret_name(&location.company_id, &location.id);
+    let key = deps.secrets.get(&name, stored).await.map_err(secret_problem)?;
+    Ok(Some((key, false)))
+}
+
+fn secret_problem(err: SecretError) -> Problem {
+    match err {
+        SecretError::Throttled => Problem::service_unavailable(),
+        other => {
+            tracing::error!(error = %other, "secrets failure");
+            Problem::internal()
+        }
+    }
+}
+
+fn settlement(report: &CheckReport) -> Settlement {
+    match report.outcome() {
+        CheckOutcome::Success => Settlement::Success,
+        CheckOutcome::Rejected => Settlement::CountedFailure,
+        CheckOutcome::Unavailable | CheckOutcome::SetupIncomplete => Settlement::NotCounted,
+    }
+}
+
+fn refusal_problem(refusal: &Refusal, now: Timestamp) -> Problem {
+    let wait = (refusal.retry_at - now).max(1);
+    let (code, detail) = if refusal.locked {
+        ("too_many_attempts", msg::too_many_attempts(&clock::oslo_hhmm(refusal.retry_at), &clock::rfc3339(refusal.retry_at)))
+    } else {
+        ("checks_in_progress", Localized::from(msg::CHECKS_IN_PROGRESS))
+    };
+    Problem::new(429, code, msg::TOO_MANY_ATTEMPTS, detail)
+        .with_header("retry-after", wait.to_string())
+        .with_extension("retry_at", json!(clock::rfc3339(refusal.retry_at)))
+        .with_extension("attempts_remaining", json!(0))
+}
+
+/// Runs the vendor check inside a lockout reservation. Returns the report and the attempts
+/// left after it.
+async fn guarded_check(deps: &BookingDeps, caller: &Caller, input: &BookingInput, key: Option<ApiKey>) -> Result<(CheckReport, u32), Problem> {
+    let now = deps.clock.now();
+    let attempt_id = uuid::Uuid::new_v4().to_string();
+    let reservation = match attempts::admit(deps.attempts.as_ref(), &caller.sub, &attempt_id, now).await? {
+        Ok(reservation) => reservation,
+        Err(refusal) => return Err(refusal_problem(&refusal, now)),
+    };
+    let mut details = input.details.clone();
+    details.api_key = key;
+    let report = deps.vendors.check(input.system, &details).await;
+    let settled = settlement(&report);
+    let remaining = attempts::settle(deps.attempts.as_ref(), &caller.sub, &reservation, settled, deps.clock.now()).await?;
+    tracing::info!(
+        system = input.system.id,
+        outcome = ?report.outcome(),
+        failed_code = ?report.failed_step().map(|s| s.code),
+        attempts_remaining = remaining,
+        "connection check"
+    );
+    Ok((report, remaining))
+}
+
+/// Loads the location for a caller who administers its company (404 otherwise).
+async fn load(deps: &BookingDeps, caller: &Caller, company_id: &str, location_id: &str) -> Result<Location, Problem> {
+    let store = deps.store.as_ref();
+    let (membership, location) = tokio::join!(
+        authorize(store, caller, company_id),
+        store.location(company_id, location_id)
+    );
+    membership?;
+    location?.ok_or_else(Problem::not_found)
+}
+
+pub struct Tested {
+    pub report: CheckReport,
+    pub attempts_remaining: u32,
+}
+
+impl Tested {
+    pub fn to_json(&self, lang: Lang) -> Value {
+        report_json(&self.report, self.attempts_remaining, lang)
+    }
+}
+
+fn report_json(report: &CheckReport, attempts_remaining: u32, lang: Lang) -> Value {
+    let mut body = report.to_json(lang);
+    body["status"] = json!(if report.succeeded() { "success" } else { "failure" });
+    body["message"] = json!(summary_message(report, lang));
+    body["attempts_remaining"] = json!(attempts_remaining);
+    body
+}
+
+fn summary_message(report: &CheckReport, lang: Lang) -> String {
+    if report.succeeded() {
+        return msg::SUCCESS.get(lang).to_string();
+    }
+    match (report.failed_step(), catalog::system(&report.system)) {
+        (Some(step), Some(system)) => step.message(system, lang),
+        _ => msg::CHECK_FAILED.get(lang).to_string(),
+    }
+}
+
+/// "Test kobling": checks the entered details; saves nothing.
+pub async fn test_connection(deps: &BookingDeps, caller: &Caller, company_id: &str, location_id: &str, input: BookingInput) -> Result<Tested, Problem> {
+    let location = load(deps, caller, company_id, location_id).await?;
+    let key = resolve_key(deps, &location, &input).await?.map(|(key, _)| key);
+    let (report, attempts_remaining) = guarded_check(deps, caller, &input, key).await?;
+    Ok(Tested {
+        report,
+        attempts_remaining,
+    })
+}
+
+pub struct Saved {
+    pub location: Location,
+    pub report: Option<CheckReport>,
+    pub attempts_remaining: u32,
+}
+
+impl Saved {
+    pub fn to_json(&self, lang: Lang) -> Value {
+        json!({
+            "location": self.location.to_json(),
+            "check": self.report.as_ref().map(|r| report_json(r, self.attempts_remaining, lang)),
+            "attempts_remaining": self.attempts_remaining,
+        })
+    }
+}
+
+/// "Test og lagre": checks the details and, only if every step passed, saves them.
+///
+/// Write order: the new key as a pending secret version; then the location item naming that
+/// version (conditional on the version the administrator edited); then the version is promoted
+/// to current. A failure before the item is committed leaves the old configuration and its key
+/// in use; a failure after it leaves the new pair, whose key readers fetch by version id.
+pub async fn test_and_save(deps: &BookingDeps, caller: &Caller, company_id: &str, location_id: &str, input: BookingInput) -> Result<Saved, Problem> {
+    let expected_version = input.version.ok_or_else(Problem::version_required)?;
+    let location = load(deps, caller, company_id, location_id).await?;
+    if location.version != expected_version {
+        if let Some(saved) = replayed_save(deps, caller, &location, &input, expected_version).await? {
+            return Ok(saved);
+        }
+        return Err(Problem::version_conflict(location.version));
+    }
+    let resolved = resolve_key(deps, &location, &input).await?;
+    let (report, attempts_remaining) =
+        guarded_check(deps, caller, &input, resolved.as_ref().map(|(k, _)| k.clone())).await?;
+    if !report.succeeded() {
+        let body = report_json(&report, attempts_remaining, Lang::Nb);
+        return Err(Problem::new(
+            422,
+            "connection_test_failed",
+            msg::CONNECTION_TEST_FAILED,
+            Localized::new(summary_message(&report, Lang::Nb), summary_message(&report, Lang::En)),
+        )
+        .with_extension("steps", body["steps"].clone())
+        .with_extension("status", json!("failure"))
+        .with_extension("attempts_remaining", json!(attempts_remaining)));
+    }
+
+    let name = deps.secret_name(company_id, location_id);
+    let secret_version_id = match &resolved {
+        None => None,
+        Some((key, true)) => {
+            let version_id = uuid::Uuid::new_v4().to_string();
+            deps.secrets
+                .put_pending(&name, &version_id, key, &[("company", company_id), ("location", location_id)])
+                .await
+                .map_err(secret_problem)?;
+            Some(version_id)
+        }
+        Some((_, false)) => location.booking.as_ref().and_then(|b| b.secret_version_id.clone()),
+    };
+    let now = deps.clock.now();
+    let booking = BookingConfig {
+        system: input.system.id.to_string(),
+        external_id: input.details.external_id.clone(),
+        external_department_id: input.details.external_department_id.clone(),
+        booking_url: input.details.booking_url.clone(),
+        key_stored: secret_version_id.is_some(),
+        secret_version_id: secret_version_id.clone(),
+        last_check: Some(CheckSummary {
+            status: "success".into(),
+            checked_at: now,
+            source: "save".into(),
+            failed_code: None,
+        }),
+        saved_by: Some(caller.email.clone().unwrap_or_else(|| caller.sub.clone())),
+        saved_at: Some(now),
+    };
+    let offline = input.offline.unwrap_or(location.offline);
+    let saved = deps
+        .store
+        .save_booking(company_id, location_id, expected_version, &booking, offline, now, &caller.sub)
+        .await?;
+    if let (Some(version_id), Some((_, true))) = (&secret_version_id, &resolved) {
+        // The configuration is committed and names its key version, so a failed promotion
+        // only leaves the console's "current" label behind; the next save moves it.
+        if let Err(e) = deps.secrets.promote(&name, version_id).await {
+            tracing::warn!(error = %e, "secret version committed but not promoted");
+        }
+    }
+    tracing::info!(company_id, location_id, system = input.system.id, version = saved.version, "booking configuration saved");
+    Ok(Saved {
+        location: saved,
+        report: Some(report),
+        attempts_remaining,
+    })
+}
+
+/// A save whose answer was lost and is sent again finds the location one version further,
+/// holding exactly what it asked for. Answer it as the save it was instead of a conflict.
+async fn replayed_save(deps: &BookingDeps, caller: &Caller, location: &Location, input: &BookingInput, expected_version: u64) -> Result<Option<Saved>, Problem> {
+    let Some(booking) = &location.booking else {
+        return Ok(None);
+    };
+    let same_config = location.version == expected_version + 1
+        && location.updated_by == caller.sub
+        && booking.system == input.system.id
+        && booking.external_id == input.details.external_id
+        && booking.external_department_id == input.details.external_department_id
+        && booking.booking_url == input.details.booking_url
+        && input.offline.is_none_or(|o| o == location.offline);
+    if !same_config {
+        return Ok(None);
+    }
+    if let Some(key) = &input.details.api_key {
+        let Some(version_id) = &booking.secret_version_id else {
+            return Ok(None);
+        };
+        let name = deps.secret_name(&location.company_id, &location.id);
+        let stored = deps.secrets.get(&name, version_id).await.map_err(secret_problem)?;
+        if !constant_time_eq(stored.expose().as_bytes(), key.expose().as_bytes()) {
+            return Ok(None);
+        }
+        if let Err(e) = deps.secrets.promote(&name, version_id).await {
+            tracing::warn!(error = %e, "secret version committed but not promoted");
+        }
+    }
+    let attempts_remaining = attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await?;
+    Ok(Some(Saved {
+        location: location.clone(),
+        report: None,
+        attempts_remaining,
+    }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Adds `attempts_remaining` to a problem of the booking routes that does not carry it yet, so
+/// every answer tells the administrator where they stand.
+pub async fn with_attempts_remaining(deps: &BookingDeps, caller: Option<&Caller>, mut problem: Problem) -> Problem {
+    if problem.extensions.contains_key("attempts_remaining") {
+        return problem;
+    }
+    if let Some(caller) = caller
+        && let Ok(remaining) = attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await
+    {
+        problem = problem.with_extension("attempts_remaining", json!(remaining));
+    }
+    problem
+}
+
+#[cfg(all(feature = "dynamodb", feature = "secretsmanager"))]
+impl BookingDeps {
+    /// Production wiring: DynamoDB, Secrets Manager and the vendor adapters from the
+    /// environment (`TABLE_NAME`, `SECRET_NAME_PREFIX`, vendor settings).
+    pub async fn from_env() -> Result<Self, String> {
+        let table = crate::runtime::required_env("TABLE_NAME")?;
+        let config = crate::runtime::aws_config().await;
+        let store = Arc::new(crate::store::dynamo::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        ));
+        let vendors = crate::vendors::Vendors::from_env().map_err(|e| e.to_string())?;
+        Ok(BookingDeps {
+            store: store.clone(),
+            attempts: store,
+            secrets: Arc::new(secrets::aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&config))),
+            vendors: Arc::new(vendors),
+            clock: Arc::new(crate::clock::SystemClock),
+            secret_prefix: std::env::var("SECRET_NAME_PREFIX").unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string()),
+        })
+    }
+}

@@ -1,0 +1,636 @@
+//! "Test kobling" and "Test og lagre" through the real handlers, against the AWS emulator
+//! (DynamoDB, Secrets Manager) and the vendor sandbox over real HTTP.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bookinglink::booking::BookingDeps;
+use bookinglink::booking::attempts::AttemptStore;
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::secrets::{SecretError, SecretStore};
+use bookinglink::catalog::{BookingDetails, BookingSystem};
+use bookinglink::clock::{Clock, ManualClock, Timestamp};
+use bookinglink::model::{BookingConfig, Company, Location, Membership, Page};
+use bookinglink::secret::ApiKey;
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use serde_json::{Value, json};
+
+const START: Timestamp = 1_795_608_000;
+
+/// Every answer any test in this binary received, and every log line, for the leak check.
+static ANSWERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static TABLES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn sandbox_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        vendor_sandbox::start_background(vendor_sandbox::Options {
+            latency: Duration::ZERO,
+            slow: Duration::from_secs(5),
+        })
+        .expect("start the vendor sandbox")
+    })
+}
+
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every log line of this test binary at the most verbose level.
+fn logs() -> &'static LogBuffer {
+    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buffer
+    })
+}
+
+/// A vendor check that counts how many checks reached the sandbox.
+struct Counting {
+    inner: Vendors,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl VendorCheck for Counting {
+    async fn check(&self, system: &BookingSystem, details: &BookingDetails) -> CheckReport {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.check(system, details).await
+    }
+}
+
+/// Secrets Manager with switchable failures, to cut a save at each of its writes.
+struct FlakySecrets {
+    inner: SecretsManager,
+    fail_put: AtomicBool,
+    fail_promote: AtomicBool,
+}
+
+#[async_trait]
+impl SecretStore for FlakySecrets {
+    async fn put_pending(&self, name: &str, version_id: &str, key: &ApiKey, tags: &[(&str, &str)]) -> Result<(), SecretError> {
+        if self.fail_put.load(Ordering::SeqCst) {
+            return Err(SecretError::Backend("injected failure".into()));
+        }
+        self.inner.put_pending(name, version_id, key, tags).await
+    }
+    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, SecretError> {
+        self.inner.get(name, version_id).await
+    }
+    async fn promote(&self, name: &str, version_id: &str) -> Result<(), SecretError> {
+        if self.fail_promote.load(Ordering::SeqCst) {
+            return Err(SecretError::Backend("injected failure".into()));
+        }
+        self.inner.promote(name, version_id).await
+    }
+}
+
+/// The DynamoDB store with a switchable failure on the commit of a save.
+struct FlakyStore {
+    inner: DynamoStore,
+    fail_save: AtomicBool,
+}
+
+#[async_trait]
+impl CompanyStore for FlakyStore {
+    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError> {
+        self.inner.create_company(company, admin).await
+    }
+    async fn companies_of(&self, sub: &str, after: Option<&str>, limit: u32) -> Result<Page<Company>, StoreError> {
+        self.inner.companies_of(sub, after, limit).await
+    }
+    async fn membership(&self, sub: &str, company: &str) -> Result<Option<Membership>, StoreError> {
+        self.inner.membership(sub, company).await
+    }
+    async fn company(&self, company: &str) -> Result<Option<Company>, StoreError> {
+        self.inner.company(company).await
+    }
+}
+
+#[async_trait]
+impl LocationStore for FlakyStore {
+    async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
+        self.inner.create_location(location).await
+    }
+    async fn locations_of(&self, company: &str, after: Option<&str>, limit: u32) -> Result<Page<Location>, StoreError> {
+        self.inner.locations_of(company, after, limit).await
+    }
+    async fn location(&self, company: &str, location: &str) -> Result<Option<Location>, StoreError> {
+        self.inner.location(company, location).await
+    }
+    async fn update_location(
+        &self,
+        company: &str,
+        location: &str,
+        version: u64,
+        patch: &LocationPatch,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError> {
+        self.inner.update_location(company, location, version, patch, now, by).await
+    }
+    async fn save_booking(
+        &self,
+        company: &str,
+        location: &str,
+        version: u64,
+        booking: &BookingConfig,
+        offline: bool,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Location, StoreError> {
+        if self.fail_save.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("injected failure".into()));
+        }
+        self.inner.save_booking(company, location, version, booking, offline, now, by).await
+    }
+}
+
+struct Harness {
+    test: test_connection::App,
+    save: test_and_save::App,
+    locations: locations::App,
+    clock: Arc<ManualClock>,
+    vendor: Arc<Counting>,
+    secrets: Arc<FlakySecrets>,
+    store: Arc<FlakyStore>,
+    sm: aws_sdk_secretsmanager::Client,
+    ddb: aws_sdk_dynamodb::Client,
+    table: String,
+    prefix: String,
+}
+
+impl Harness {
+    async fn new() -> Self {
+        logs();
+        let (ddb, table) = fresh_table().await;
+        TABLES.lock().unwrap().push(table.clone());
+        let config = emulator_config().await;
+        let sm = aws_sdk_secretsmanager::Client::new(&config);
+        let dynamo = DynamoStore::new(ddb.clone(), table.clone());
+        let clock = Arc::new(ManualClock::at(START));
+        let vendors = Vendors::new(VendorsConfig::sandbox(sandbox_url(), Duration::from_millis(1500))).unwrap();
+        let vendor = Arc::new(Counting {
+            inner: vendors,
+            calls: AtomicUsize::new(0),
+        });
+        let secrets = Arc::new(FlakySecrets {
+            inner: SecretsManager::new(sm.clone()),
+            fail_put: AtomicBool::new(false),
+            fail_promote: AtomicBool::new(false),
+        });
+        let store = Arc::new(FlakyStore {
+            inner: dynamo.clone(),
+            fail_save: AtomicBool::new(false),
+        });
+        let attempts: Arc<dyn AttemptStore> = Arc::new(dynamo);
+        let prefix = format!("test-{}/", uuid::Uuid::new_v4());
+        let deps = || BookingDeps {
+            store: store.clone(),
+            attempts: attempts.clone(),
+            secrets: secrets.clone(),
+            vendors: vendor.clone(),
+            clock: clock.clone(),
+            secret_prefix: prefix.clone(),
+        };
+        Harness {
+            test: test_connection::App {
+                deps: deps(),
+                dev_identity_headers: false,
+            },
+            save: test_and_save::App {
+                deps: deps(),
+                dev_identity_headers: false,
+            },
+            locations: locations::App {
+                store: store.clone(),
+                clock: clock.clone(),
+                dev_identity_headers: false,
+            },
+            clock,
+            vendor,
+            secrets,
+            store,
+            sm,
+            ddb,
+            table,
+            prefix,
+        }
+    }
+
+    fn calls(&self) -> usize {
+        self.vendor.calls.load(Ordering::SeqCst)
+    }
+
+    async fn call(&self, method: &str, path: &str, who: &Identity, body: Option<Value>) -> Answer {
+        let body = body.map(|b| b.to_string());
+        let request = event(method, path, who, &[], body.as_deref());
+        let response = if path.ends_with("/booking/test") {
+            test_connection::handle(&self.test, request).await
+        } else if path.ends_with("/booking/save") {
+            test_and_save::handle(&self.save, request).await
+        } else {
+            locations::handle(&self.locations, request).await
+        };
+        let answer = Answer::from(response);
+        ANSWERS.lock().unwrap().push(format!("{:?} {}", answer.headers, answer.raw));
+        answer
+    }
+
+    /// A company administered by `who` with one location; returns the location's path.
+    async fn location(&self, who: &Identity, org_number: &str) -> String {
+        let company = self
+            .call("POST", "/v1/companies", who, Some(json!({"name": "Fysio AS", "org_number": org_number})))
+            .await;
+        let company = company.body["id"].as_str().unwrap().to_string();
+        let location = self
+            .call(
+                "POST",
+                &format!("/v1/companies/{company}/locations"),
+                who,
+                Some(json!({
+                    "name": "Majorstuen",
+                    "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+                    "phone": "+47 22 00 00 00",
+                    "email": "post@fysio.no"
+                })),
+            )
+            .await;
+        format!("/v1/companies/{company}/locations/{}", location.body["id"].as_str().unwrap())
+    }
+
+    async fn test(&self, who: &Identity, location: &str, body: Value) -> Answer {
+        self.call("POST", &format!("{location}/booking/test"), who, Some(body)).await
+    }
+
+    async fn save(&self, who: &Identity, location: &str, mut body: Value, version: u64) -> Answer {
+        body["version"] = json!(version);
+        self.call("POST", &format!("{location}/booking/save"), who, Some(body)).await
+    }
+
+    async fn get(&self, who: &Identity, location: &str) -> Answer {
+        self.call("GET", location, who, None).await
+    }
+
+    /// The secret version the location item names.
+    async fn secret_version(&self, location_path: &str) -> Option<String> {
+        let parts: Vec<&str> = location_path.split('/').collect();
+        let item = self.store.inner.location(parts[3], parts[5]).await.unwrap().unwrap();
+        item.booking?.secret_version_id
+    }
+
+    /// The key stored for the location's saved configuration, read the way readers read it:
+    /// the exact secret version the location item names.
+    async fn stored_key(&self, location_path: &str) -> Option<String> {
+        let parts: Vec<&str> = location_path.split('/').collect();
+        let (company, location) = (parts[3], parts[5]);
+        let item = self.store.inner.location(company, location).await.unwrap().unwrap();
+        let version = item.booking?.secret_version_id?;
+        let out = self
+            .sm
+            .get_secret_value()
+            .secret_id(format!("{}{company}/{location}", self.prefix))
+            .version_id(version)
+            .send()
+            .await
+            .unwrap();
+        out.secret_string().map(str::to_string)
+    }
+}
+
+fn ola() -> Identity {
+    Identity::jwt("ola")
+}
+
+fn pasientsky(key: &str) -> Value {
+    json!({
+        "system": "pasientsky",
+        "external_id": "00000000-0000-4000-8000-000000000001",
+        "external_department_id": "dept-ok",
+        "api_key": key
+    })
+}
+
+/// Working sandbox details for every system in the catalog.
+fn working_details() -> Vec<(&'static str, Value)> {
+    vec![
+        ("pasientsky", pasientsky("sandbox-key-ok")),
+        ("extensor", json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/ok"})),
+        ("physica", json!({"system": "physica", "external_id": "clinic-ok", "external_department_id": "dept-ok", "api_key": "sandbox-key-ok"})),
+        ("psykbase", json!({"system": "psykbase", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"})),
+        ("hano", json!({"system": "hano", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"})),
+        ("konfidens", json!({"system": "konfidens", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"})),
+        ("easypractice", json!({"system": "easypractice", "api_key": "sandbox-key-ok"})),
+    ]
+}
+
+#[tokio::test]
+async fn test_and_save_succeed_for_every_system() {
+    let h = Harness::new().await;
+    let orgs = ["923609016", "974760673", "982463718", "999999999", "987654325", "910000012", "910000020"];
+    for ((system, details), org) in working_details().into_iter().zip(orgs) {
+        let location = h.location(&ola(), org).await;
+        let tested = h.test(&ola(), &location, details.clone()).await;
+        assert_eq!(tested.status, 200, "{system}: {}", tested.raw);
+        assert_eq!(tested.body["status"], "success", "{system}: {}", tested.raw);
+        assert_eq!(tested.body["message"], "Suksess");
+        assert_eq!(tested.body["attempts_remaining"], 5);
+        assert!(tested.body["steps"].as_array().unwrap().iter().all(|s| s["status"] == "ok"));
+        // Testing saved nothing.
+        assert_eq!(h.get(&ola(), &location).await.body["booking"], Value::Null, "{system}");
+
+        let mut with_offline = details.clone();
+        with_offline["offline"] = json!(true);
+        let saved = h.save(&ola(), &location, with_offline, 1).await;
+        assert_eq!(saved.status, 200, "{system}: {}", saved.raw);
+        assert_eq!(saved.header("etag"), Some("\"2\""));
+        let booking = &saved.body["location"]["booking"];
+        assert_eq!(booking["system"], system);
+        assert_eq!(booking["last_check"]["status"], "success");
+        assert_eq!(booking["saved_by"], "ola@example.no");
+        assert_eq!(saved.body["location"]["offline"], true);
+        let uses_key = details.get("api_key").is_some();
+        assert_eq!(booking["api_key_stored"], uses_key, "{system}");
+        assert_eq!(h.get(&ola(), &location).await.body, saved.body["location"]);
+        let expected_key = uses_key.then(|| "sandbox-key-ok".to_string());
+        assert_eq!(h.stored_key(&location).await, expected_key, "{system}");
+        let list = h.call("GET", location.rsplit_once('/').unwrap().0, &ola(), None).await;
+        assert_eq!(list.body["items"][0]["booking"]["state"], "connected");
+    }
+}
+
+#[tokio::test]
+async fn validation_errors_never_reach_the_vendor() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let cases = [
+        (json!({"system": "pasientsky", "external_id": "00000000-0000-4000-8000-000000000001", "api_key": "k"}), vec!["external_department_id"]),
+        (json!({"system": "pasientsky", "external_id": "klinikk-1", "external_department_id": "d", "api_key": "k"}), vec!["external_id"]),
+        (json!({"system": "extensor", "booking_url": "http://booking.extensor.no/x"}), vec!["booking_url"]),
+        (json!({"system": "extensor", "booking_url": "https://169.254.169.254/latest"}), vec!["booking_url"]),
+        (json!({"system": "hano", "external_id": "clinic-ok", "api_key": "k", "booking_url": "https://booking.extensor.no/x"}), vec!["booking_url"]),
+        (json!({"system": "nosuch"}), vec!["system"]),
+        (json!({"external_id": 5}), vec!["system", "external_id"]),
+    ];
+    for (body, fields) in cases {
+        for route in ["test", "save"] {
+            let mut body = body.clone();
+            if route == "save" {
+                body["version"] = json!(1);
+            }
+            let answer = h.call("POST", &format!("{location}/booking/{route}"), &ola(), Some(body.clone())).await;
+            assert_eq!(answer.status, 422, "{route} {body}: {}", answer.raw);
+            assert_eq!(answer.error_fields(), fields, "{route} {body}");
+            assert_eq!(answer.body["attempts_remaining"], 5);
+        }
+    }
+    let unknown = h.test(&ola(), &location, json!({"system": "hano", "apikey": "x"})).await;
+    assert_eq!((unknown.status, unknown.error_fields()), (400, vec!["apikey".to_string()]));
+    let no_version = h.call("POST", &format!("{location}/booking/save"), &ola(), Some(pasientsky("sandbox-key-ok"))).await;
+    assert_eq!(no_version.status, 428);
+    assert_eq!(h.calls(), 0, "nothing reached the sandbox");
+}
+
+#[tokio::test]
+async fn access_matrix() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    for route in ["test", "save"] {
+        let path = format!("{location}/booking/{route}");
+        let body = json!({"system": "easypractice", "api_key": "sandbox-key-ok", "version": 1});
+        let body = if route == "test" { json!({"system": "easypractice", "api_key": "sandbox-key-ok"}) } else { body };
+        assert_eq!(h.call("POST", &path, &Identity::Anonymous, Some(body.clone())).await.status, 401);
+        assert_eq!(h.call("POST", &path, &Identity::jwt("kari"), Some(body.clone())).await.status, 404);
+        assert_eq!(h.call("POST", &path, &ola(), Some(body)).await.status, 200);
+        assert_eq!(h.call("GET", &path, &ola(), None).await.status, 405);
+    }
+    assert_eq!(h.calls(), 2, "only the administrator's requests reached the vendor");
+}
+
+#[tokio::test]
+async fn a_failed_save_changes_nothing() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let wrong = h.save(&ola(), &location, pasientsky("wrong-key"), 1).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.raw);
+    assert_eq!(wrong.body["code"], "connection_test_failed");
+    assert_eq!(wrong.body["attempts_remaining"], 4);
+    let failed: Vec<&Value> = wrong.body["steps"].as_array().unwrap().iter().filter(|s| s["status"] == "failed").collect();
+    assert_eq!((failed[0]["code"].as_str(), failed[0]["field"].as_str()), (Some("api_key_rejected"), Some("api_key")));
+    assert!(wrong.body["detail"].as_str().unwrap().contains("EG Pasientsky"));
+    let now = h.get(&ola(), &location).await;
+    assert_eq!((now.body["version"].as_u64(), &now.body["booking"]), (Some(1), &Value::Null));
+
+    let outage = h.test(&ola(), &location, pasientsky("sandbox-key-500")).await;
+    assert_eq!(outage.body["status"], "failure");
+    assert_eq!(outage.body["attempts_remaining"], 4, "a vendor outage does not count");
+
+    let stale = h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 7).await;
+    assert_eq!((stale.status, stale.body["code"].as_str()), (409, Some("version_conflict")));
+}
+
+#[tokio::test]
+async fn twenty_concurrent_failures_let_exactly_five_reach_the_vendor() {
+    let h = Arc::new(Harness::new().await);
+    let location = h.location(&ola(), "923609016").await;
+    let requests = (0..20).map(|i| {
+        let h = h.clone();
+        let location = location.clone();
+        tokio::spawn(async move {
+            let route = if i % 2 == 0 { "test" } else { "save" };
+            let mut body = pasientsky(&format!("wrong-key-{i}"));
+            body["version"] = json!(1);
+            if route == "test" {
+                body.as_object_mut().unwrap().remove("version");
+            }
+            h.call("POST", &format!("{location}/booking/{route}"), &ola(), Some(body)).await
+        })
+    });
+    let mut statuses = Vec::new();
+    for request in requests {
+        let answer = request.await.unwrap();
+        if answer.status == 429 {
+            assert!(answer.header("retry-after").is_some());
+            assert_eq!(answer.body["attempts_remaining"], 0);
+        }
+        statuses.push(answer.status);
+    }
+    assert_eq!(h.calls(), 5, "exactly five checks reached the sandbox");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    for i in 0..5u64 {
+        let answer = h.test(&ola(), &location, pasientsky("wrong-key")).await;
+        assert_eq!(answer.body["attempts_remaining"], 4 - i);
+        h.clock.advance(300);
+    }
+    let fifth = h.clock.now() - 300;
+    let locked = h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
+    assert_eq!((locked.status, locked.body["code"].as_str()), (429, Some("too_many_attempts")));
+    let retry_after: i64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(h.clock.now() + retry_after, fifth + 3_600);
+    let when = format!("prøve igjen kl. {}", bookinglink::clock::oslo_hhmm(fifth + 3_600));
+    assert!(locked.body["detail"].as_str().unwrap().contains(&when), "{}", locked.raw);
+    let save_locked = h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await;
+    assert_eq!(save_locked.status, 429, "the lock covers both routes");
+    assert_eq!(h.calls(), 5);
+
+    // Another administrator is not affected.
+    let kari_location = h.location(&Identity::jwt("kari"), "974760673").await;
+    assert_eq!(h.test(&Identity::jwt("kari"), &kari_location, pasientsky("sandbox-key-ok")).await.status, 200);
+
+    h.clock.set(fifth + 3_599);
+    assert_eq!(h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await.status, 429);
+    h.clock.set(fifth + 3_600);
+    let slots = h
+        .ddb
+        .query()
+        .table_name(&h.table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPTS#ola".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slots.items().len(), 5, "the attempt items are still in the table");
+    let lifted = h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
+    assert_eq!((lifted.status, lifted.body["status"].as_str()), (200, Some("success")));
+    assert_eq!(lifted.body["attempts_remaining"], 5);
+}
+
+#[tokio::test]
+async fn a_success_resets_the_count() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    for _ in 0..4 {
+        h.test(&ola(), &location, pasientsky("wrong-key")).await;
+    }
+    let ok = h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
+    assert_eq!(ok.body["attempts_remaining"], 5);
+    for _ in 0..4 {
+        assert_eq!(h.test(&ola(), &location, pasientsky("wrong-key")).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_stored_key_is_reused_only_for_the_same_system() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    assert_eq!(h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await.status, 200);
+    let mut without_key = pasientsky("");
+    without_key.as_object_mut().unwrap().remove("api_key");
+    let reused = h.test(&ola(), &location, without_key.clone()).await;
+    assert_eq!(reused.body["status"], "success", "{}", reused.raw);
+    let mut saved_again = without_key.clone();
+    saved_again["offline"] = json!(true);
+    let saved = h.save(&ola(), &location, saved_again, 2).await;
+    assert_eq!(saved.status, 200, "{}", saved.raw);
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+
+    let other_system = json!({"system": "hano", "external_id": "clinic-ok"});
+    let refused = h.test(&ola(), &location, other_system).await;
+    assert_eq!((refused.status, refused.error_fields()), (422, vec!["api_key".to_string()]));
+    assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains("byttet system"));
+}
+
+#[tokio::test]
+async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let first = h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await;
+    assert_eq!(first.status, 200, "{}", first.raw);
+    let first_version = h.secret_version(&location).await.expect("a key version is stored");
+    // A second configuration at another clinic with another working key is not possible in
+    // the sandbox, so the saves below change the department and switch offline on.
+    let second = |offline: bool| {
+        let mut body = pasientsky("sandbox-key-ok");
+        body["offline"] = json!(offline);
+        body
+    };
+
+    h.secrets.fail_put.store(true, Ordering::SeqCst);
+    let cut = h.save(&ola(), &location, second(true), 2).await;
+    assert_eq!(cut.status, 500, "{}", cut.raw);
+    h.secrets.fail_put.store(false, Ordering::SeqCst);
+    let now = h.get(&ola(), &location).await;
+    assert_eq!((now.body["version"].as_u64(), now.body["offline"].as_bool()), (Some(2), Some(false)));
+    assert_eq!(h.secret_version(&location).await.as_ref(), Some(&first_version));
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+
+    h.store.fail_save.store(true, Ordering::SeqCst);
+    let cut = h.save(&ola(), &location, second(true), 2).await;
+    assert_eq!(cut.status, 500, "{}", cut.raw);
+    h.store.fail_save.store(false, Ordering::SeqCst);
+    let now = h.get(&ola(), &location).await;
+    assert_eq!((now.body["version"].as_u64(), now.body["offline"].as_bool()), (Some(2), Some(false)));
+    assert_eq!(h.secret_version(&location).await.as_ref(), Some(&first_version));
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+
+    h.secrets.fail_promote.store(true, Ordering::SeqCst);
+    let committed = h.save(&ola(), &location, second(true), 2).await;
+    assert_eq!(committed.status, 200, "the commit is the save; promotion is tidying: {}", committed.raw);
+    h.secrets.fail_promote.store(false, Ordering::SeqCst);
+    let committed_version = h.secret_version(&location).await.unwrap();
+    assert_ne!(committed_version, first_version, "the new configuration names its own key version");
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+
+    // The answer to that save was "lost": the administrator sends the same save again.
+    let replay = h.save(&ola(), &location, second(true), 2).await;
+    assert_eq!(replay.status, 200, "{}", replay.raw);
+    assert_eq!(replay.body["location"]["version"], 3);
+    // A different save against the old version is still a conflict.
+    let conflict = h.save(&ola(), &location, second(false), 2).await;
+    assert_eq!(conflict.status, 409);
+    // And after each cut above, retrying worked: version 3 holds the new configuration.
+    let now = h.get(&ola(), &location).await;
+    assert_eq!((now.body["version"].as_u64(), now.body["offline"].as_bool()), (Some(3), Some(true)));
+}
+
+#[tokio::test]
+async fn api_keys_never_leak_into_answers_items_or_logs() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let secret_wrong = format!("wrong-{}", uuid::Uuid::new_v4());
+    h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
+    h.test(&ola(), &location, pasientsky(&secret_wrong)).await;
+    h.save(&ola(), &location, pasientsky(&secret_wrong), 1).await;
+    h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await;
+    h.test(&ola(), &location, pasientsky("sandbox-key-500")).await;
+    h.get(&ola(), &location).await;
+    for secret in ["sandbox-key-ok", secret_wrong.as_str()] {
+        for answer in ANSWERS.lock().unwrap().iter() {
+            assert!(!answer.contains(secret), "an answer contains the key: {answer}");
+        }
+        let logs = String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned();
+        assert!(logs.contains("connection check"), "logs were captured");
+        assert!(!logs.contains(secret), "a log line contains the key");
+        for table in TABLES.lock().unwrap().iter() {
+            let items = h.ddb.scan().table_name(table).send().await.unwrap();
+            let dump = format!("{:?}", items.items());
+            assert!(!dump.contains(secret), "a DynamoDB item contains the key");
+        }
+    }
+}
