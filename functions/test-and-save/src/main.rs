@@ -6,5 +6,8 @@ async fn main() -> Result<(), Error> {
     bookinglink::runtime::init_logging();
     let app = App::from_env().await?;
     let app = &app;
-    run(service_fn(move |req| async move { Ok::<_, Error>(handle(app, req).await) })).await
+    run(service_fn(move |req| async move {
+        Ok::<_, Error>(handle(app, req).await)
+    }))
+    .await
 }

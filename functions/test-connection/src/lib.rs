@@ -25,7 +25,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let incoming = Incoming::new(req, app.dev_identity_headers);
     let result = match route(app, &incoming).await {
         Err(problem) if problem.status != 401 => {
-            Err(booking::with_attempts_remaining(&app.deps, incoming.caller.as_ref(), problem).await)
+            Err(
+                booking::with_attempts_remaining(&app.deps, incoming.caller.as_ref(), problem)
+                    .await,
+            )
         }
         other => other,
     };

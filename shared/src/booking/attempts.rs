@@ -69,17 +69,29 @@ pub struct Reservation {
 pub enum Admission {
     Admitted(Reservation),
     /// Every slot is taken; `slots` are the ones that were found in the way.
-    Full { slots: Vec<Slot> },
+    Full {
+        slots: Vec<Slot>,
+    },
 }
 
 /// Conditional writes on one administrator's attempt slots.
 #[async_trait]
 pub trait AttemptStore: Send + Sync {
     /// Takes one free slot for `attempt_id`, or reports every slot as taken.
-    async fn reserve(&self, sub: &str, attempt_id: &str, now: Timestamp) -> Result<Admission, StoreError>;
+    async fn reserve(
+        &self,
+        sub: &str,
+        attempt_id: &str,
+        now: Timestamp,
+    ) -> Result<Admission, StoreError>;
 
     /// Turns the caller's own reservation into a failure that counts until `expires_at`.
-    async fn mark_failed(&self, sub: &str, reservation: &Reservation, expires_at: Timestamp) -> Result<(), StoreError>;
+    async fn mark_failed(
+        &self,
+        sub: &str,
+        reservation: &Reservation,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Gives a reservation back (only if it is still the caller's).
     async fn release(&self, sub: &str, reservation: &Reservation) -> Result<(), StoreError>;
@@ -87,7 +99,12 @@ pub trait AttemptStore: Send + Sync {
     async fn slots(&self, sub: &str) -> Result<Vec<Slot>, StoreError>;
 
     /// Sets a failure's expiry, if the slot still holds that failure.
-    async fn extend_failure(&self, sub: &str, slot: &Slot, expires_at: Timestamp) -> Result<(), StoreError>;
+    async fn extend_failure(
+        &self,
+        sub: &str,
+        slot: &Slot,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Removes a failure, if the slot still holds that failure.
     async fn clear_failure(&self, sub: &str, slot: &Slot) -> Result<(), StoreError>;
@@ -102,12 +119,20 @@ pub struct Refusal {
     pub locked: bool,
 }
 
-pub async fn admit(store: &dyn AttemptStore, sub: &str, attempt_id: &str, now: Timestamp) -> Result<Result<Reservation, Refusal>, StoreError> {
+pub async fn admit(
+    store: &dyn AttemptStore,
+    sub: &str,
+    attempt_id: &str,
+    now: Timestamp,
+) -> Result<Result<Reservation, Refusal>, StoreError> {
     match store.reserve(sub, attempt_id, now).await? {
         Admission::Admitted(reservation) => Ok(Ok(reservation)),
         Admission::Full { slots } => {
             let active: Vec<&Slot> = slots.iter().filter(|s| s.active(now)).collect();
-            let failures = active.iter().filter(|s| s.state == SlotState::Failed).count() as u32;
+            let failures = active
+                .iter()
+                .filter(|s| s.state == SlotState::Failed)
+                .count() as u32;
             let retry_at = active.iter().map(|s| s.expires_at).min().unwrap_or(now + 1);
             Ok(Err(Refusal {
                 retry_at,
@@ -147,13 +172,17 @@ pub async fn settle(
         }
         Settlement::NotCounted => store.release(sub, reservation).await?,
         Settlement::CountedFailure => {
-            store.mark_failed(sub, reservation, now + WINDOW_SECONDS).await?;
+            store
+                .mark_failed(sub, reservation, now + WINDOW_SECONDS)
+                .await?;
             let failures: Vec<Slot> = active_failures(&store.slots(sub).await?, now);
             if failures.len() as u32 >= MAX_FAILURES {
                 // The fifth failure: the lock lasts one hour from now, so every failure that
                 // makes it up must last as long.
                 for slot in &failures {
-                    store.extend_failure(sub, slot, now + WINDOW_SECONDS).await?;
+                    store
+                        .extend_failure(sub, slot, now + WINDOW_SECONDS)
+                        .await?;
                 }
             }
         }
@@ -161,7 +190,11 @@ pub async fn settle(
     remaining(store, sub, now).await
 }
 
-pub async fn remaining(store: &dyn AttemptStore, sub: &str, now: Timestamp) -> Result<u32, StoreError> {
+pub async fn remaining(
+    store: &dyn AttemptStore,
+    sub: &str,
+    now: Timestamp,
+) -> Result<u32, StoreError> {
     let failures = active_failures(&store.slots(sub).await?, now).len() as u32;
     Ok(MAX_FAILURES.saturating_sub(failures))
 }
@@ -177,7 +210,9 @@ fn active_failures(slots: &[Slot], now: Timestamp) -> Vec<Slot> {
 /// The first slot to try, spread by attempt id so concurrent requests do not all queue on
 /// slot 0.
 pub fn first_slot(attempt_id: &str) -> u32 {
-    attempt_id.bytes().fold(0u32, |acc, b| acc.wrapping_mul(31).wrapping_add(u32::from(b))) % MAX_FAILURES
+    attempt_id.bytes().fold(0u32, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u32::from(b))
+    }) % MAX_FAILURES
 }
 
 pub mod memory {
@@ -193,7 +228,12 @@ pub mod memory {
 
     #[async_trait]
     impl AttemptStore for MemoryAttempts {
-        async fn reserve(&self, sub: &str, attempt_id: &str, now: Timestamp) -> Result<Admission, StoreError> {
+        async fn reserve(
+            &self,
+            sub: &str,
+            attempt_id: &str,
+            now: Timestamp,
+        ) -> Result<Admission, StoreError> {
             let mut slots = self.slots.lock().unwrap();
             let start = first_slot(attempt_id);
             let mut in_the_way = Vec::new();
@@ -222,7 +262,12 @@ pub mod memory {
             Ok(Admission::Full { slots: in_the_way })
         }
 
-        async fn mark_failed(&self, sub: &str, r: &Reservation, expires_at: Timestamp) -> Result<(), StoreError> {
+        async fn mark_failed(
+            &self,
+            sub: &str,
+            r: &Reservation,
+            expires_at: Timestamp,
+        ) -> Result<(), StoreError> {
             let mut slots = self.slots.lock().unwrap();
             if let Some(slot) = slots.get_mut(&(sub.to_string(), r.slot))
                 && slot.attempt_id == r.attempt_id
@@ -236,7 +281,10 @@ pub mod memory {
         async fn release(&self, sub: &str, r: &Reservation) -> Result<(), StoreError> {
             let mut slots = self.slots.lock().unwrap();
             let key = (sub.to_string(), r.slot);
-            if slots.get(&key).is_some_and(|s| s.attempt_id == r.attempt_id) {
+            if slots
+                .get(&key)
+                .is_some_and(|s| s.attempt_id == r.attempt_id)
+            {
                 slots.remove(&key);
             }
             Ok(())
@@ -244,10 +292,19 @@ pub mod memory {
 
         async fn slots(&self, sub: &str) -> Result<Vec<Slot>, StoreError> {
             let slots = self.slots.lock().unwrap();
-            Ok(slots.iter().filter(|((s, _), _)| s == sub).map(|(_, v)| v.clone()).collect())
+            Ok(slots
+                .iter()
+                .filter(|((s, _), _)| s == sub)
+                .map(|(_, v)| v.clone())
+                .collect())
         }
 
-        async fn extend_failure(&self, sub: &str, slot: &Slot, expires_at: Timestamp) -> Result<(), StoreError> {
+        async fn extend_failure(
+            &self,
+            sub: &str,
+            slot: &Slot,
+            expires_at: Timestamp,
+        ) -> Result<(), StoreError> {
             let mut slots = self.slots.lock().unwrap();
             if let Some(current) = slots.get_mut(&(sub.to_string(), slot.index))
                 && current.attempt_id == slot.attempt_id
@@ -277,9 +334,18 @@ mod tests {
     use super::memory::MemoryAttempts;
     use super::*;
 
-    async fn fail_once(store: &MemoryAttempts, sub: &str, id: &str, now: Timestamp) -> Result<u32, Refusal> {
+    async fn fail_once(
+        store: &MemoryAttempts,
+        sub: &str,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<u32, Refusal> {
         let reservation = admit(store, sub, id, now).await.unwrap()?;
-        Ok(settle(store, sub, &reservation, Settlement::CountedFailure, now).await.unwrap())
+        Ok(
+            settle(store, sub, &reservation, Settlement::CountedFailure, now)
+                .await
+                .unwrap(),
+        )
     }
 
     #[tokio::test]
@@ -287,7 +353,12 @@ mod tests {
         let store = MemoryAttempts::default();
         let mut now = 1_000;
         for i in 0..5 {
-            assert_eq!(fail_once(&store, "ola", &format!("a{i}"), now).await.unwrap(), 4 - i);
+            assert_eq!(
+                fail_once(&store, "ola", &format!("a{i}"), now)
+                    .await
+                    .unwrap(),
+                4 - i
+            );
             now += 600;
         }
         let fifth = now - 600;
@@ -295,8 +366,18 @@ mod tests {
         assert!(refusal.locked);
         assert_eq!(refusal.retry_at, fifth + WINDOW_SECONDS);
         // The first failure is more than an hour old by now, yet the lock holds.
-        assert!(admit(&store, "ola", "a6", fifth + WINDOW_SECONDS - 1).await.unwrap().is_err());
-        assert!(admit(&store, "ola", "a7", fifth + WINDOW_SECONDS).await.unwrap().is_ok());
+        assert!(
+            admit(&store, "ola", "a6", fifth + WINDOW_SECONDS - 1)
+                .await
+                .unwrap()
+                .is_err()
+        );
+        assert!(
+            admit(&store, "ola", "a7", fifth + WINDOW_SECONDS)
+                .await
+                .unwrap()
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -305,7 +386,10 @@ mod tests {
         for i in 0..4 {
             fail_once(&store, "ola", &format!("a{i}"), 0).await.unwrap();
         }
-        assert_eq!(remaining(&store, "ola", WINDOW_SECONDS - 1).await.unwrap(), 1);
+        assert_eq!(
+            remaining(&store, "ola", WINDOW_SECONDS - 1).await.unwrap(),
+            1
+        );
         assert_eq!(remaining(&store, "ola", WINDOW_SECONDS).await.unwrap(), 5);
     }
 
@@ -316,7 +400,12 @@ mod tests {
             fail_once(&store, "ola", &format!("a{i}"), 0).await.unwrap();
         }
         let r = admit(&store, "ola", "ok", 1).await.unwrap().unwrap();
-        assert_eq!(settle(&store, "ola", &r, Settlement::Success, 1).await.unwrap(), 5);
+        assert_eq!(
+            settle(&store, "ola", &r, Settlement::Success, 1)
+                .await
+                .unwrap(),
+            5
+        );
         assert!(store.slots("ola").await.unwrap().is_empty());
     }
 
@@ -324,16 +413,29 @@ mod tests {
     async fn outages_do_not_count_and_reservations_expire() {
         let store = MemoryAttempts::default();
         let r = admit(&store, "ola", "outage", 0).await.unwrap().unwrap();
-        assert_eq!(settle(&store, "ola", &r, Settlement::NotCounted, 0).await.unwrap(), 5);
+        assert_eq!(
+            settle(&store, "ola", &r, Settlement::NotCounted, 0)
+                .await
+                .unwrap(),
+            5
+        );
         // Five checks in flight hold every place; a sixth is refused but not locked out.
         for i in 0..5 {
-            admit(&store, "ola", &format!("r{i}"), 10).await.unwrap().unwrap();
+            admit(&store, "ola", &format!("r{i}"), 10)
+                .await
+                .unwrap()
+                .unwrap();
         }
         let refusal = admit(&store, "ola", "r5", 10).await.unwrap().unwrap_err();
         assert!(!refusal.locked);
         assert_eq!(refusal.retry_at, 10 + RESERVATION_SECONDS);
         // Invocations that died leave reservations behind; they free themselves.
-        assert!(admit(&store, "ola", "r6", 10 + RESERVATION_SECONDS).await.unwrap().is_ok());
+        assert!(
+            admit(&store, "ola", "r6", 10 + RESERVATION_SECONDS)
+                .await
+                .unwrap()
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -381,7 +483,12 @@ pub mod dynamo {
 
     #[async_trait]
     impl AttemptStore for DynamoStore {
-        async fn reserve(&self, sub: &str, attempt_id: &str, now: Timestamp) -> Result<Admission, StoreError> {
+        async fn reserve(
+            &self,
+            sub: &str,
+            attempt_id: &str,
+            now: Timestamp,
+        ) -> Result<Admission, StoreError> {
             let start = first_slot(attempt_id);
             let mut in_the_way = Vec::new();
             for k in 0..MAX_FAILURES {
@@ -400,7 +507,9 @@ pub mod dynamo {
                     .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
                     .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
                     .expression_attribute_values(":now", n(now))
-                    .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
                     .send()
                     .await;
                 match result {
@@ -423,7 +532,12 @@ pub mod dynamo {
             Ok(Admission::Full { slots: in_the_way })
         }
 
-        async fn mark_failed(&self, sub: &str, r: &Reservation, expires_at: Timestamp) -> Result<(), StoreError> {
+        async fn mark_failed(
+            &self,
+            sub: &str,
+            r: &Reservation,
+            expires_at: Timestamp,
+        ) -> Result<(), StoreError> {
             let result = self
                 .client()
                 .update_item()
@@ -477,7 +591,12 @@ pub mod dynamo {
             out.items().iter().map(slot_from).collect()
         }
 
-        async fn extend_failure(&self, sub: &str, slot: &Slot, expires_at: Timestamp) -> Result<(), StoreError> {
+        async fn extend_failure(
+            &self,
+            sub: &str,
+            slot: &Slot,
+            expires_at: Timestamp,
+        ) -> Result<(), StoreError> {
             let result = self
                 .client()
                 .update_item()

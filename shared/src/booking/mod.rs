@@ -58,8 +58,19 @@ const TEXT_LIMIT: validate::TextRule = validate::TextRule { max_chars: 2_048 };
 impl BookingInput {
     /// Reads and validates the body against the catalog; nothing here contacts a vendor.
     /// `with_version`: the save route also takes the location's `version`.
-    pub fn from_json(body: &Map<String, Value>, with_version: bool, if_match: Option<u64>) -> Result<Self, Problem> {
-        let mut allowed = vec!["system", "external_id", "external_department_id", "api_key", "booking_url", "offline"];
+    pub fn from_json(
+        body: &Map<String, Value>,
+        with_version: bool,
+        if_match: Option<u64>,
+    ) -> Result<Self, Problem> {
+        let mut allowed = vec![
+            "system",
+            "external_id",
+            "external_department_id",
+            "api_key",
+            "booking_url",
+            "offline",
+        ];
         if with_version {
             allowed.push("version");
         }
@@ -77,13 +88,21 @@ impl BookingInput {
             booking_url: optional("booking_url"),
         };
         let offline = r.boolean("offline", false);
-        let version = if with_version { r.version("version") } else { None };
+        let version = if with_version {
+            r.version("version")
+        } else {
+            None
+        };
         let mut errors = std::mem::take(&mut r.errors);
         let system = match system_id.as_deref() {
             Some(id) => match catalog::system(id) {
                 Some(system) => Some(system),
                 None => {
-                    errors.push(FieldError::new("system", "unknown_system", msg::UNKNOWN_SYSTEM));
+                    errors.push(FieldError::new(
+                        "system",
+                        "unknown_system",
+                        msg::UNKNOWN_SYSTEM,
+                    ));
                     None
                 }
             },
@@ -92,13 +111,17 @@ impl BookingInput {
         if let Some(system) = system {
             // A stored key may stand in for a missing one; whether it may is decided once the
             // location is loaded.
-            errors.extend(catalog::validate(system, &details, true).into_iter().map(|issue| {
-                FieldError::new(
-                    issue.field.name(),
-                    issue.code,
-                    Localized::new(issue.message.nb, issue.message.en),
-                )
-            }));
+            errors.extend(
+                catalog::validate(system, &details, true)
+                    .into_iter()
+                    .map(|issue| {
+                        FieldError::new(
+                            issue.field.name(),
+                            issue.code,
+                            Localized::new(issue.message.nb, issue.message.en),
+                        )
+                    }),
+            );
         }
         if !errors.is_empty() {
             return Err(Problem::validation(errors));
@@ -132,14 +155,20 @@ fn key_target(system_id: &str, booking_url: Option<&str>) -> String {
         .and_then(|u| url::Url::parse(u).ok())
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
     match (catalog::system(system_id), host) {
-        (Some(system), Some(host)) if system.uses(FieldId::BookingUrl) => format!("{system_id}@{host}"),
+        (Some(system), Some(host)) if system.uses(FieldId::BookingUrl) => {
+            format!("{system_id}@{host}")
+        }
         _ => system_id.to_string(),
     }
 }
 
 /// The key for the check: the one entered, or the stored one if the system and the host it
 /// would go to are unchanged — so a stored key is never sent anywhere new.
-async fn resolve_key(deps: &BookingDeps, location: &Location, input: &BookingInput) -> Result<Option<(ApiKey, bool)>, Problem> {
+async fn resolve_key(
+    deps: &BookingDeps,
+    location: &Location,
+    input: &BookingInput,
+) -> Result<Option<(ApiKey, bool)>, Problem> {
     if !input.system.uses(FieldId::ApiKey) {
         return Ok(None);
     }
@@ -158,10 +187,16 @@ async fn resolve_key(deps: &BookingDeps, location: &Location, input: &BookingInp
         } else {
             msg::API_KEY_REQUIRED
         };
-        return Err(Problem::validation(vec![FieldError::new("api_key", "required", message)]));
+        return Err(Problem::validation(vec![FieldError::new(
+            "api_key", "required", message,
+        )]));
     };
     let name = deps.secret_name(&location.company_id, &location.id);
-    let key = deps.secrets.get(&name, stored).await.map_err(secret_problem)?;
+    let key = deps
+        .secrets
+        .get(&name, stored)
+        .await
+        .map_err(secret_problem)?;
     Ok(Some((key, false)))
 }
 
@@ -186,9 +221,18 @@ fn settlement(report: &CheckReport) -> Settlement {
 fn refusal_problem(refusal: &Refusal, now: Timestamp) -> Problem {
     let wait = (refusal.retry_at - now).max(1);
     let (code, detail) = if refusal.locked {
-        ("too_many_attempts", msg::too_many_attempts(&clock::oslo_hhmm(refusal.retry_at), &clock::rfc3339(refusal.retry_at)))
+        (
+            "too_many_attempts",
+            msg::too_many_attempts(
+                &clock::oslo_hhmm(refusal.retry_at),
+                &clock::rfc3339(refusal.retry_at),
+            ),
+        )
     } else {
-        ("checks_in_progress", Localized::from(msg::CHECKS_IN_PROGRESS))
+        (
+            "checks_in_progress",
+            Localized::from(msg::CHECKS_IN_PROGRESS),
+        )
     };
     Problem::new(429, code, msg::TOO_MANY_ATTEMPTS, detail)
         .with_header("retry-after", wait.to_string())
@@ -198,18 +242,31 @@ fn refusal_problem(refusal: &Refusal, now: Timestamp) -> Problem {
 
 /// Runs the vendor check inside a lockout reservation. Returns the report and the attempts
 /// left after it.
-async fn guarded_check(deps: &BookingDeps, caller: &Caller, input: &BookingInput, key: Option<ApiKey>) -> Result<(CheckReport, u32), Problem> {
+async fn guarded_check(
+    deps: &BookingDeps,
+    caller: &Caller,
+    input: &BookingInput,
+    key: Option<ApiKey>,
+) -> Result<(CheckReport, u32), Problem> {
     let now = deps.clock.now();
     let attempt_id = uuid::Uuid::new_v4().to_string();
-    let reservation = match attempts::admit(deps.attempts.as_ref(), &caller.sub, &attempt_id, now).await? {
-        Ok(reservation) => reservation,
-        Err(refusal) => return Err(refusal_problem(&refusal, now)),
-    };
+    let reservation =
+        match attempts::admit(deps.attempts.as_ref(), &caller.sub, &attempt_id, now).await? {
+            Ok(reservation) => reservation,
+            Err(refusal) => return Err(refusal_problem(&refusal, now)),
+        };
     let mut details = input.details.clone();
     details.api_key = key;
     let report = deps.vendors.check(input.system, &details).await;
     let settled = settlement(&report);
-    let remaining = attempts::settle(deps.attempts.as_ref(), &caller.sub, &reservation, settled, deps.clock.now()).await?;
+    let remaining = attempts::settle(
+        deps.attempts.as_ref(),
+        &caller.sub,
+        &reservation,
+        settled,
+        deps.clock.now(),
+    )
+    .await?;
     tracing::info!(
         system = input.system.id,
         outcome = ?report.outcome(),
@@ -221,7 +278,12 @@ async fn guarded_check(deps: &BookingDeps, caller: &Caller, input: &BookingInput
 }
 
 /// Loads the location for a caller who administers its company (404 otherwise).
-async fn load(deps: &BookingDeps, caller: &Caller, company_id: &str, location_id: &str) -> Result<Location, Problem> {
+async fn load(
+    deps: &BookingDeps,
+    caller: &Caller,
+    company_id: &str,
+    location_id: &str,
+) -> Result<Location, Problem> {
     let store = deps.store.as_ref();
     let (membership, location) = tokio::join!(
         authorize(store, caller, company_id),
@@ -244,7 +306,11 @@ impl Tested {
 
 fn report_json(report: &CheckReport, attempts_remaining: u32, lang: Lang) -> Value {
     let mut body = report.to_json(lang);
-    body["status"] = json!(if report.succeeded() { "success" } else { "failure" });
+    body["status"] = json!(if report.succeeded() {
+        "success"
+    } else {
+        "failure"
+    });
     body["message"] = json!(summary_message(report, lang));
     body["attempts_remaining"] = json!(attempts_remaining);
     body
@@ -261,9 +327,17 @@ fn summary_message(report: &CheckReport, lang: Lang) -> String {
 }
 
 /// "Test kobling": checks the entered details; saves nothing.
-pub async fn test_connection(deps: &BookingDeps, caller: &Caller, company_id: &str, location_id: &str, input: BookingInput) -> Result<Tested, Problem> {
+pub async fn test_connection(
+    deps: &BookingDeps,
+    caller: &Caller,
+    company_id: &str,
+    location_id: &str,
+    input: BookingInput,
+) -> Result<Tested, Problem> {
     let location = load(deps, caller, company_id, location_id).await?;
-    let key = resolve_key(deps, &location, &input).await?.map(|(key, _)| key);
+    let key = resolve_key(deps, &location, &input)
+        .await?
+        .map(|(key, _)| key);
     let (report, attempts_remaining) = guarded_check(deps, caller, &input, key).await?;
     Ok(Tested {
         report,
@@ -293,25 +367,41 @@ impl Saved {
 /// version (conditional on the version the administrator edited); then the version is promoted
 /// to current. A failure before the item is committed leaves the old configuration and its key
 /// in use; a failure after it leaves the new pair, whose key readers fetch by version id.
-pub async fn test_and_save(deps: &BookingDeps, caller: &Caller, company_id: &str, location_id: &str, input: BookingInput) -> Result<Saved, Problem> {
+pub async fn test_and_save(
+    deps: &BookingDeps,
+    caller: &Caller,
+    company_id: &str,
+    location_id: &str,
+    input: BookingInput,
+) -> Result<Saved, Problem> {
     let expected_version = input.version.ok_or_else(Problem::version_required)?;
     let location = load(deps, caller, company_id, location_id).await?;
     if location.version != expected_version {
-        if let Some(saved) = replayed_save(deps, caller, &location, &input, expected_version).await? {
+        if let Some(saved) =
+            replayed_save(deps, caller, &location, &input, expected_version).await?
+        {
             return Ok(saved);
         }
         return Err(Problem::version_conflict(location.version));
     }
     let resolved = resolve_key(deps, &location, &input).await?;
-    let (report, attempts_remaining) =
-        guarded_check(deps, caller, &input, resolved.as_ref().map(|(k, _)| k.clone())).await?;
+    let (report, attempts_remaining) = guarded_check(
+        deps,
+        caller,
+        &input,
+        resolved.as_ref().map(|(k, _)| k.clone()),
+    )
+    .await?;
     if !report.succeeded() {
         let body = report_json(&report, attempts_remaining, Lang::Nb);
         return Err(Problem::new(
             422,
             "connection_test_failed",
             msg::CONNECTION_TEST_FAILED,
-            Localized::new(summary_message(&report, Lang::Nb), summary_message(&report, Lang::En)),
+            Localized::new(
+                summary_message(&report, Lang::Nb),
+                summary_message(&report, Lang::En),
+            ),
         )
         .with_extension("steps", body["steps"].clone())
         .with_extension("status", json!("failure"))
@@ -324,12 +414,20 @@ pub async fn test_and_save(deps: &BookingDeps, caller: &Caller, company_id: &str
         Some((key, true)) => {
             let version_id = uuid::Uuid::new_v4().to_string();
             deps.secrets
-                .put_pending(&name, &version_id, key, &[("company", company_id), ("location", location_id)])
+                .put_pending(
+                    &name,
+                    &version_id,
+                    key,
+                    &[("company", company_id), ("location", location_id)],
+                )
                 .await
                 .map_err(secret_problem)?;
             Some(version_id)
         }
-        Some((_, false)) => location.booking.as_ref().and_then(|b| b.secret_version_id.clone()),
+        Some((_, false)) => location
+            .booking
+            .as_ref()
+            .and_then(|b| b.secret_version_id.clone()),
     };
     let now = deps.clock.now();
     let booking = BookingConfig {
@@ -351,7 +449,15 @@ pub async fn test_and_save(deps: &BookingDeps, caller: &Caller, company_id: &str
     let offline = input.offline.unwrap_or(location.offline);
     let saved = deps
         .store
-        .save_booking(company_id, location_id, expected_version, &booking, offline, now, &caller.sub)
+        .save_booking(
+            company_id,
+            location_id,
+            expected_version,
+            &booking,
+            offline,
+            now,
+            &caller.sub,
+        )
         .await?;
     if let (Some(version_id), Some((_, true))) = (&secret_version_id, &resolved) {
         // The configuration is committed and names its key version, so a failed promotion
@@ -360,7 +466,13 @@ pub async fn test_and_save(deps: &BookingDeps, caller: &Caller, company_id: &str
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
     }
-    tracing::info!(company_id, location_id, system = input.system.id, version = saved.version, "booking configuration saved");
+    tracing::info!(
+        company_id,
+        location_id,
+        system = input.system.id,
+        version = saved.version,
+        "booking configuration saved"
+    );
     Ok(Saved {
         location: saved,
         report: Some(report),
@@ -370,7 +482,13 @@ pub async fn test_and_save(deps: &BookingDeps, caller: &Caller, company_id: &str
 
 /// A save whose answer was lost and is sent again finds the location one version further,
 /// holding exactly what it asked for. Answer it as the save it was instead of a conflict.
-async fn replayed_save(deps: &BookingDeps, caller: &Caller, location: &Location, input: &BookingInput, expected_version: u64) -> Result<Option<Saved>, Problem> {
+async fn replayed_save(
+    deps: &BookingDeps,
+    caller: &Caller,
+    location: &Location,
+    input: &BookingInput,
+    expected_version: u64,
+) -> Result<Option<Saved>, Problem> {
     let Some(booking) = &location.booking else {
         return Ok(None);
     };
@@ -389,7 +507,11 @@ async fn replayed_save(deps: &BookingDeps, caller: &Caller, location: &Location,
             return Ok(None);
         };
         let name = deps.secret_name(&location.company_id, &location.id);
-        let stored = deps.secrets.get(&name, version_id).await.map_err(secret_problem)?;
+        let stored = deps
+            .secrets
+            .get(&name, version_id)
+            .await
+            .map_err(secret_problem)?;
         if !constant_time_eq(stored.expose().as_bytes(), key.expose().as_bytes()) {
             return Ok(None);
         }
@@ -397,7 +519,8 @@ async fn replayed_save(deps: &BookingDeps, caller: &Caller, location: &Location,
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
     }
-    let attempts_remaining = attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await?;
+    let attempts_remaining =
+        attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await?;
     Ok(Some(Saved {
         location: location.clone(),
         report: None,
@@ -411,12 +534,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Adds `attempts_remaining` to a problem of the booking routes that does not carry it yet, so
 /// every answer tells the administrator where they stand.
-pub async fn with_attempts_remaining(deps: &BookingDeps, caller: Option<&Caller>, mut problem: Problem) -> Problem {
+pub async fn with_attempts_remaining(
+    deps: &BookingDeps,
+    caller: Option<&Caller>,
+    mut problem: Problem,
+) -> Problem {
     if problem.extensions.contains_key("attempts_remaining") {
         return problem;
     }
     if let Some(caller) = caller
-        && let Ok(remaining) = attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await
+        && let Ok(remaining) =
+            attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await
     {
         problem = problem.with_extension("attempts_remaining", json!(remaining));
     }
@@ -438,10 +566,13 @@ impl BookingDeps {
         Ok(BookingDeps {
             store: store.clone(),
             attempts: store,
-            secrets: Arc::new(secrets::aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(&config))),
+            secrets: Arc::new(secrets::aws::SecretsManager::new(
+                aws_sdk_secretsmanager::Client::new(&config),
+            )),
             vendors: Arc::new(vendors),
             clock: Arc::new(crate::clock::SystemClock),
-            secret_prefix: std::env::var("SECRET_NAME_PREFIX").unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string()),
+            secret_prefix: std::env::var("SECRET_NAME_PREFIX")
+                .unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string()),
         })
     }
 }

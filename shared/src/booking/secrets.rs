@@ -25,7 +25,13 @@ pub enum SecretError {
 pub trait SecretStore: Send + Sync {
     /// Writes `key` as version `version_id` of secret `name` with only the pending label,
     /// creating the secret (with `tags`) if needed. Repeating the call is harmless.
-    async fn put_pending(&self, name: &str, version_id: &str, key: &ApiKey, tags: &[(&str, &str)]) -> Result<(), SecretError>;
+    async fn put_pending(
+        &self,
+        name: &str,
+        version_id: &str,
+        key: &ApiKey,
+        tags: &[(&str, &str)],
+    ) -> Result<(), SecretError>;
 
     async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, SecretError>;
 
@@ -39,10 +45,12 @@ pub mod memory {
 
     use super::*;
 
+    /// (secret name, version id) → (key, staging labels)
+    type Versions = BTreeMap<(String, String), (ApiKey, Vec<&'static str>)>;
+
     #[derive(Default)]
     pub struct MemorySecrets {
-        /// (name, version) → (key, labels)
-        versions: Mutex<BTreeMap<(String, String), (ApiKey, Vec<&'static str>)>>,
+        versions: Mutex<Versions>,
     }
 
     impl MemorySecrets {
@@ -57,7 +65,13 @@ pub mod memory {
 
     #[async_trait]
     impl SecretStore for MemorySecrets {
-        async fn put_pending(&self, name: &str, version_id: &str, key: &ApiKey, _tags: &[(&str, &str)]) -> Result<(), SecretError> {
+        async fn put_pending(
+            &self,
+            name: &str,
+            version_id: &str,
+            key: &ApiKey,
+            _tags: &[(&str, &str)],
+        ) -> Result<(), SecretError> {
             let mut versions = self.versions.lock().unwrap();
             for ((n, _), (_, labels)) in versions.iter_mut() {
                 if n == name {
@@ -132,7 +146,13 @@ pub mod aws {
 
     #[async_trait]
     impl SecretStore for SecretsManager {
-        async fn put_pending(&self, name: &str, version_id: &str, key: &ApiKey, tags: &[(&str, &str)]) -> Result<(), SecretError> {
+        async fn put_pending(
+            &self,
+            name: &str,
+            version_id: &str,
+            key: &ApiKey,
+            tags: &[(&str, &str)],
+        ) -> Result<(), SecretError> {
             let put = || {
                 self.client
                     .put_secret_value()
@@ -175,11 +195,19 @@ pub mod aws {
                 .send()
                 .await
                 .map_err(map)?;
-            out.secret_string().map(ApiKey::new).ok_or(SecretError::NotFound)
+            out.secret_string()
+                .map(ApiKey::new)
+                .ok_or(SecretError::NotFound)
         }
 
         async fn promote(&self, name: &str, version_id: &str) -> Result<(), SecretError> {
-            let described = self.client.describe_secret().secret_id(name).send().await.map_err(map)?;
+            let described = self
+                .client
+                .describe_secret()
+                .secret_id(name)
+                .send()
+                .await
+                .map_err(map)?;
             let current = described.version_ids_to_stages().and_then(|versions| {
                 versions
                     .iter()

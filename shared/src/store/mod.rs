@@ -67,6 +67,9 @@ pub trait CompanyStore: Send + Sync {
     async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError>;
 }
 
+// A conditional write takes the item's key, the expected version, the change and who made it
+// when; bundling them into a struct would only move the same list elsewhere.
+#[allow(clippy::too_many_arguments)]
 #[async_trait]
 pub trait LocationStore: Send + Sync {
     /// Stores a new location; `AlreadyExists` if its id is taken.
@@ -131,7 +134,9 @@ pub struct SendSlot {
 pub enum SlotReservation {
     Reserved(SendSlot),
     /// Every slot is taken; the first frees at `retry_at`.
-    Full { retry_at: Timestamp },
+    Full {
+        retry_at: Timestamp,
+    },
 }
 
 /// A fixed number of slots per location and system, each taken by a conditional write that

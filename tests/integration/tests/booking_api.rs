@@ -88,7 +88,13 @@ struct FlakySecrets {
 
 #[async_trait]
 impl SecretStore for FlakySecrets {
-    async fn put_pending(&self, name: &str, version_id: &str, key: &ApiKey, tags: &[(&str, &str)]) -> Result<(), SecretError> {
+    async fn put_pending(
+        &self,
+        name: &str,
+        version_id: &str,
+        key: &ApiKey,
+        tags: &[(&str, &str)],
+    ) -> Result<(), SecretError> {
         if self.fail_put.load(Ordering::SeqCst) {
             return Err(SecretError::Backend("injected failure".into()));
         }
@@ -113,10 +119,19 @@ struct FlakyStore {
 
 #[async_trait]
 impl CompanyStore for FlakyStore {
-    async fn create_company(&self, company: &Company, admin: &Membership) -> Result<(), StoreError> {
+    async fn create_company(
+        &self,
+        company: &Company,
+        admin: &Membership,
+    ) -> Result<(), StoreError> {
         self.inner.create_company(company, admin).await
     }
-    async fn companies_of(&self, sub: &str, after: Option<&str>, limit: u32) -> Result<Page<Company>, StoreError> {
+    async fn companies_of(
+        &self,
+        sub: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
         self.inner.companies_of(sub, after, limit).await
     }
     async fn membership(&self, sub: &str, company: &str) -> Result<Option<Membership>, StoreError> {
@@ -132,10 +147,19 @@ impl LocationStore for FlakyStore {
     async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
         self.inner.create_location(location).await
     }
-    async fn locations_of(&self, company: &str, after: Option<&str>, limit: u32) -> Result<Page<Location>, StoreError> {
+    async fn locations_of(
+        &self,
+        company: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Location>, StoreError> {
         self.inner.locations_of(company, after, limit).await
     }
-    async fn location(&self, company: &str, location: &str) -> Result<Option<Location>, StoreError> {
+    async fn location(
+        &self,
+        company: &str,
+        location: &str,
+    ) -> Result<Option<Location>, StoreError> {
         self.inner.location(company, location).await
     }
     async fn update_location(
@@ -147,7 +171,9 @@ impl LocationStore for FlakyStore {
         now: Timestamp,
         by: &str,
     ) -> Result<Location, StoreError> {
-        self.inner.update_location(company, location, version, patch, now, by).await
+        self.inner
+            .update_location(company, location, version, patch, now, by)
+            .await
     }
     async fn save_booking(
         &self,
@@ -162,7 +188,9 @@ impl LocationStore for FlakyStore {
         if self.fail_save.load(Ordering::SeqCst) {
             return Err(StoreError::Backend("injected failure".into()));
         }
-        self.inner.save_booking(company, location, version, booking, offline, now, by).await
+        self.inner
+            .save_booking(company, location, version, booking, offline, now, by)
+            .await
     }
 }
 
@@ -189,7 +217,11 @@ impl Harness {
         let sm = aws_sdk_secretsmanager::Client::new(&config);
         let dynamo = DynamoStore::new(ddb.clone(), table.clone());
         let clock = Arc::new(ManualClock::at(START));
-        let vendors = Vendors::new(VendorsConfig::sandbox(sandbox_url(), Duration::from_millis(1500))).unwrap();
+        let vendors = Vendors::new(VendorsConfig::sandbox(
+            sandbox_url(),
+            Duration::from_millis(1500),
+        ))
+        .unwrap();
         let vendor = Arc::new(Counting {
             inner: vendors,
             calls: AtomicUsize::new(0),
@@ -253,14 +285,22 @@ impl Harness {
             locations::handle(&self.locations, request).await
         };
         let answer = Answer::from(response);
-        ANSWERS.lock().unwrap().push(format!("{:?} {}", answer.headers, answer.raw));
+        ANSWERS
+            .lock()
+            .unwrap()
+            .push(format!("{:?} {}", answer.headers, answer.raw));
         answer
     }
 
     /// A company administered by `who` with one location; returns the location's path.
     async fn location(&self, who: &Identity, org_number: &str) -> String {
         let company = self
-            .call("POST", "/v1/companies", who, Some(json!({"name": "Fysio AS", "org_number": org_number})))
+            .call(
+                "POST",
+                "/v1/companies",
+                who,
+                Some(json!({"name": "Fysio AS", "org_number": org_number})),
+            )
             .await;
         let company = company.body["id"].as_str().unwrap().to_string();
         let location = self
@@ -276,16 +316,21 @@ impl Harness {
                 })),
             )
             .await;
-        format!("/v1/companies/{company}/locations/{}", location.body["id"].as_str().unwrap())
+        format!(
+            "/v1/companies/{company}/locations/{}",
+            location.body["id"].as_str().unwrap()
+        )
     }
 
     async fn test(&self, who: &Identity, location: &str, body: Value) -> Answer {
-        self.call("POST", &format!("{location}/booking/test"), who, Some(body)).await
+        self.call("POST", &format!("{location}/booking/test"), who, Some(body))
+            .await
     }
 
     async fn save(&self, who: &Identity, location: &str, mut body: Value, version: u64) -> Answer {
         body["version"] = json!(version);
-        self.call("POST", &format!("{location}/booking/save"), who, Some(body)).await
+        self.call("POST", &format!("{location}/booking/save"), who, Some(body))
+            .await
     }
 
     async fn get(&self, who: &Identity, location: &str) -> Answer {
@@ -295,7 +340,13 @@ impl Harness {
     /// The secret version the location item names.
     async fn secret_version(&self, location_path: &str) -> Option<String> {
         let parts: Vec<&str> = location_path.split('/').collect();
-        let item = self.store.inner.location(parts[3], parts[5]).await.unwrap().unwrap();
+        let item = self
+            .store
+            .inner
+            .location(parts[3], parts[5])
+            .await
+            .unwrap()
+            .unwrap();
         item.booking?.secret_version_id
     }
 
@@ -304,7 +355,13 @@ impl Harness {
     async fn stored_key(&self, location_path: &str) -> Option<String> {
         let parts: Vec<&str> = location_path.split('/').collect();
         let (company, location) = (parts[3], parts[5]);
-        let item = self.store.inner.location(company, location).await.unwrap().unwrap();
+        let item = self
+            .store
+            .inner
+            .location(company, location)
+            .await
+            .unwrap()
+            .unwrap();
         let version = item.booking?.secret_version_id?;
         let out = self
             .sm
@@ -335,19 +392,45 @@ fn pasientsky(key: &str) -> Value {
 fn working_details() -> Vec<(&'static str, Value)> {
     vec![
         ("pasientsky", pasientsky("sandbox-key-ok")),
-        ("extensor", json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/ok"})),
-        ("physica", json!({"system": "physica", "external_id": "clinic-ok", "external_department_id": "dept-ok", "api_key": "sandbox-key-ok"})),
-        ("psykbase", json!({"system": "psykbase", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"})),
-        ("hano", json!({"system": "hano", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"})),
-        ("konfidens", json!({"system": "konfidens", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"})),
-        ("easypractice", json!({"system": "easypractice", "api_key": "sandbox-key-ok"})),
+        (
+            "extensor",
+            json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/ok"}),
+        ),
+        (
+            "physica",
+            json!({"system": "physica", "external_id": "clinic-ok", "external_department_id": "dept-ok", "api_key": "sandbox-key-ok"}),
+        ),
+        (
+            "psykbase",
+            json!({"system": "psykbase", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"}),
+        ),
+        (
+            "hano",
+            json!({"system": "hano", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"}),
+        ),
+        (
+            "konfidens",
+            json!({"system": "konfidens", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"}),
+        ),
+        (
+            "easypractice",
+            json!({"system": "easypractice", "api_key": "sandbox-key-ok"}),
+        ),
     ]
 }
 
 #[tokio::test]
 async fn test_and_save_succeed_for_every_system() {
     let h = Harness::new().await;
-    let orgs = ["923609016", "974760673", "982463718", "999999999", "987654325", "910000012", "910000020"];
+    let orgs = [
+        "923609016",
+        "974760673",
+        "982463718",
+        "999999999",
+        "987654325",
+        "910000012",
+        "910000020",
+    ];
     for ((system, details), org) in working_details().into_iter().zip(orgs) {
         let location = h.location(&ola(), org).await;
         let tested = h.test(&ola(), &location, details.clone()).await;
@@ -355,9 +438,19 @@ async fn test_and_save_succeed_for_every_system() {
         assert_eq!(tested.body["status"], "success", "{system}: {}", tested.raw);
         assert_eq!(tested.body["message"], "Suksess");
         assert_eq!(tested.body["attempts_remaining"], 5);
-        assert!(tested.body["steps"].as_array().unwrap().iter().all(|s| s["status"] == "ok"));
+        assert!(
+            tested.body["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["status"] == "ok")
+        );
         // Testing saved nothing.
-        assert_eq!(h.get(&ola(), &location).await.body["booking"], Value::Null, "{system}");
+        assert_eq!(
+            h.get(&ola(), &location).await.body["booking"],
+            Value::Null,
+            "{system}"
+        );
 
         let mut with_offline = details.clone();
         with_offline["offline"] = json!(true);
@@ -374,7 +467,9 @@ async fn test_and_save_succeed_for_every_system() {
         assert_eq!(h.get(&ola(), &location).await.body, saved.body["location"]);
         let expected_key = uses_key.then(|| "sandbox-key-ok".to_string());
         assert_eq!(h.stored_key(&location).await, expected_key, "{system}");
-        let list = h.call("GET", location.rsplit_once('/').unwrap().0, &ola(), None).await;
+        let list = h
+            .call("GET", location.rsplit_once('/').unwrap().0, &ola(), None)
+            .await;
         assert_eq!(list.body["items"][0]["booking"]["state"], "connected");
     }
 }
@@ -384,11 +479,26 @@ async fn validation_errors_never_reach_the_vendor() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
     let cases = [
-        (json!({"system": "pasientsky", "external_id": "00000000-0000-4000-8000-000000000001", "api_key": "k"}), vec!["external_department_id"]),
-        (json!({"system": "pasientsky", "external_id": "klinikk-1", "external_department_id": "d", "api_key": "k"}), vec!["external_id"]),
-        (json!({"system": "extensor", "booking_url": "http://booking.extensor.no/x"}), vec!["booking_url"]),
-        (json!({"system": "extensor", "booking_url": "https://169.254.169.254/latest"}), vec!["booking_url"]),
-        (json!({"system": "hano", "external_id": "clinic-ok", "api_key": "k", "booking_url": "https://booking.extensor.no/x"}), vec!["booking_url"]),
+        (
+            json!({"system": "pasientsky", "external_id": "00000000-0000-4000-8000-000000000001", "api_key": "k"}),
+            vec!["external_department_id"],
+        ),
+        (
+            json!({"system": "pasientsky", "external_id": "klinikk-1", "external_department_id": "d", "api_key": "k"}),
+            vec!["external_id"],
+        ),
+        (
+            json!({"system": "extensor", "booking_url": "http://booking.extensor.no/x"}),
+            vec!["booking_url"],
+        ),
+        (
+            json!({"system": "extensor", "booking_url": "https://169.254.169.254/latest"}),
+            vec!["booking_url"],
+        ),
+        (
+            json!({"system": "hano", "external_id": "clinic-ok", "api_key": "k", "booking_url": "https://booking.extensor.no/x"}),
+            vec!["booking_url"],
+        ),
         (json!({"system": "nosuch"}), vec!["system"]),
         (json!({"external_id": 5}), vec!["system", "external_id"]),
     ];
@@ -398,15 +508,34 @@ async fn validation_errors_never_reach_the_vendor() {
             if route == "save" {
                 body["version"] = json!(1);
             }
-            let answer = h.call("POST", &format!("{location}/booking/{route}"), &ola(), Some(body.clone())).await;
+            let answer = h
+                .call(
+                    "POST",
+                    &format!("{location}/booking/{route}"),
+                    &ola(),
+                    Some(body.clone()),
+                )
+                .await;
             assert_eq!(answer.status, 422, "{route} {body}: {}", answer.raw);
             assert_eq!(answer.error_fields(), fields, "{route} {body}");
             assert_eq!(answer.body["attempts_remaining"], 5);
         }
     }
-    let unknown = h.test(&ola(), &location, json!({"system": "hano", "apikey": "x"})).await;
-    assert_eq!((unknown.status, unknown.error_fields()), (400, vec!["apikey".to_string()]));
-    let no_version = h.call("POST", &format!("{location}/booking/save"), &ola(), Some(pasientsky("sandbox-key-ok"))).await;
+    let unknown = h
+        .test(&ola(), &location, json!({"system": "hano", "apikey": "x"}))
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.error_fields()),
+        (400, vec!["apikey".to_string()])
+    );
+    let no_version = h
+        .call(
+            "POST",
+            &format!("{location}/booking/save"),
+            &ola(),
+            Some(pasientsky("sandbox-key-ok")),
+        )
+        .await;
     assert_eq!(no_version.status, 428);
     assert_eq!(h.calls(), 0, "nothing reached the sandbox");
 }
@@ -418,13 +547,31 @@ async fn access_matrix() {
     for route in ["test", "save"] {
         let path = format!("{location}/booking/{route}");
         let body = json!({"system": "easypractice", "api_key": "sandbox-key-ok", "version": 1});
-        let body = if route == "test" { json!({"system": "easypractice", "api_key": "sandbox-key-ok"}) } else { body };
-        assert_eq!(h.call("POST", &path, &Identity::Anonymous, Some(body.clone())).await.status, 401);
-        assert_eq!(h.call("POST", &path, &Identity::jwt("kari"), Some(body.clone())).await.status, 404);
+        let body = if route == "test" {
+            json!({"system": "easypractice", "api_key": "sandbox-key-ok"})
+        } else {
+            body
+        };
+        assert_eq!(
+            h.call("POST", &path, &Identity::Anonymous, Some(body.clone()))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            h.call("POST", &path, &Identity::jwt("kari"), Some(body.clone()))
+                .await
+                .status,
+            404
+        );
         assert_eq!(h.call("POST", &path, &ola(), Some(body)).await.status, 200);
         assert_eq!(h.call("GET", &path, &ola(), None).await.status, 405);
     }
-    assert_eq!(h.calls(), 2, "only the administrator's requests reached the vendor");
+    assert_eq!(
+        h.calls(),
+        2,
+        "only the administrator's requests reached the vendor"
+    );
 }
 
 #[tokio::test]
@@ -435,18 +582,44 @@ async fn a_failed_save_changes_nothing() {
     assert_eq!(wrong.status, 422, "{}", wrong.raw);
     assert_eq!(wrong.body["code"], "connection_test_failed");
     assert_eq!(wrong.body["attempts_remaining"], 4);
-    let failed: Vec<&Value> = wrong.body["steps"].as_array().unwrap().iter().filter(|s| s["status"] == "failed").collect();
-    assert_eq!((failed[0]["code"].as_str(), failed[0]["field"].as_str()), (Some("api_key_rejected"), Some("api_key")));
-    assert!(wrong.body["detail"].as_str().unwrap().contains("EG Pasientsky"));
+    let failed: Vec<&Value> = wrong.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .collect();
+    assert_eq!(
+        (failed[0]["code"].as_str(), failed[0]["field"].as_str()),
+        (Some("api_key_rejected"), Some("api_key"))
+    );
+    assert!(
+        wrong.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("EG Pasientsky")
+    );
     let now = h.get(&ola(), &location).await;
-    assert_eq!((now.body["version"].as_u64(), &now.body["booking"]), (Some(1), &Value::Null));
+    assert_eq!(
+        (now.body["version"].as_u64(), &now.body["booking"]),
+        (Some(1), &Value::Null)
+    );
 
-    let outage = h.test(&ola(), &location, pasientsky("sandbox-key-500")).await;
+    let outage = h
+        .test(&ola(), &location, pasientsky("sandbox-key-500"))
+        .await;
     assert_eq!(outage.body["status"], "failure");
-    assert_eq!(outage.body["attempts_remaining"], 4, "a vendor outage does not count");
+    assert_eq!(
+        outage.body["attempts_remaining"], 4,
+        "a vendor outage does not count"
+    );
 
-    let stale = h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 7).await;
-    assert_eq!((stale.status, stale.body["code"].as_str()), (409, Some("version_conflict")));
+    let stale = h
+        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 7)
+        .await;
+    assert_eq!(
+        (stale.status, stale.body["code"].as_str()),
+        (409, Some("version_conflict"))
+    );
 }
 
 #[tokio::test]
@@ -463,7 +636,13 @@ async fn twenty_concurrent_failures_let_exactly_five_reach_the_vendor() {
             if route == "test" {
                 body.as_object_mut().unwrap().remove("version");
             }
-            h.call("POST", &format!("{location}/booking/{route}"), &ola(), Some(body)).await
+            h.call(
+                "POST",
+                &format!("{location}/booking/{route}"),
+                &ola(),
+                Some(body),
+            )
+            .await
         })
     });
     let mut statuses = Vec::new();
@@ -476,7 +655,11 @@ async fn twenty_concurrent_failures_let_exactly_five_reach_the_vendor() {
         statuses.push(answer.status);
     }
     assert_eq!(h.calls(), 5, "exactly five checks reached the sandbox");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 15, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -489,35 +672,75 @@ async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
         h.clock.advance(300);
     }
     let fifth = h.clock.now() - 300;
-    let locked = h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
-    assert_eq!((locked.status, locked.body["code"].as_str()), (429, Some("too_many_attempts")));
+    let locked = h
+        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
+        .await;
+    assert_eq!(
+        (locked.status, locked.body["code"].as_str()),
+        (429, Some("too_many_attempts"))
+    );
     let retry_after: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert_eq!(h.clock.now() + retry_after, fifth + 3_600);
-    let when = format!("prøve igjen kl. {}", bookinglink::clock::oslo_hhmm(fifth + 3_600));
-    assert!(locked.body["detail"].as_str().unwrap().contains(&when), "{}", locked.raw);
-    let save_locked = h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await;
+    let when = format!(
+        "prøve igjen kl. {}",
+        bookinglink::clock::oslo_hhmm(fifth + 3_600)
+    );
+    assert!(
+        locked.body["detail"].as_str().unwrap().contains(&when),
+        "{}",
+        locked.raw
+    );
+    let save_locked = h
+        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
+        .await;
     assert_eq!(save_locked.status, 429, "the lock covers both routes");
     assert_eq!(h.calls(), 5);
 
     // Another administrator is not affected.
     let kari_location = h.location(&Identity::jwt("kari"), "974760673").await;
-    assert_eq!(h.test(&Identity::jwt("kari"), &kari_location, pasientsky("sandbox-key-ok")).await.status, 200);
+    assert_eq!(
+        h.test(
+            &Identity::jwt("kari"),
+            &kari_location,
+            pasientsky("sandbox-key-ok")
+        )
+        .await
+        .status,
+        200
+    );
 
     h.clock.set(fifth + 3_599);
-    assert_eq!(h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await.status, 429);
+    assert_eq!(
+        h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
+            .await
+            .status,
+        429
+    );
     h.clock.set(fifth + 3_600);
     let slots = h
         .ddb
         .query()
         .table_name(&h.table)
         .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPTS#ola".into()))
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("ATTEMPTS#ola".into()),
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(slots.items().len(), 5, "the attempt items are still in the table");
-    let lifted = h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
-    assert_eq!((lifted.status, lifted.body["status"].as_str()), (200, Some("success")));
+    assert_eq!(
+        slots.items().len(),
+        5,
+        "the attempt items are still in the table"
+    );
+    let lifted = h
+        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
+        .await;
+    assert_eq!(
+        (lifted.status, lifted.body["status"].as_str()),
+        (200, Some("success"))
+    );
     assert_eq!(lifted.body["attempts_remaining"], 5);
 }
 
@@ -528,10 +751,17 @@ async fn a_success_resets_the_count() {
     for _ in 0..4 {
         h.test(&ola(), &location, pasientsky("wrong-key")).await;
     }
-    let ok = h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
+    let ok = h
+        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
+        .await;
     assert_eq!(ok.body["attempts_remaining"], 5);
     for _ in 0..4 {
-        assert_eq!(h.test(&ola(), &location, pasientsky("wrong-key")).await.status, 200);
+        assert_eq!(
+            h.test(&ola(), &location, pasientsky("wrong-key"))
+                .await
+                .status,
+            200
+        );
     }
 }
 
@@ -539,7 +769,12 @@ async fn a_success_resets_the_count() {
 async fn a_stored_key_is_reused_only_for_the_same_system() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
-    assert_eq!(h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await.status, 200);
+    assert_eq!(
+        h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
+            .await
+            .status,
+        200
+    );
     let mut without_key = pasientsky("");
     without_key.as_object_mut().unwrap().remove("api_key");
     let reused = h.test(&ola(), &location, without_key.clone()).await;
@@ -548,21 +783,37 @@ async fn a_stored_key_is_reused_only_for_the_same_system() {
     saved_again["offline"] = json!(true);
     let saved = h.save(&ola(), &location, saved_again, 2).await;
     assert_eq!(saved.status, 200, "{}", saved.raw);
-    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+    assert_eq!(
+        h.stored_key(&location).await.as_deref(),
+        Some("sandbox-key-ok")
+    );
 
     let other_system = json!({"system": "hano", "external_id": "clinic-ok"});
     let refused = h.test(&ola(), &location, other_system).await;
-    assert_eq!((refused.status, refused.error_fields()), (422, vec!["api_key".to_string()]));
-    assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains("byttet system"));
+    assert_eq!(
+        (refused.status, refused.error_fields()),
+        (422, vec!["api_key".to_string()])
+    );
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("byttet system")
+    );
 }
 
 #[tokio::test]
 async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
-    let first = h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await;
+    let first = h
+        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
+        .await;
     assert_eq!(first.status, 200, "{}", first.raw);
-    let first_version = h.secret_version(&location).await.expect("a key version is stored");
+    let first_version = h
+        .secret_version(&location)
+        .await
+        .expect("a key version is stored");
     // A second configuration at another clinic with another working key is not possible in
     // the sandbox, so the saves below change the department and switch offline on.
     let second = |offline: bool| {
@@ -576,26 +827,54 @@ async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together(
     assert_eq!(cut.status, 500, "{}", cut.raw);
     h.secrets.fail_put.store(false, Ordering::SeqCst);
     let now = h.get(&ola(), &location).await;
-    assert_eq!((now.body["version"].as_u64(), now.body["offline"].as_bool()), (Some(2), Some(false)));
-    assert_eq!(h.secret_version(&location).await.as_ref(), Some(&first_version));
-    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+    assert_eq!(
+        (now.body["version"].as_u64(), now.body["offline"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert_eq!(
+        h.secret_version(&location).await.as_ref(),
+        Some(&first_version)
+    );
+    assert_eq!(
+        h.stored_key(&location).await.as_deref(),
+        Some("sandbox-key-ok")
+    );
 
     h.store.fail_save.store(true, Ordering::SeqCst);
     let cut = h.save(&ola(), &location, second(true), 2).await;
     assert_eq!(cut.status, 500, "{}", cut.raw);
     h.store.fail_save.store(false, Ordering::SeqCst);
     let now = h.get(&ola(), &location).await;
-    assert_eq!((now.body["version"].as_u64(), now.body["offline"].as_bool()), (Some(2), Some(false)));
-    assert_eq!(h.secret_version(&location).await.as_ref(), Some(&first_version));
-    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+    assert_eq!(
+        (now.body["version"].as_u64(), now.body["offline"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert_eq!(
+        h.secret_version(&location).await.as_ref(),
+        Some(&first_version)
+    );
+    assert_eq!(
+        h.stored_key(&location).await.as_deref(),
+        Some("sandbox-key-ok")
+    );
 
     h.secrets.fail_promote.store(true, Ordering::SeqCst);
     let committed = h.save(&ola(), &location, second(true), 2).await;
-    assert_eq!(committed.status, 200, "the commit is the save; promotion is tidying: {}", committed.raw);
+    assert_eq!(
+        committed.status, 200,
+        "the commit is the save; promotion is tidying: {}",
+        committed.raw
+    );
     h.secrets.fail_promote.store(false, Ordering::SeqCst);
     let committed_version = h.secret_version(&location).await.unwrap();
-    assert_ne!(committed_version, first_version, "the new configuration names its own key version");
-    assert_eq!(h.stored_key(&location).await.as_deref(), Some("sandbox-key-ok"));
+    assert_ne!(
+        committed_version, first_version,
+        "the new configuration names its own key version"
+    );
+    assert_eq!(
+        h.stored_key(&location).await.as_deref(),
+        Some("sandbox-key-ok")
+    );
 
     // The answer to that save was "lost": the administrator sends the same save again.
     let replay = h.save(&ola(), &location, second(true), 2).await;
@@ -606,7 +885,10 @@ async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together(
     assert_eq!(conflict.status, 409);
     // And after each cut above, retrying worked: version 3 holds the new configuration.
     let now = h.get(&ola(), &location).await;
-    assert_eq!((now.body["version"].as_u64(), now.body["offline"].as_bool()), (Some(3), Some(true)));
+    assert_eq!(
+        (now.body["version"].as_u64(), now.body["offline"].as_bool()),
+        (Some(3), Some(true))
+    );
 }
 
 #[tokio::test]
@@ -614,20 +896,28 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
     let secret_wrong = format!("wrong-{}", uuid::Uuid::new_v4());
-    h.test(&ola(), &location, pasientsky("sandbox-key-ok")).await;
+    h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
+        .await;
     h.test(&ola(), &location, pasientsky(&secret_wrong)).await;
-    h.save(&ola(), &location, pasientsky(&secret_wrong), 1).await;
-    h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1).await;
-    h.test(&ola(), &location, pasientsky("sandbox-key-500")).await;
+    h.save(&ola(), &location, pasientsky(&secret_wrong), 1)
+        .await;
+    h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
+        .await;
+    h.test(&ola(), &location, pasientsky("sandbox-key-500"))
+        .await;
     h.get(&ola(), &location).await;
     for secret in ["sandbox-key-ok", secret_wrong.as_str()] {
         for answer in ANSWERS.lock().unwrap().iter() {
-            assert!(!answer.contains(secret), "an answer contains the key: {answer}");
+            assert!(
+                !answer.contains(secret),
+                "an answer contains the key: {answer}"
+            );
         }
         let logs = String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned();
         assert!(logs.contains("connection check"), "logs were captured");
         assert!(!logs.contains(secret), "a log line contains the key");
-        for table in TABLES.lock().unwrap().iter() {
+        let tables = TABLES.lock().unwrap().clone();
+        for table in &tables {
             let items = h.ddb.scan().table_name(table).send().await.unwrap();
             let dump = format!("{:?}", items.items());
             assert!(!dump.contains(secret), "a DynamoDB item contains the key");
