@@ -296,6 +296,66 @@ impl Problem {
         )
         .with_header("retry-after", "5")
     }
+
+    /// `retry_after`: seconds until the next attempt is allowed; `retry_at` the same instant.
+    pub fn too_many_requests(
+        code: &'static str,
+        detail: Localized,
+        retry_after: i64,
+        retry_at: crate::clock::Timestamp,
+    ) -> Self {
+        Problem::new(429, code, msg::TOO_MANY_REQUESTS, detail)
+            .with_header("retry-after", retry_after.max(1).to_string())
+            .with_extension("retry_at", json!(crate::clock::rfc3339(retry_at)))
+    }
+
+    /// The person has no e-mail address the vendor could answer.
+    pub fn admin_email_missing() -> Self {
+        Problem::new(
+            422,
+            "admin_email_missing",
+            msg::VALIDATION_FAILED,
+            msg::ADMIN_EMAIL_MISSING_DETAIL,
+        )
+    }
+
+    /// The mail service refused the message: retrying it as is will not help.
+    pub fn mail_rejected() -> Self {
+        Problem::new(
+            502,
+            "mail_rejected",
+            msg::MAIL_NOT_SENT,
+            msg::MAIL_REJECTED_DETAIL,
+        )
+    }
+
+    pub fn mail_failed() -> Self {
+        Problem::new(
+            502,
+            "mail_failed",
+            msg::MAIL_NOT_SENT,
+            msg::MAIL_FAILED_DETAIL,
+        )
+    }
+
+    pub fn mail_throttled() -> Self {
+        Problem::new(
+            503,
+            "mail_throttled",
+            msg::MAIL_NOT_SENT,
+            msg::MAIL_THROTTLED_DETAIL,
+        )
+        .with_header("retry-after", "60")
+    }
+
+    pub fn mail_unavailable() -> Self {
+        Problem::new(
+            503,
+            "mail_unavailable",
+            msg::MAIL_NOT_SENT,
+            msg::MAIL_UNAVAILABLE_DETAIL,
+        )
+    }
 }
 
 #[cfg(test)]

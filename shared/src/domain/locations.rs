@@ -134,6 +134,7 @@ pub async fn create(
         email: new.email,
         offline: false,
         booking: None,
+        details_requests: Vec::new(),
         version: 1,
         created_at: now,
         updated_at: now,

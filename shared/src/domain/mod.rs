@@ -8,6 +8,7 @@ use crate::store::{CompanyStore, StoreError};
 
 pub mod companies;
 pub mod locations;
+pub mod request_details;
 
 impl From<StoreError> for Problem {
     fn from(err: StoreError) -> Self {

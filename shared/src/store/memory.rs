@@ -116,7 +116,13 @@ impl CompanyStore for MemoryStore {
     }
 
     async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError> {
-        Ok(self.state.lock().unwrap().companies.get(company_id).cloned())
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .companies
+            .get(company_id)
+            .cloned())
     }
 }
 
@@ -300,5 +306,4 @@ impl DetailsRequestStore for MemoryStore {
             .sort_by(|a, b| a.system.cmp(&b.system));
         Ok(())
     }
-
 }

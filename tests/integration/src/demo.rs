@@ -96,6 +96,7 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
             email: format!("{}@fysio-demo.no", postal_code),
             offline: false,
             booking: None,
+            details_requests: Vec::new(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -1,7 +1,8 @@
 //! Local development helper used by `scripts/dev`: creates the table in the emulator and
 //! loads the demo data.
 //!
-//! Usage: `devtool create-table <TABLE>` | `devtool seed-demo <TABLE>`
+//! Usage: `devtool create-table <TABLE>` | `devtool seed-demo <TABLE>` |
+//! `devtool verify-sender <ADDRESS>` (SES in the emulator sends only from verified identities)
 
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::store::dynamo::{DynamoStore, create_table};
@@ -10,7 +11,9 @@ use bookinglink::store::dynamo::{DynamoStore, create_table};
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(command), Some(table)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: devtool create-table <TABLE> | devtool seed-demo <TABLE>");
+        eprintln!(
+            "usage: devtool create-table <TABLE> | devtool seed-demo <TABLE> | devtool verify-sender <ADDRESS>"
+        );
         std::process::exit(2);
     };
     let config = integration_tests::emulator_config().await;
@@ -37,6 +40,20 @@ async fn main() {
             integration_tests::demo::seed(&store, SystemClock.now())
                 .await
                 .map(|_| println!("demo data loaded into {table}"))
+        }
+        "verify-sender" => {
+            let address = table;
+            aws_sdk_ses::Client::new(&config)
+                .verify_email_identity()
+                .email_address(address)
+                .send()
+                .await
+                .map(|_| println!("verified sender {address}"))
+                .map_err(|e| {
+                    bookinglink::store::StoreError::Backend(
+                        aws_sdk_ses::error::DisplayErrorContext(&e).to_string(),
+                    )
+                })
         }
         other => {
             eprintln!("unknown command {other}");

@@ -1,0 +1,13 @@
+use lambda_http::{Error, run, service_fn};
+use request_details::{App, handle};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    bookinglink::runtime::init_logging();
+    let app = App::from_env().await?;
+    let app = &app;
+    run(service_fn(move |req| async move {
+        Ok::<_, Error>(handle(app, req).await)
+    }))
+    .await
+}
