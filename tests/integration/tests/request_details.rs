@@ -517,3 +517,43 @@ fn the_key_detector_finds_keys() {
         "admin-0190f3a2-7c1e-7d44-9e0a-5b2f1c3d4e5f@klinikk.no"
     ));
 }
+
+#[tokio::test]
+async fn the_sample_events_work_against_the_demo_data() {
+    verify_sender().await;
+    let (client, table) = fresh_table().await;
+    let store = Arc::new(DynamoStore::new(client, table));
+    integration_tests::demo::seed(store.as_ref(), NOW)
+        .await
+        .unwrap();
+    let app = request_details::App {
+        store,
+        mailer: Arc::new(ses_mailer(SENDER).await),
+        clock: Arc::new(ManualClock::at(NOW)),
+        dev_identity_headers: false,
+    };
+    let sample = |name: &str| {
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        lambda_http::request::from_str(&text).expect("a valid API Gateway event")
+    };
+    let shown =
+        Answer::from(request_details::handle(&app, sample("request-details-get.json")).await);
+    assert_eq!(shown.status, 200, "{}", shown.raw);
+    assert_eq!(shown.body["to"], "support@aspit.no");
+    assert!(
+        shown.body["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Fysio Demo AS")
+    );
+    let sent =
+        Answer::from(request_details::handle(&app, sample("request-details-send.json")).await);
+    assert_eq!(sent.status, 202, "{}", sent.raw);
+    let mail = moto_message(sent.body["message_id"].as_str().unwrap()).await;
+    assert_eq!(
+        mail["destinations"]["CcAddresses"],
+        json!(["admin@fysio-demo.no"])
+    );
+    assert_eq!(mail["subject"], shown.body["subject"]);
+}
