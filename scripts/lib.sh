@@ -43,6 +43,16 @@ wait_for_http() {
   return 1
 }
 
+wait_for_line() {
+  local file="$1" pattern="$2" what="$3"
+  for _ in $(seq 150); do
+    grep -q "$pattern" "$file" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  log "$what did not start (see $file)"
+  return 1
+}
+
 # Dummy credentials: the emulator accepts any, and the SDK must not go looking for real ones.
 use_emulator_env() {
   local port="$1"
