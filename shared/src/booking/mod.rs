@@ -576,3 +576,35 @@ impl BookingDeps {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_key_follows_the_system_and_the_host_it_is_sent_to() {
+        // Systems with a fixed API: the system alone decides where a key goes.
+        assert_eq!(
+            key_target("pasientsky", None),
+            key_target("pasientsky", None)
+        );
+        assert_ne!(key_target("pasientsky", None), key_target("hano", None));
+        // Systems whose address the administrator types: the host decides too.
+        let a = key_target("extensor", Some("https://a.extensor.no/booking"));
+        assert_eq!(
+            a,
+            key_target("extensor", Some("https://A.extensor.no/other-path"))
+        );
+        assert_ne!(
+            a,
+            key_target("extensor", Some("https://b.extensor.no/booking"))
+        );
+    }
+
+    #[test]
+    fn comparing_keys_needs_equal_length_and_bytes() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}
