@@ -259,8 +259,8 @@ async fn post_mails_the_vendor_with_the_admin_in_cc_and_reply_to_for_every_syste
     let spied = api.spy.sent.lock().unwrap().clone();
     assert_eq!(spied.len(), catalog::systems().len());
     for mail in &spied {
-        assert_eq!(mail.reply_to, [api.admin_email.clone()]);
-        assert_eq!(mail.cc, [api.admin_email.clone()]);
+        assert_eq!(mail.reply_to, vec![api.admin_email.clone()]);
+        assert_eq!(mail.cc, vec![api.admin_email.clone()]);
     }
 
     // Recorded on the location without a new version, and shown in its JSON.
