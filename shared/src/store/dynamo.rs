@@ -675,7 +675,8 @@ impl LocationStore for DynamoStore {
         if let Some(v) = patch.offline {
             set("offline", "#offline = :offline", AttributeValue::Bool(v));
         }
-        self.versioned_update(company_id, location_id, &sets, names, values).await
+        self.versioned_update(company_id, location_id, &sets, names, values)
+            .await
     }
 
     async fn save_booking(
@@ -695,10 +696,17 @@ impl LocationStore for DynamoStore {
             "#booking = :booking",
             "#offline = :offline",
         ];
-        let names: HashMap<String, String> = ["version", "updated_at", "updated_by", "pk", "booking", "offline"]
-            .iter()
-            .map(|n| (format!("#{n}"), n.to_string()))
-            .collect();
+        let names: HashMap<String, String> = [
+            "version",
+            "updated_at",
+            "updated_by",
+            "pk",
+            "booking",
+            "offline",
+        ]
+        .iter()
+        .map(|n| (format!("#{n}"), n.to_string()))
+        .collect();
         let values: Item = HashMap::from([
             (":one".into(), n(1)),
             (":now".into(), n(now)),
@@ -707,7 +715,8 @@ impl LocationStore for DynamoStore {
             (":booking".into(), booking_attribute(booking)),
             (":offline".into(), AttributeValue::Bool(offline)),
         ]);
-        self.versioned_update(company_id, location_id, &sets, names, values).await
+        self.versioned_update(company_id, location_id, &sets, names, values)
+            .await
     }
 }
 

@@ -33,8 +33,18 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
 fn the_sam_template_routes_exactly_the_route_table() {
     let expected: BTreeSet<(String, String, String)> = ROUTES
         .iter()
-        .map(|r| (r.function.to_string(), r.method.to_string(), r.path.to_string()))
-        .chain([("locations".to_string(), "OPTIONS".to_string(), "/{proxy+}".to_string())])
+        .map(|r| {
+            (
+                r.function.to_string(),
+                r.method.to_string(),
+                r.path.to_string(),
+            )
+        })
+        .chain([(
+            "locations".to_string(),
+            "OPTIONS".to_string(),
+            "/{proxy+}".to_string(),
+        )])
         .collect();
     assert_eq!(template_routes(), expected);
 }
@@ -49,11 +59,18 @@ fn the_local_router_sends_every_route_to_its_function() {
         .lines()
         .take_while(|l| !l.starts_with('['))
         .filter_map(|l| l.split_once(" = "))
-        .map(|(path, function)| (path.trim_matches('"').to_string(), function.trim_matches('"').to_string()))
+        .map(|(path, function)| {
+            (
+                path.trim_matches('"').to_string(),
+                function.trim_matches('"').to_string(),
+            )
+        })
         .collect();
     for route in ROUTES {
         assert!(
-            router.iter().any(|(path, function)| path == route.path && function == route.function),
+            router
+                .iter()
+                .any(|(path, function)| path == route.path && function == route.function),
             "{} {} is not routed to {} by cargo lambda watch",
             route.method,
             route.path,
@@ -70,9 +87,15 @@ fn the_template_never_enables_development_identity_headers() {
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter(|l| l.contains("DEV_IDENTITY_HEADERS"))
         .count();
-    assert_eq!(assignments, 0, "DEV_IDENTITY_HEADERS must never be set in the SAM template");
     assert_eq!(
-        template.lines().filter(|l| !l.trim_start().starts_with('#') && l.contains("VENDOR_SANDBOX_URL")).count(),
+        assignments, 0,
+        "DEV_IDENTITY_HEADERS must never be set in the SAM template"
+    );
+    assert_eq!(
+        template
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && l.contains("VENDOR_SANDBOX_URL"))
+            .count(),
         0,
         "VENDOR_SANDBOX_URL must never be set in the SAM template"
     );
