@@ -1,9 +1,6 @@
 //! Bookinglink's shared crate: the domain, storage, identity, errors and vendor adapters that
 //! every Lambda function of the workspace is wired from. Handlers in `functions/` stay thin.
 
-// `Problem` is the error of every use case and is built once per failed request; boxing it
-// would add an allocation and noise at every `?` for no measurable gain.
-#![allow(clippy::result_large_err)]
 
 #[cfg(feature = "vendors")]
 pub mod booking;
