@@ -455,6 +455,7 @@ mod tests {
 pub mod dynamo {
     use std::collections::HashMap;
 
+    use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
     use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
     use super::*;
@@ -477,8 +478,19 @@ pub mod dynamo {
         })
     }
 
-    fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(err: &E) -> bool {
-        err.code() == Some("ConditionalCheckFailedException")
+    /// Settling writes are conditional on the slot still holding the caller's attempt. If the
+    /// condition fails, the reservation expired and another attempt owns the slot now: there is
+    /// nothing left to settle.
+    fn unless_taken_over<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<(), StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(()),
+            Err(err) => Err(sdk(err)),
+        }
     }
 
     #[async_trait]
@@ -552,12 +564,7 @@ pub mod dynamo {
                 .expression_attribute_values(":id", s(&r.attempt_id))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                // Our reservation expired and someone else holds the slot: nothing to mark.
-                Err(err) if err.as_service_error().is_some_and(is_condition_failure) => Ok(()),
-                Err(err) => Err(sdk(err)),
-            }
+            unless_taken_over(result)
         }
 
         async fn release(&self, sub: &str, r: &Reservation) -> Result<(), StoreError> {
@@ -570,11 +577,7 @@ pub mod dynamo {
                 .expression_attribute_values(":id", s(&r.attempt_id))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) if err.as_service_error().is_some_and(is_condition_failure) => Ok(()),
-                Err(err) => Err(sdk(err)),
-            }
+            unless_taken_over(result)
         }
 
         async fn slots(&self, sub: &str) -> Result<Vec<Slot>, StoreError> {
@@ -611,11 +614,7 @@ pub mod dynamo {
                 .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) if err.as_service_error().is_some_and(is_condition_failure) => Ok(()),
-                Err(err) => Err(sdk(err)),
-            }
+            unless_taken_over(result)
         }
 
         async fn clear_failure(&self, sub: &str, slot: &Slot) -> Result<(), StoreError> {
@@ -630,11 +629,7 @@ pub mod dynamo {
                 .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) if err.as_service_error().is_some_and(is_condition_failure) => Ok(()),
-                Err(err) => Err(sdk(err)),
-            }
+            unless_taken_over(result)
         }
     }
 }

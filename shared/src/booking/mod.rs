@@ -19,6 +19,7 @@ use crate::store::Store;
 use crate::validate::{self, ObjectReader};
 use crate::vendors::{CheckOutcome, CheckReport, VendorCheck};
 
+pub mod api;
 pub mod attempts;
 pub mod secrets;
 

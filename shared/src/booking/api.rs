@@ -1,0 +1,62 @@
+//! The HTTP side of the two booking functions, which differ only in the route they serve:
+//! parse, identify, call [`super::test_connection`] or [`super::test_and_save`], and answer —
+//! with `attempts_remaining` on every answer, errors included.
+
+use lambda_http::{Body, Request, Response};
+
+use super::{BookingDeps, BookingInput};
+use crate::http::{Incoming, Reply, respond};
+use crate::problem::Problem;
+use crate::routes::{self, RouteId};
+
+pub struct BookingApp {
+    pub deps: BookingDeps,
+    pub dev_identity_headers: bool,
+}
+
+impl BookingApp {
+    #[cfg(all(feature = "dynamodb", feature = "secretsmanager"))]
+    pub async fn from_env() -> Result<Self, String> {
+        Ok(BookingApp {
+            deps: BookingDeps::from_env().await?,
+            dev_identity_headers: crate::identity::dev_identity_enabled_from_env(),
+        })
+    }
+
+    /// Answers a request for `serves` (`TestConnection` or `SaveBooking`).
+    pub async fn handle(&self, serves: RouteId, req: Request) -> Response<Body> {
+        let incoming = Incoming::new(req, self.dev_identity_headers);
+        let result = match self.route(serves, &incoming).await {
+            Err(problem) if problem.status != 401 => {
+                Err(
+                    super::with_attempts_remaining(&self.deps, incoming.caller.as_ref(), problem)
+                        .await,
+                )
+            }
+            other => other,
+        };
+        respond(result, incoming.lang)
+    }
+
+    async fn route(&self, serves: RouteId, req: &Incoming) -> Result<Reply, Problem> {
+        let matched = routes::resolve(&req.method, &req.path)?;
+        if matched.route.id != serves {
+            return Err(Problem::route_not_found());
+        }
+        let caller = req.caller()?;
+        let (company_id, location_id) = (matched.param("companyId"), matched.param("locationId"));
+        if serves == RouteId::SaveBooking {
+            let input =
+                BookingInput::from_json(&req.json_object()?, true, req.if_match_version()?)?;
+            let saved =
+                super::test_and_save(&self.deps, caller, company_id, location_id, input).await?;
+            let etag = format!("\"{}\"", saved.location.version);
+            Ok(Reply::ok(saved.to_json(req.lang)).with_header("etag", etag))
+        } else {
+            let input = BookingInput::from_json(&req.json_object()?, false, None)?;
+            let tested =
+                super::test_connection(&self.deps, caller, company_id, location_id, input).await?;
+            Ok(Reply::ok(tested.to_json(req.lang)))
+        }
+    }
+}
