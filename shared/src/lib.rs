@@ -1,7 +1,6 @@
 //! Bookinglink's shared crate: the domain, storage, identity, errors and vendor adapters that
 //! every Lambda function of the workspace is wired from. Handlers in `functions/` stay thin.
 
-
 #[cfg(feature = "vendors")]
 pub mod booking;
 pub mod catalog;
@@ -14,6 +13,8 @@ pub mod mail;
 pub mod messages;
 pub mod model;
 pub mod problem;
+#[cfg(feature = "vendors")]
+pub mod revalidate;
 pub mod routes;
 pub mod runtime;
 pub mod secret;

@@ -262,3 +262,33 @@ pub const CHECKS_IN_PROGRESS: Text = Text::new(
     "Du har flere tester som pågår. Vent noen sekunder og prøv igjen.",
     "You have several tests running. Wait a few seconds and try again.",
 );
+
+// Revalidation notices (Norwegian: they go to the clinic's administrators).
+
+pub fn connection_broken_mail(location: &str, system: &str, failed_step: &str) -> (String, String) {
+    (
+        format!("Bookingkoblingen for {location} virker ikke lenger"),
+        format!(
+            "Hei!\n\n\
+             Da vi sjekket koblingen mellom lokasjonen {location} og {system} i natt, feilet den:\n\n\
+             {failed_step}\n\n\
+             Så lenge koblingen ikke virker, kan forsikringsselskapene ikke booke time hos dere på nett.\n\n\
+             Slik retter du det: logg inn i Bookinglink, velg firmaet og lokasjonen {location}, trykk «Endre», \
+             kontroller opplysningene fra {system} og trykk «Test kobling». Når testen viser «Suksess», trykker du «Test og lagre».\n\n\
+             Vi sier fra igjen når koblingen virker.\n\n\
+             Hilsen Bookinglink\n"
+        ),
+    )
+}
+
+pub fn connection_recovered_mail(location: &str, system: &str) -> (String, String) {
+    (
+        format!("Bookingkoblingen for {location} virker igjen"),
+        format!(
+            "Hei!\n\n\
+             Koblingen mellom lokasjonen {location} og {system} virker igjen. \
+             Forsikringsselskapene kan booke time hos dere på nett som før.\n\n\
+             Hilsen Bookinglink\n"
+        ),
+    )
+}

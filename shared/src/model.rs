@@ -77,6 +77,17 @@ pub struct BookingConfig {
     /// this version, so a configuration is never paired with another configuration's key.
     #[serde(default)]
     pub secret_version_id: Option<String>,
+    /// New on every save. Revalidation records its result only while the configuration it
+    /// checked is still the saved one, so it never overwrites a newer save.
+    #[serde(default)]
+    pub config_id: Option<String>,
+    /// `ok` or `failing`: the state the administrators were last told about (a save starts at
+    /// `ok`). Revalidation mails them only when this changes.
+    #[serde(default)]
+    pub health: Option<String>,
+    /// A notice (`broken` or `recovered`) decided but not yet mailed; the next run retries it.
+    #[serde(default)]
+    pub notice_pending: Option<String>,
     pub last_check: Option<CheckSummary>,
     pub saved_by: Option<String>,
     pub saved_at: Option<Timestamp>,
@@ -91,6 +102,9 @@ pub struct CheckSummary {
     pub source: String,
     /// The failing step's code, if any, for the list's short summary.
     pub failed_code: Option<String>,
+    /// The steps' codes and statuses (no messages: those are rendered per reader).
+    #[serde(default)]
+    pub steps: Vec<serde_json::Value>,
 }
 
 /// That a location's administrator asked a vendor for the connection details, so the frontend
@@ -161,7 +175,9 @@ impl BookingConfig {
                 "checked_at": rfc3339(c.checked_at),
                 "source": c.source,
                 "failed_code": c.failed_code,
+                "steps": c.steps,
             })),
+            "health": self.health,
             "saved_by": self.saved_by,
             "saved_at": self.saved_at.map(rfc3339),
         })
@@ -176,6 +192,11 @@ fn booking_summary(booking: Option<&BookingConfig>) -> Value {
         Some(b) => {
             let state = match b.last_check.as_ref().map(|c| c.status.as_str()) {
                 Some("success") => "connected",
+                // The vendor could not answer the last revalidation; the saved details may
+                // still be right, so the state the administrators know stands.
+                Some("unavailable") if b.health.as_deref() != Some("failing") => {
+                    "vendor_unavailable"
+                }
                 Some(_) => "failing",
                 None => "unchecked",
             };
@@ -183,6 +204,8 @@ fn booking_summary(booking: Option<&BookingConfig>) -> Value {
                 "state": state,
                 "system": b.system,
                 "last_checked_at": b.last_check.as_ref().map(|c| rfc3339(c.checked_at)),
+                "last_check_source": b.last_check.as_ref().map(|c| c.source.as_str()),
+                "failed_code": b.last_check.as_ref().and_then(|c| c.failed_code.as_deref()),
             })
         }
     }

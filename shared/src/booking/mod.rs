@@ -23,7 +23,7 @@ pub mod api;
 pub mod attempts;
 pub mod secrets;
 
-use attempts::{AttemptStore, Refusal, Settlement};
+use attempts::{AttemptStore, Refusal, Reservation, Settlement};
 use secrets::{SecretError, SecretStore};
 
 pub const DEFAULT_SECRET_PREFIX: &str = "bookinglink/booking/";
@@ -241,30 +241,44 @@ fn refusal_problem(refusal: &Refusal, now: Timestamp) -> Problem {
         .with_extension("attempts_remaining", json!(0))
 }
 
-/// Runs the vendor check inside a lockout reservation. Returns the report and the attempts
-/// left after it.
+/// Runs the vendor check inside the lockout reservation taken by [`load_and_reserve`], then
+/// settles it. Returns the report and the attempts left after it.
 async fn guarded_check(
     deps: &BookingDeps,
     caller: &Caller,
     input: &BookingInput,
     key: Option<ApiKey>,
+    reservation: Reservation,
 ) -> Result<(CheckReport, u32), Problem> {
-    let now = deps.clock.now();
-    let attempt_id = uuid::Uuid::new_v4().to_string();
-    let reservation =
-        match attempts::admit(deps.attempts.as_ref(), &caller.sub, &attempt_id, now).await? {
-            Ok(reservation) => reservation,
-            Err(refusal) => return Err(refusal_problem(&refusal, now)),
-        };
+    let report = vendor_check(deps, input, key).await;
+    let remaining = settle_check(deps, caller, input, &reservation, &report).await?;
+    Ok((report, remaining))
+}
+
+/// The vendor check itself; call it only while holding a reservation, and settle it after.
+async fn vendor_check(
+    deps: &BookingDeps,
+    input: &BookingInput,
+    key: Option<ApiKey>,
+) -> CheckReport {
     let mut details = input.details.clone();
     details.api_key = key;
-    let report = deps.vendors.check(input.system, &details).await;
-    let settled = settlement(&report);
+    deps.vendors.check(input.system, &details).await
+}
+
+/// Settles the reservation a check ran under; returns the attempts left.
+async fn settle_check(
+    deps: &BookingDeps,
+    caller: &Caller,
+    input: &BookingInput,
+    reservation: &Reservation,
+    report: &CheckReport,
+) -> Result<u32, Problem> {
     let remaining = attempts::settle(
         deps.attempts.as_ref(),
         &caller.sub,
-        &reservation,
-        settled,
+        reservation,
+        settlement(report),
         deps.clock.now(),
     )
     .await?;
@@ -275,7 +289,7 @@ async fn guarded_check(
         attempts_remaining = remaining,
         "connection check"
     );
-    Ok((report, remaining))
+    Ok(remaining)
 }
 
 /// Loads the location for a caller who administers its company (404 otherwise).
@@ -292,6 +306,55 @@ async fn load(
     );
     membership?;
     location?.ok_or_else(Problem::not_found)
+}
+
+/// The caller's place in the lockout (a reservation, or why there is none) for one check.
+type Admission = Result<Reservation, Refusal>;
+
+/// Loads the location (as [`load`]) and, in the same round trip, reserves an attempt slot for
+/// the check: the membership read, the location read and the slot's conditional write run
+/// concurrently instead of one after the other.
+///
+/// The slot is taken before we know whether the check will go ahead, so every path that ends
+/// before the vendor call must hand it to [`give_back`]; this function does so itself when the
+/// location cannot be loaded. Answers keep their old precedence: 404 before anything, then the
+/// caller's own input errors, then the lockout's 429.
+async fn load_and_reserve(
+    deps: &BookingDeps,
+    caller: &Caller,
+    company_id: &str,
+    location_id: &str,
+) -> Result<(Location, Admission), Problem> {
+    let now = deps.clock.now();
+    let attempt_id = uuid::Uuid::new_v4().to_string();
+    let (location, admission) = tokio::join!(
+        load(deps, caller, company_id, location_id),
+        attempts::admit(deps.attempts.as_ref(), &caller.sub, &attempt_id, now)
+    );
+    match location {
+        Ok(location) => Ok((location, admission?)),
+        Err(problem) => {
+            if let Ok(admission) = &admission {
+                give_back(deps, caller, admission).await;
+            }
+            Err(problem)
+        }
+    }
+}
+
+/// Releases a reservation that no check will use. A failure only logs: the reservation frees
+/// itself after [`attempts::RESERVATION_SECONDS`].
+async fn give_back(deps: &BookingDeps, caller: &Caller, admission: &Admission) {
+    if let Ok(reservation) = admission
+        && let Err(e) = deps.attempts.release(&caller.sub, reservation).await
+    {
+        tracing::warn!(error = %e, "unused attempt reservation not released");
+    }
+}
+
+/// The admitted reservation, or the lockout's 429.
+fn admitted(deps: &BookingDeps, admission: Admission) -> Result<Reservation, Problem> {
+    admission.map_err(|refusal| refusal_problem(&refusal, deps.clock.now()))
 }
 
 pub struct Tested {
@@ -335,11 +398,17 @@ pub async fn test_connection(
     location_id: &str,
     input: BookingInput,
 ) -> Result<Tested, Problem> {
-    let location = load(deps, caller, company_id, location_id).await?;
-    let key = resolve_key(deps, &location, &input)
-        .await?
-        .map(|(key, _)| key);
-    let (report, attempts_remaining) = guarded_check(deps, caller, &input, key).await?;
+    let (location, admission) = load_and_reserve(deps, caller, company_id, location_id).await?;
+    let key = match resolve_key(deps, &location, &input).await {
+        Ok(key) => key.map(|(key, _)| key),
+        Err(problem) => {
+            give_back(deps, caller, &admission).await;
+            return Err(problem);
+        }
+    };
+    let reservation = admitted(deps, admission)?;
+    let (report, attempts_remaining) =
+        guarded_check(deps, caller, &input, key, reservation).await?;
     Ok(Tested {
         report,
         attempts_remaining,
@@ -376,8 +445,9 @@ pub async fn test_and_save(
     input: BookingInput,
 ) -> Result<Saved, Problem> {
     let expected_version = input.version.ok_or_else(Problem::version_required)?;
-    let location = load(deps, caller, company_id, location_id).await?;
+    let (location, admission) = load_and_reserve(deps, caller, company_id, location_id).await?;
     if location.version != expected_version {
+        give_back(deps, caller, &admission).await;
         if let Some(saved) =
             replayed_save(deps, caller, &location, &input, expected_version).await?
         {
@@ -385,15 +455,17 @@ pub async fn test_and_save(
         }
         return Err(Problem::version_conflict(location.version));
     }
-    let resolved = resolve_key(deps, &location, &input).await?;
-    let (report, attempts_remaining) = guarded_check(
-        deps,
-        caller,
-        &input,
-        resolved.as_ref().map(|(k, _)| k.clone()),
-    )
-    .await?;
+    let resolved = match resolve_key(deps, &location, &input).await {
+        Ok(resolved) => resolved,
+        Err(problem) => {
+            give_back(deps, caller, &admission).await;
+            return Err(problem);
+        }
+    };
+    let reservation = admitted(deps, admission)?;
+    let report = vendor_check(deps, &input, resolved.as_ref().map(|(k, _)| k.clone())).await;
     if !report.succeeded() {
+        let attempts_remaining = settle_check(deps, caller, &input, &reservation, &report).await?;
         let body = report_json(&report, attempts_remaining, Lang::Nb);
         return Err(Problem::new(
             422,
@@ -410,26 +482,37 @@ pub async fn test_and_save(
     }
 
     let name = deps.secret_name(company_id, location_id);
-    let secret_version_id = match &resolved {
-        None => None,
-        Some((key, true)) => {
-            let version_id = uuid::Uuid::new_v4().to_string();
-            deps.secrets
-                .put_pending(
-                    &name,
-                    &version_id,
-                    key,
-                    &[("company", company_id), ("location", location_id)],
-                )
-                .await
-                .map_err(secret_problem)?;
-            Some(version_id)
+    // The check passed. Settling its attempt and writing the new key as a pending version do not
+    // depend on each other, so they share one round trip. A pending version nothing names yet
+    // is harmless if the settling fails (as when the commit below fails).
+    let store_key = async {
+        match &resolved {
+            None => Ok::<_, Problem>(None),
+            Some((key, true)) => {
+                let version_id = uuid::Uuid::new_v4().to_string();
+                deps.secrets
+                    .put_pending(
+                        &name,
+                        &version_id,
+                        key,
+                        &[("company", company_id), ("location", location_id)],
+                    )
+                    .await
+                    .map_err(secret_problem)?;
+                Ok(Some(version_id))
+            }
+            Some((_, false)) => Ok(location
+                .booking
+                .as_ref()
+                .and_then(|b| b.secret_version_id.clone())),
         }
-        Some((_, false)) => location
-            .booking
-            .as_ref()
-            .and_then(|b| b.secret_version_id.clone()),
     };
+    let (settled, stored) = tokio::join!(
+        settle_check(deps, caller, &input, &reservation, &report),
+        store_key
+    );
+    let attempts_remaining = settled?;
+    let secret_version_id: Option<String> = stored?;
     let now = deps.clock.now();
     let booking = BookingConfig {
         system: input.system.id.to_string(),
@@ -438,11 +521,15 @@ pub async fn test_and_save(
         booking_url: input.details.booking_url.clone(),
         key_stored: secret_version_id.is_some(),
         secret_version_id: secret_version_id.clone(),
+        config_id: Some(uuid::Uuid::new_v4().to_string()),
+        health: Some("ok".into()),
+        notice_pending: None,
         last_check: Some(CheckSummary {
             status: "success".into(),
             checked_at: now,
             source: "save".into(),
             failed_code: None,
+            steps: step_codes(&report),
         }),
         saved_by: Some(caller.email.clone().unwrap_or_else(|| caller.sub.clone())),
         saved_at: Some(now),
@@ -527,6 +614,15 @@ async fn replayed_save(
         report: None,
         attempts_remaining,
     }))
+}
+
+/// A report's steps without messages, as stored with the last check.
+pub fn step_codes(report: &CheckReport) -> Vec<Value> {
+    report
+        .steps
+        .iter()
+        .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
+        .collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -105,6 +105,8 @@ impl LocationEdit {
     }
 }
 
+/// Like [`get`]: the membership and the page are read at the same time (one round trip), and
+/// the page is dropped unseen unless the caller administers the company.
 pub async fn list(
     store: &dyn Store,
     caller: &Caller,
@@ -112,8 +114,12 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Page<Location>, Problem> {
-    authorize(store, caller, company_id).await?;
-    Ok(store.locations_of(company_id, after, limit).await?)
+    let (membership, page) = tokio::join!(
+        authorize(store, caller, company_id),
+        store.locations_of(company_id, after, limit)
+    );
+    membership?;
+    Ok(page?)
 }
 
 pub async fn create(

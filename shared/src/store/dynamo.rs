@@ -37,6 +37,9 @@ pub type Item = HashMap<String, AttributeValue>;
 
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 pub const GSI1: &str = "gsi1";
+/// Sparse index over locations with a saved booking configuration (`gsi2pk` is set by a save).
+pub const GSI2: &str = "gsi2";
+pub const SAVED_BOOKINGS_PARTITION: &str = "BOOKING";
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -77,6 +80,17 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .map_err(backend)
     };
+    let gsi2 = GlobalSecondaryIndex::builder()
+        .index_name(GSI2)
+        .key_schema(key("gsi2pk", KeyType::Hash)?)
+        .key_schema(key("gsi2sk", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(backend)?;
     let gsi1 = GlobalSecondaryIndex::builder()
         .index_name(GSI1)
         .key_schema(key("gsi1pk", KeyType::Hash)?)
@@ -98,7 +112,10 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .attribute_definitions(attr("sk")?)
         .attribute_definitions(attr("gsi1pk")?)
         .attribute_definitions(attr("gsi1sk")?)
+        .attribute_definitions(attr("gsi2pk")?)
+        .attribute_definitions(attr("gsi2sk")?)
         .global_secondary_indexes(gsi1)
+        .global_secondary_indexes(gsi2)
         .send()
         .await
         .map_err(sdk)?;
@@ -695,6 +712,10 @@ impl LocationStore for DynamoStore {
             "#updated_by = :by",
             "#booking = :booking",
             "#offline = :offline",
+            // Enters the location into the sparse index of saved configurations that
+            // revalidation reads page by page.
+            "#gsi2pk = :gsi2pk",
+            "#gsi2sk = :gsi2sk",
         ];
         let names: HashMap<String, String> = [
             "version",
@@ -703,6 +724,8 @@ impl LocationStore for DynamoStore {
             "pk",
             "booking",
             "offline",
+            "gsi2pk",
+            "gsi2sk",
         ]
         .iter()
         .map(|n| (format!("#{n}"), n.to_string()))
@@ -714,6 +737,8 @@ impl LocationStore for DynamoStore {
             (":expected".into(), n(expected_version)),
             (":booking".into(), booking_attribute(booking)),
             (":offline".into(), AttributeValue::Bool(offline)),
+            (":gsi2pk".into(), s(SAVED_BOOKINGS_PARTITION)),
+            (":gsi2sk".into(), s(format!("{company_id}#{location_id}"))),
         ]);
         self.versioned_update(company_id, location_id, &sets, names, values)
             .await

@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 pub mod demo;
+pub mod round_trips;
 
 /// AWS configuration for the emulator. The test command exports `AWS_ENDPOINT_URL`; without
 /// it these tests would talk to whatever AWS account the machine has, so they refuse to run.

@@ -1,0 +1,64 @@
+//! The `revalidate` function, run by an EventBridge schedule: re-checks saved booking
+//! connections until shortly before its deadline, then leaves the rest of the night's run to
+//! the next scheduled invocation. The event may name a `run_id` (an Oslo date) to run by hand.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::clock::SystemClock;
+use bookinglink::mail::SesMailer;
+use bookinglink::revalidate::{self, Deadline, RevalidateDeps, Settings};
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::vendors::Vendors;
+use lambda_runtime::{Error, LambdaEvent};
+use serde_json::{Value, json};
+
+/// Time kept back at the end of an invocation: a whole page may still be running when the
+/// last one starts, and each check has a 9 s deadline.
+pub const RESERVE: Duration = Duration::from_secs(60);
+
+pub async fn deps_from_env() -> Result<Arc<RevalidateDeps>, String> {
+    let table = bookinglink::runtime::required_env("TABLE_NAME")?;
+    let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
+    let config = bookinglink::runtime::aws_config().await;
+    Ok(Arc::new(RevalidateDeps {
+        store: Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        )),
+        secrets: Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
+            &config,
+        ))),
+        vendors: Arc::new(Vendors::from_env().map_err(|e| e.to_string())?),
+        mailer: Arc::new(SesMailer::new(
+            aws_sdk_ses::Client::new(&config),
+            sender,
+            std::env::var("SES_CONFIGURATION_SET").ok(),
+        )),
+        clock: Arc::new(SystemClock),
+        settings: Settings::from_env()?,
+    }))
+}
+
+pub async fn handle(deps: Arc<RevalidateDeps>, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let run_id = event
+        .payload
+        .get("run_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| revalidate::run_id_for(deps.clock.now()));
+    let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
+    // Local invocations may come without a meaningful deadline; give them the Lambda maximum.
+    let deadline = if deadline > SystemTime::now() {
+        deadline
+    } else {
+        SystemTime::now() + Duration::from_secs(900)
+    };
+    let budget = Deadline {
+        deadline,
+        reserve: RESERVE,
+    };
+    let summary = revalidate::run(deps, &run_id, &budget).await?;
+    Ok(json!(summary))
+}

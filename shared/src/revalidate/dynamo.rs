@@ -1,0 +1,287 @@
+//! Revalidation's reads and writes in the table: the sparse index `gsi2` of saved
+//! configurations, nested updates of `booking.*` on a location, and the run item
+//! (`pk = REVALIDATION#<run id>`, `sk = RUN`).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::{RevalidationStore, RunState, SavedConfig};
+use crate::clock::Timestamp;
+use crate::model::{CheckSummary, Membership, Page};
+use crate::store::StoreError;
+use crate::store::dynamo::{
+    DynamoStore, GSI1, GSI2, Item, SAVED_BOOKINGS_PARTITION, TTL_ATTRIBUTE, get_n, get_opt_s,
+    get_s, location_from, n, s, sdk, to_attribute,
+};
+
+/// Run items are kept a month for the record, then expire.
+const RUN_RETENTION_SECONDS: i64 = 31 * 86_400;
+
+fn location_key(company_id: &str, location_id: &str) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("COMPANY#{company_id}"))),
+        ("sk".to_string(), s(format!("LOCATION#{location_id}"))),
+    ])
+}
+
+fn run_key(run_id: &str) -> Item {
+    HashMap::from([
+        ("pk".to_string(), s(format!("REVALIDATION#{run_id}"))),
+        ("sk".to_string(), s("RUN")),
+    ])
+}
+
+fn condition_failed<E: ProvideErrorMetadata>(err: &E) -> bool {
+    err.code() == Some("ConditionalCheckFailedException")
+}
+
+#[async_trait]
+impl RevalidationStore for DynamoStore {
+    async fn saved_configs(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<SavedConfig>, StoreError> {
+        let start = match after.and_then(|a| a.split_once('#')) {
+            Some((company, location)) => {
+                let mut key = location_key(company, location);
+                key.insert("gsi2pk".into(), s(SAVED_BOOKINGS_PARTITION));
+                key.insert("gsi2sk".into(), s(format!("{company}#{location}")));
+                Some(key)
+            }
+            None => None,
+        };
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(GSI2)
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", s(SAVED_BOOKINGS_PARTITION))
+            .set_exclusive_start_key(start)
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk)?;
+        let mut items = Vec::new();
+        for item in out.items() {
+            let location = location_from(item)?;
+            let Some(booking) = location.booking else {
+                continue;
+            };
+            items.push(SavedConfig {
+                company_id: location.company_id,
+                location_id: location.id,
+                location_name: location.name,
+                booking,
+            });
+        }
+        let next_after = out
+            .last_evaluated_key()
+            .and_then(|_| items.last())
+            .map(|c| format!("{}#{}", c.company_id, c.location_id));
+        Ok(Page { items, next_after })
+    }
+
+    async fn record_check(
+        &self,
+        config: &SavedConfig,
+        check: &CheckSummary,
+        health: &str,
+        notice_pending: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let check_value = to_attribute(
+            &serde_json::to_value(check).map_err(|e| StoreError::Backend(e.to_string()))?,
+        );
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(location_key(&config.company_id, &config.location_id)))
+            .condition_expression("#booking.#config_id = :config_id")
+            .expression_attribute_names("#booking", "booking")
+            .expression_attribute_names("#config_id", "config_id")
+            .expression_attribute_names("#last_check", "last_check")
+            .expression_attribute_names("#health", "health")
+            .expression_attribute_names("#notice", "notice_pending")
+            .expression_attribute_values(
+                ":config_id",
+                s(config.booking.config_id.clone().unwrap_or_default()),
+            )
+            .expression_attribute_values(":check", check_value)
+            .expression_attribute_values(":health", s(health));
+        request = match notice_pending {
+            Some(notice) => request
+                .update_expression(
+                    "SET #booking.#last_check = :check, #booking.#health = :health, #booking.#notice = :notice",
+                )
+                .expression_attribute_values(":notice", s(notice)),
+            None => request.update_expression(
+                "SET #booking.#last_check = :check, #booking.#health = :health REMOVE #booking.#notice",
+            ),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(condition_failed) => Ok(false),
+            Err(err) => Err(sdk(err)),
+        }
+    }
+
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(location_key(&config.company_id, &config.location_id)))
+            .update_expression("REMOVE #booking.#notice")
+            .condition_expression("#booking.#config_id = :config_id")
+            .expression_attribute_names("#booking", "booking")
+            .expression_attribute_names("#config_id", "config_id")
+            .expression_attribute_names("#notice", "notice_pending")
+            .expression_attribute_values(
+                ":config_id",
+                s(config.booking.config_id.clone().unwrap_or_default()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(condition_failed) => Ok(()),
+            Err(err) => Err(sdk(err)),
+        }
+    }
+
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let mut admins = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :admin)")
+                .expression_attribute_values(":pk", s(format!("COMPANY#{company_id}")))
+                .expression_attribute_values(":admin", s("ADMIN#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in out.items() {
+                admins.push(Membership {
+                    user_sub: get_s(item, "user_sub")?,
+                    company_id: get_s(item, "company_id")?,
+                    email: get_opt_s(item, "email"),
+                    name: get_opt_s(item, "name"),
+                    created_at: get_n(item, "created_at")?,
+                });
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(admins);
+            }
+        }
+    }
+
+    async fn acquire_run(
+        &self,
+        run_id: &str,
+        lease_id: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<RunState>, StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(run_key(run_id)))
+            .update_expression(
+                "SET lease_id = :lease_id, lease_until = :lease_until, started_at = if_not_exists(started_at, :now), \
+                 #done = if_not_exists(#done, :false), checked = if_not_exists(checked, :zero), \
+                 invocations = if_not_exists(invocations, :zero), #expires_at = :expires",
+            )
+            .condition_expression("attribute_not_exists(pk) OR lease_until <= :now")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_values(":lease_id", s(lease_id))
+            .expression_attribute_values(":lease_until", n(lease_until))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":expires", n(now + RUN_RETENTION_SECONDS))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let item = out
+                    .attributes()
+                    .ok_or_else(|| StoreError::Backend("run update returned nothing".into()))?;
+                Ok(Some(RunState {
+                    run_id: run_id.to_string(),
+                    lease_id: lease_id.to_string(),
+                    cursor: get_opt_s(item, "cursor"),
+                    done: matches!(item.get("done"), Some(AttributeValue::Bool(true))),
+                    checked: get_n(item, "checked")?,
+                    invocations: get_n(item, "invocations")?,
+                }))
+            }
+            Err(err) if err.as_service_error().is_some_and(condition_failed) => Ok(None),
+            Err(err) => Err(sdk(err)),
+        }
+    }
+
+    async fn save_run(
+        &self,
+        state: &RunState,
+        release: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut sets = vec![
+            "#done = :done",
+            "checked = :checked",
+            "invocations = :invocations",
+            "updated_at = :now",
+        ];
+        if release {
+            sets.push("lease_until = :now");
+        }
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(run_key(&state.run_id)))
+            .condition_expression("lease_id = :lease_id")
+            .expression_attribute_names("#done", "done")
+            .expression_attribute_values(":done", AttributeValue::Bool(state.done))
+            .expression_attribute_values(":checked", n(state.checked))
+            .expression_attribute_values(":invocations", n(state.invocations))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":lease_id", s(&state.lease_id));
+        let expression = match &state.cursor {
+            Some(cursor) => {
+                request = request.expression_attribute_values(":cursor", s(cursor));
+                sets.push("#cursor = :cursor");
+                format!("SET {}", sets.join(", "))
+            }
+            None => format!("SET {} REMOVE #cursor", sets.join(", ")),
+        };
+        let result = request
+            .expression_attribute_names("#cursor", "cursor")
+            .update_expression(expression)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if err.as_service_error().is_some_and(condition_failed) => {
+                Err(StoreError::Backend(
+                    "the run's lease was taken over; stopping without saving progress".into(),
+                ))
+            }
+            Err(err) => Err(sdk(err)),
+        }
+    }
+}

@@ -1,0 +1,452 @@
+//! Nightly revalidation of saved booking connections.
+//!
+//! A run re-checks every saved configuration with its stored key, through the same adapters
+//! as "Test kobling", and records the result on the location without touching the
+//! administrator's configuration or version. It reads the sparse index of saved configurations
+//! page by page, checks a page's locations concurrently (bounded overall and per vendor), and
+//! after each page stores how far it got. An invocation stops before its deadline between two
+//! pages, and the next one continues after the last finished page, so a table larger than one
+//! invocation can cover is checked completely, each location once per run. A lease on the run
+//! keeps two invocations from working on the same run at once.
+//!
+//! When a connection goes from working to failing the company's administrators get one e-mail;
+//! when it works again, one more. Vendor outages change nothing: the details may still be right.
+//! Revalidation never touches the lockout.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::booking::secrets::SecretStore;
+use crate::booking::step_codes;
+use crate::catalog::{self, BookingDetails, BookingSystem};
+use crate::clock::{self, Clock, Timestamp};
+use crate::i18n::Lang;
+use crate::mail::{Mailer, OutgoingMail};
+use crate::messages as msg;
+use crate::model::{BookingConfig, CheckSummary, Membership, Page};
+use crate::secret::ApiKey;
+use crate::store::StoreError;
+use crate::vendors::{CheckOutcome, CheckReport, VendorCheck};
+
+#[cfg(feature = "dynamodb")]
+pub mod dynamo;
+
+/// A location with a saved booking configuration, as the index returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedConfig {
+    pub company_id: String,
+    pub location_id: String,
+    pub location_name: String,
+    pub booking: BookingConfig,
+}
+
+/// How far a run has come. `cursor` is the last location of the last finished page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunState {
+    pub run_id: String,
+    pub lease_id: String,
+    pub cursor: Option<String>,
+    pub done: bool,
+    pub checked: u64,
+    pub invocations: u64,
+}
+
+#[async_trait]
+pub trait RevalidationStore: Send + Sync {
+    /// Saved configurations in index order, after the location `after` (`<company>#<location>`).
+    async fn saved_configs(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<SavedConfig>, StoreError>;
+
+    /// Records a check on the location if its configuration is still `config_id`; false when
+    /// a save replaced it meanwhile (the save's own check is newer).
+    async fn record_check(
+        &self,
+        config: &SavedConfig,
+        check: &CheckSummary,
+        health: &str,
+        notice_pending: Option<&str>,
+    ) -> Result<bool, StoreError>;
+
+    /// Forgets a notice once it is mailed, if the configuration is still the same.
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError>;
+
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Takes the run's lease until `lease_until`, creating the run if needed. `None` when
+    /// another invocation holds an unexpired lease.
+    async fn acquire_run(
+        &self,
+        run_id: &str,
+        lease_id: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<RunState>, StoreError>;
+
+    /// Stores progress (and gives the lease back when `release`), if the lease is still ours.
+    async fn save_run(
+        &self,
+        state: &RunState,
+        release: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+}
+
+/// Whether another page may be started.
+pub trait Budget: Send + Sync {
+    fn may_start_page(&self) -> bool;
+}
+
+/// The Lambda invocation's deadline, less a reserve for a whole page of slow vendors.
+pub struct Deadline {
+    pub deadline: SystemTime,
+    pub reserve: Duration,
+}
+
+impl Budget for Deadline {
+    fn may_start_page(&self) -> bool {
+        SystemTime::now() + self.reserve < self.deadline
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Checks in flight at once.
+    pub concurrency: usize,
+    /// Checks in flight at once against one vendor.
+    pub per_vendor: usize,
+    pub page_size: u32,
+    pub secret_prefix: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            concurrency: 16,
+            per_vendor: 8,
+            page_size: 128,
+            secret_prefix: crate::booking::DEFAULT_SECRET_PREFIX.to_string(),
+        }
+    }
+}
+
+impl Settings {
+    /// `REVALIDATE_CONCURRENCY`, `REVALIDATE_PER_VENDOR`, `REVALIDATE_PAGE_SIZE`,
+    /// `SECRET_NAME_PREFIX`.
+    pub fn from_env() -> Result<Self, String> {
+        let number = |name: &str, default: usize| -> Result<usize, String> {
+            match std::env::var(name) {
+                Err(_) => Ok(default),
+                Ok(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| format!("{name} must be a positive whole number")),
+            }
+        };
+        let defaults = Settings::default();
+        Ok(Settings {
+            concurrency: number("REVALIDATE_CONCURRENCY", defaults.concurrency)?,
+            per_vendor: number("REVALIDATE_PER_VENDOR", defaults.per_vendor)?,
+            page_size: number("REVALIDATE_PAGE_SIZE", defaults.page_size as usize)?.min(1_000)
+                as u32,
+            secret_prefix: std::env::var("SECRET_NAME_PREFIX").unwrap_or(defaults.secret_prefix),
+        })
+    }
+}
+
+pub struct RevalidateDeps {
+    pub store: Arc<dyn RevalidationStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub vendors: Arc<dyn VendorCheck>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunSummary {
+    pub run_id: String,
+    /// False when another invocation held the run.
+    pub ran: bool,
+    pub done: bool,
+    pub checked_now: u64,
+    pub checked_in_run: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub unavailable: u64,
+    pub skipped: u64,
+    pub notices_sent: u64,
+}
+
+/// The run's id: the date in Oslo, so each night is one run.
+pub fn run_id_for(now: Timestamp) -> String {
+    let (y, m, d, ..) = clock::civil(now + clock::oslo_offset(now));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// How long a lease lasts: longer than any invocation (Lambda's limit is 15 minutes), so a
+/// crashed invocation's lease frees the run for the next scheduled one.
+pub const LEASE_SECONDS: i64 = 16 * 60;
+
+pub async fn run(
+    deps: Arc<RevalidateDeps>,
+    run_id: &str,
+    budget: &dyn Budget,
+) -> Result<RunSummary, StoreError> {
+    let now = deps.clock.now();
+    let lease_id = uuid::Uuid::new_v4().to_string();
+    let mut summary = RunSummary {
+        run_id: run_id.to_string(),
+        ..RunSummary::default()
+    };
+    let Some(mut state) = deps
+        .store
+        .acquire_run(run_id, &lease_id, now, now + LEASE_SECONDS)
+        .await?
+    else {
+        tracing::info!(run_id, "another invocation is working on this run");
+        return Ok(summary);
+    };
+    summary.ran = true;
+    state.invocations += 1;
+    let limits = Limits::new(&deps.settings);
+    while !state.done && budget.may_start_page() {
+        let page = deps
+            .store
+            .saved_configs(state.cursor.as_deref(), deps.settings.page_size)
+            .await?;
+        let last = page
+            .items
+            .last()
+            .map(|c| format!("{}#{}", c.company_id, c.location_id));
+        let tally = check_page(&deps, &limits, page.items).await;
+        summary.add(&tally);
+        state.checked += tally.checked_now;
+        match page.next_after {
+            Some(_) => state.cursor = last,
+            None => state.done = true,
+        }
+        deps.store.save_run(&state, false, deps.clock.now()).await?;
+    }
+    deps.store.save_run(&state, true, deps.clock.now()).await?;
+    summary.done = state.done;
+    summary.checked_in_run = state.checked;
+    tracing::info!(?summary, "revalidation invocation finished");
+    Ok(summary)
+}
+
+impl RunSummary {
+    fn add(&mut self, other: &RunSummary) {
+        self.checked_now += other.checked_now;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.unavailable += other.unavailable;
+        self.skipped += other.skipped;
+        self.notices_sent += other.notices_sent;
+    }
+}
+
+struct Limits {
+    all: Arc<Semaphore>,
+    by_vendor: HashMap<&'static str, Arc<Semaphore>>,
+}
+
+impl Limits {
+    fn new(settings: &Settings) -> Self {
+        Limits {
+            all: Arc::new(Semaphore::new(settings.concurrency)),
+            by_vendor: catalog::systems()
+                .iter()
+                .map(|s| (s.id, Arc::new(Semaphore::new(settings.per_vendor))))
+                .collect(),
+        }
+    }
+}
+
+/// Checks one page with bounded concurrency and waits for all of it, so the cursor stored
+/// after it never passes a location that was not checked.
+async fn check_page(
+    deps: &Arc<RevalidateDeps>,
+    limits: &Limits,
+    configs: Vec<SavedConfig>,
+) -> RunSummary {
+    let mut tasks = JoinSet::new();
+    for config in configs {
+        let Some(system) = catalog::system(&config.booking.system) else {
+            tracing::warn!(location_id = %config.location_id, "saved configuration names an unknown system");
+            continue;
+        };
+        let vendor = limits.by_vendor[system.id].clone();
+        // Taking the vendor's place first keeps a busy vendor from holding overall places
+        // that other vendors' checks could use.
+        let Ok(vendor_permit) = vendor.acquire_owned().await else {
+            continue;
+        };
+        let Ok(permit) = limits.all.clone().acquire_owned().await else {
+            continue;
+        };
+        let deps = deps.clone();
+        tasks.spawn(async move {
+            let _permits = (vendor_permit, permit);
+            revalidate_one(&deps, system, config).await
+        });
+    }
+    let mut tally = RunSummary::default();
+    while let Some(result) = tasks.join_next().await {
+        match result {
+            Ok(one) => tally.add(&one),
+            Err(e) => tracing::error!(error = %e, "a revalidation task failed"),
+        }
+    }
+    tally
+}
+
+async fn revalidate_one(
+    deps: &RevalidateDeps,
+    system: &'static BookingSystem,
+    config: SavedConfig,
+) -> RunSummary {
+    let mut tally = RunSummary::default();
+    let booking = &config.booking;
+    let key = match (booking.key_stored, booking.secret_version_id.as_deref()) {
+        (true, Some(version)) => {
+            let name = format!(
+                "{}{}/{}",
+                deps.settings.secret_prefix, config.company_id, config.location_id
+            );
+            match deps.secrets.get(&name, version).await {
+                Ok(key) => Some(key),
+                Err(e) => {
+                    tracing::error!(location_id = %config.location_id, error = %e, "stored key unreadable");
+                    tally.skipped += 1;
+                    return tally;
+                }
+            }
+        }
+        _ => None,
+    };
+    let details = details_of(booking, key);
+    let report = deps.vendors.check(system, &details).await;
+    tally.checked_now = 1;
+    let previous = booking.health.as_deref().unwrap_or("ok");
+    let (status, health) = match report.outcome() {
+        CheckOutcome::Success => {
+            tally.succeeded = 1;
+            ("success", "ok")
+        }
+        CheckOutcome::Rejected | CheckOutcome::SetupIncomplete => {
+            tally.failed = 1;
+            ("failure", "failing")
+        }
+        CheckOutcome::Unavailable => {
+            tally.unavailable = 1;
+            ("unavailable", previous)
+        }
+    };
+    let notice = if health != previous {
+        Some(if health == "failing" {
+            "broken"
+        } else {
+            "recovered"
+        })
+    } else {
+        booking.notice_pending.as_deref()
+    };
+    let check = CheckSummary {
+        status: status.into(),
+        checked_at: deps.clock.now(),
+        source: "revalidation".into(),
+        failed_code: report
+            .failed_step()
+            .and_then(|s| serde_json::to_value(s.code).ok())
+            .and_then(|v| v.as_str().map(str::to_string)),
+        steps: step_codes(&report),
+    };
+    match deps
+        .store
+        .record_check(&config, &check, health, notice)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(location_id = %config.location_id, "configuration saved meanwhile; result not recorded");
+            return tally;
+        }
+        Err(e) => {
+            tracing::error!(location_id = %config.location_id, error = %e, "could not record the check");
+            return tally;
+        }
+    }
+    if let Some(kind) = notice {
+        match notify(deps, system, &config, kind, &report).await {
+            Ok(sent) => {
+                tally.notices_sent = u64::from(sent);
+                if let Err(e) = deps.store.clear_notice(&config).await {
+                    tracing::warn!(error = %e, "notice sent but not cleared; it may be sent again");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(location_id = %config.location_id, error = %e, "notice not sent; the next run retries")
+            }
+        }
+    }
+    tally
+}
+
+fn details_of(booking: &BookingConfig, key: Option<ApiKey>) -> BookingDetails {
+    BookingDetails {
+        external_id: booking.external_id.clone(),
+        external_department_id: booking.external_department_id.clone(),
+        api_key: key,
+        booking_url: booking.booking_url.clone(),
+    }
+}
+
+/// Mails the company's administrators; false when there was nobody to tell.
+async fn notify(
+    deps: &RevalidateDeps,
+    system: &BookingSystem,
+    config: &SavedConfig,
+    kind: &str,
+    report: &CheckReport,
+) -> Result<bool, String> {
+    let admins = deps
+        .store
+        .administrators(&config.company_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let to: Vec<String> = admins.into_iter().filter_map(|a| a.email).collect();
+    if to.is_empty() {
+        tracing::warn!(company_id = %config.company_id, "no administrator with an e-mail address to notify");
+        return Ok(false);
+    }
+    let (subject, text) = if kind == "broken" {
+        let step = report
+            .failed_step()
+            .map(|s| s.message(system, Lang::Nb))
+            .unwrap_or_default();
+        msg::connection_broken_mail(&config.location_name, system.name, &step)
+    } else {
+        msg::connection_recovered_mail(&config.location_name, system.name)
+    };
+    let mail = OutgoingMail {
+        to,
+        cc: Vec::new(),
+        reply_to: Vec::new(),
+        subject,
+        text,
+    };
+    deps.mailer
+        .send(&mail)
+        .await
+        .map(|_| true)
+        .map_err(|e| e.to_string())
+}

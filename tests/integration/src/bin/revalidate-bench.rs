@@ -1,0 +1,236 @@
+//! Benchmark of a revalidation run: N saved EG Pasientsky locations (each with its key in
+//! Secrets Manager) against the vendor sandbox with an injected latency per answer. Prints the
+//! wall time of the run, the ideal (N × latency ÷ concurrency), their ratio and the process's
+//! peak memory. Run it with `scripts/bench-revalidate` (it starts the emulator).
+//!
+//! Options: `--locations N` (2000), `--latency-ms L` (200), `--concurrency C` (16),
+//! `--per-vendor P` (16), `--page-size S` (128).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bookinglink::booking::secrets::SecretStore;
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::mail::RecordingMailer;
+use bookinglink::model::{Address, BookingConfig, Company, Location, Membership};
+use bookinglink::revalidate::{self, Budget, RevalidateDeps, Settings};
+use bookinglink::secret::ApiKey;
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::store::{CompanyStore, LocationStore};
+use bookinglink::vendors::{Vendors, VendorsConfig};
+use tokio::task::JoinSet;
+
+struct Unlimited;
+
+impl Budget for Unlimited {
+    fn may_start_page(&self) -> bool {
+        true
+    }
+}
+
+fn option(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a whole number"))
+        })
+        .unwrap_or(default)
+}
+
+/// Peak resident set size of this process in KiB (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let locations = option(&args, "--locations", 2_000);
+    let latency_ms = option(&args, "--latency-ms", 200);
+    let concurrency = option(&args, "--concurrency", 16) as usize;
+    let per_vendor = option(&args, "--per-vendor", 16) as usize;
+    let page_size = option(&args, "--page-size", 128) as u32;
+
+    let sandbox = vendor_sandbox::start(
+        0,
+        vendor_sandbox::Options {
+            latency: Duration::from_millis(latency_ms),
+            slow: Duration::from_secs(12),
+        },
+    )
+    .await
+    .expect("start the vendor sandbox");
+    let config = integration_tests::emulator_config().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let table = format!("bench-{}", uuid::Uuid::new_v4());
+    bookinglink::store::dynamo::create_table(&ddb, &table)
+        .await
+        .expect("create the table");
+    let store = DynamoStore::new(ddb, table);
+    let secrets = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
+        &config,
+    )));
+    let prefix = format!("bench-{}/", uuid::Uuid::new_v4());
+
+    let seeding = Instant::now();
+    let company = "c0000000-0000-4000-8000-0000000000be".to_string();
+    store
+        .create_company(
+            &Company {
+                id: company.clone(),
+                name: "Benk AS".into(),
+                org_number: "923609016".into(),
+                invoice_email: None,
+                created_at: 0,
+                created_by: "bench".into(),
+            },
+            &Membership {
+                user_sub: "bench".into(),
+                company_id: company.clone(),
+                email: Some("bench@example.no".into()),
+                name: None,
+                created_at: 0,
+            },
+        )
+        .await
+        .expect("create the company");
+    let mut seeders = JoinSet::new();
+    let store = Arc::new(store);
+    for n in 0..locations {
+        let (store, secrets, prefix, company) = (
+            store.clone(),
+            secrets.clone(),
+            prefix.clone(),
+            company.clone(),
+        );
+        seeders.spawn(async move {
+            let id = format!("10000000-0000-4000-8000-{n:012}");
+            let version_id = uuid::Uuid::new_v4().to_string();
+            secrets
+                .put_pending(
+                    &format!("{prefix}{company}/{id}"),
+                    &version_id,
+                    &ApiKey::new("sandbox-key-ok"),
+                    &[],
+                )
+                .await
+                .expect("store the key");
+            let location = Location {
+                company_id: company.clone(),
+                id: id.clone(),
+                name: format!("Lokasjon {n}"),
+                address: Address {
+                    street: "Gate 1".into(),
+                    postal_code: "0364".into(),
+                    city: "Oslo".into(),
+                },
+                phone: "22000000".into(),
+                email: "post@example.no".into(),
+                offline: false,
+                booking: None,
+                details_requests: Vec::new(),
+                version: 1,
+                created_at: 0,
+                updated_at: 0,
+                updated_by: "bench".into(),
+            };
+            store
+                .create_location(&location)
+                .await
+                .expect("create the location");
+            let booking = BookingConfig {
+                system: "pasientsky".into(),
+                external_id: Some("00000000-0000-4000-8000-000000000001".into()),
+                external_department_id: Some("dept-ok".into()),
+                booking_url: None,
+                key_stored: true,
+                secret_version_id: Some(version_id),
+                config_id: Some(uuid::Uuid::new_v4().to_string()),
+                health: Some("ok".into()),
+                notice_pending: None,
+                last_check: None,
+                saved_by: None,
+                saved_at: None,
+            };
+            store
+                .save_booking(&company, &id, 1, &booking, false, 0, "bench")
+                .await
+                .expect("save the configuration");
+        });
+        // Seed with bounded concurrency so the emulator is not flooded.
+        while seeders.len() >= 32 {
+            seeders.join_next().await;
+        }
+    }
+    while seeders.join_next().await.is_some() {}
+    let seeded_in = seeding.elapsed();
+
+    let deps = Arc::new(RevalidateDeps {
+        store: store.clone(),
+        secrets,
+        vendors: Arc::new(
+            Vendors::new(VendorsConfig::sandbox(
+                &sandbox.url(),
+                Duration::from_secs(8),
+            ))
+            .expect("vendors"),
+        ),
+        mailer: Arc::new(RecordingMailer::new()),
+        clock: Arc::new(SystemClock),
+        settings: Settings {
+            concurrency,
+            per_vendor,
+            page_size,
+            secret_prefix: prefix,
+        },
+    });
+    let rss_before = peak_rss_kib();
+    let started = Instant::now();
+    let summary = revalidate::run(deps, &revalidate::run_id_for(SystemClock.now()), &Unlimited)
+        .await
+        .expect("revalidation run");
+    let wall = started.elapsed();
+    let ideal = Duration::from_millis(locations * latency_ms / concurrency.min(per_vendor) as u64);
+    println!("revalidation benchmark");
+    println!("  locations            {locations}");
+    println!("  vendor latency       {latency_ms} ms per answer");
+    println!(
+        "  concurrency          {concurrency} (per vendor {per_vendor}), page size {page_size}"
+    );
+    println!("  seeding (not timed)  {:.1} s", seeded_in.as_secs_f64());
+    println!(
+        "  checked              {} ({} ok, {} failed, {} unavailable, {} skipped)",
+        summary.checked_now,
+        summary.succeeded,
+        summary.failed,
+        summary.unavailable,
+        summary.skipped
+    );
+    println!("  wall time            {:.2} s", wall.as_secs_f64());
+    println!(
+        "  ideal                {:.2} s (locations x latency / concurrency)",
+        ideal.as_secs_f64()
+    );
+    println!(
+        "  ratio                {:.3}",
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
+    if let (Some(before), Some(after)) = (rss_before, peak_rss_kib()) {
+        println!(
+            "  peak RSS             {:.1} MiB (after seeding {:.1} MiB)",
+            after as f64 / 1024.0,
+            before as f64 / 1024.0
+        );
+    }
+    assert_eq!(
+        summary.checked_now, locations,
+        "every location was checked once"
+    );
+}

@@ -1,0 +1,562 @@
+//! Nightly revalidation against the AWS emulator (DynamoDB, Secrets Manager) and the vendor
+//! sandbox over real HTTP. Mail goes to a recording mailer; the SES mailer itself is covered
+//! by the request-details tests.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bookinglink::booking::secrets::SecretStore;
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::clock::{Clock, ManualClock, Timestamp};
+use bookinglink::mail::RecordingMailer;
+use bookinglink::model::{
+    Address, BookingConfig, CheckSummary, Company, Location, Membership, Page,
+};
+use bookinglink::revalidate::{
+    self, Budget, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
+};
+use bookinglink::secret::ApiKey;
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::{emulator_config, fresh_table};
+
+const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
+
+fn sandbox_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        vendor_sandbox::start_background(vendor_sandbox::Options::default())
+            .expect("start the vendor sandbox")
+    })
+}
+
+/// Lets a fixed number of pages start.
+struct Pages(AtomicU32);
+
+impl Budget for Pages {
+    fn may_start_page(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+fn unlimited() -> Pages {
+    Pages(AtomicU32::new(u32::MAX))
+}
+
+/// The real store, counting how often each location's result is recorded.
+struct Counted {
+    inner: DynamoStore,
+    recorded: Mutex<HashMap<String, u32>>,
+}
+
+#[async_trait]
+impl RevalidationStore for Counted {
+    async fn saved_configs(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<SavedConfig>, StoreError> {
+        self.inner.saved_configs(after, limit).await
+    }
+    async fn record_check(
+        &self,
+        config: &SavedConfig,
+        check: &CheckSummary,
+        health: &str,
+        notice: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        *self
+            .recorded
+            .lock()
+            .unwrap()
+            .entry(config.location_id.clone())
+            .or_default() += 1;
+        self.inner.record_check(config, check, health, notice).await
+    }
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
+        self.inner.clear_notice(config).await
+    }
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+        self.inner.administrators(company_id).await
+    }
+    async fn acquire_run(
+        &self,
+        run_id: &str,
+        lease_id: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<Option<RunState>, StoreError> {
+        self.inner.acquire_run(run_id, lease_id, now, until).await
+    }
+    async fn save_run(
+        &self,
+        state: &RunState,
+        release: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner.save_run(state, release, now).await
+    }
+}
+
+struct Fleet {
+    store: DynamoStore,
+    counted: Arc<Counted>,
+    secrets: Arc<SecretsManager>,
+    mailer: Arc<RecordingMailer>,
+    clock: Arc<ManualClock>,
+    prefix: String,
+    company: String,
+}
+
+impl Fleet {
+    async fn new() -> Self {
+        let (client, table) = fresh_table().await;
+        let store = DynamoStore::new(client, table);
+        let config = emulator_config().await;
+        let company = "c0000000-0000-4000-8000-00000000000a".to_string();
+        let company_record = Company {
+            id: company.clone(),
+            name: "Fysio AS".into(),
+            org_number: "923609016".into(),
+            invoice_email: None,
+            created_at: 0,
+            created_by: "ola".into(),
+        };
+        let admin = Membership {
+            user_sub: "ola".into(),
+            company_id: company.clone(),
+            email: Some("ola@fysio.no".into()),
+            name: Some("Ola".into()),
+            created_at: 0,
+        };
+        store.create_company(&company_record, &admin).await.unwrap();
+        Fleet {
+            counted: Arc::new(Counted {
+                inner: store.clone(),
+                recorded: Mutex::new(HashMap::new()),
+            }),
+            store,
+            secrets: Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
+                &config,
+            ))),
+            mailer: Arc::new(RecordingMailer::new()),
+            clock: Arc::new(ManualClock::at(NIGHT)),
+            prefix: format!("test-{}/", uuid::Uuid::new_v4()),
+            company,
+        }
+    }
+
+    fn deps(&self, vendor_url: &str, page_size: u32) -> Arc<RevalidateDeps> {
+        Arc::new(RevalidateDeps {
+            store: self.counted.clone(),
+            secrets: self.secrets.clone(),
+            vendors: Arc::new(
+                Vendors::new(VendorsConfig::sandbox(
+                    vendor_url,
+                    Duration::from_millis(1500),
+                ))
+                .unwrap(),
+            ),
+            mailer: self.mailer.clone(),
+            clock: self.clock.clone(),
+            settings: Settings {
+                concurrency: 4,
+                per_vendor: 4,
+                page_size,
+                secret_prefix: self.prefix.clone(),
+            },
+        })
+    }
+
+    /// A location whose EG Pasientsky configuration was saved with `key`.
+    async fn saved(&self, n: u32, key: &str) -> String {
+        let id = format!("10000000-0000-4000-8000-{n:012}");
+        let location = Location {
+            company_id: self.company.clone(),
+            id: id.clone(),
+            name: format!("Lokasjon {n}"),
+            address: Address {
+                street: "Gate 1".into(),
+                postal_code: "0364".into(),
+                city: "Oslo".into(),
+            },
+            phone: "22000000".into(),
+            email: "post@fysio.no".into(),
+            offline: false,
+            booking: None,
+            details_requests: Vec::new(),
+            version: 1,
+            created_at: 0,
+            updated_at: 0,
+            updated_by: "ola".into(),
+        };
+        self.store.create_location(&location).await.unwrap();
+        self.save(&id, key, 1).await;
+        id
+    }
+
+    /// What "Test og lagre" stores: a key version, then the configuration naming it.
+    async fn save(&self, location: &str, key: &str, version: u64) -> Location {
+        let version_id = self.put_key(location, key).await;
+        let booking = BookingConfig {
+            system: "pasientsky".into(),
+            external_id: Some("00000000-0000-4000-8000-000000000001".into()),
+            external_department_id: Some("dept-ok".into()),
+            booking_url: None,
+            key_stored: true,
+            secret_version_id: Some(version_id),
+            config_id: Some(uuid::Uuid::new_v4().to_string()),
+            health: Some("ok".into()),
+            notice_pending: None,
+            last_check: Some(CheckSummary {
+                status: "success".into(),
+                checked_at: self.clock.now(),
+                source: "save".into(),
+                failed_code: None,
+                steps: Vec::new(),
+            }),
+            saved_by: Some("ola@fysio.no".into()),
+            saved_at: Some(self.clock.now()),
+        };
+        self.store
+            .save_booking(
+                &self.company,
+                location,
+                version,
+                &booking,
+                false,
+                self.clock.now(),
+                "ola",
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn put_key(&self, location: &str, key: &str) -> String {
+        let version_id = uuid::Uuid::new_v4().to_string();
+        let name = format!("{}{}/{location}", self.prefix, self.company);
+        self.secrets
+            .put_pending(&name, &version_id, &ApiKey::new(key), &[])
+            .await
+            .unwrap();
+        version_id
+    }
+
+    async fn location(&self, id: &str) -> Location {
+        self.store
+            .location(&self.company, id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    fn mails(&self) -> Vec<(String, Vec<String>)> {
+        self.mailer
+            .sent()
+            .into_iter()
+            .map(|m| (m.subject, m.to))
+            .collect()
+    }
+}
+
+fn check(location: &Location) -> CheckSummary {
+    location.booking.clone().unwrap().last_check.unwrap()
+}
+
+#[tokio::test]
+async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
+    let fleet = Fleet::new().await;
+    let working = fleet.saved(1, "sandbox-key-ok").await;
+    let revoked = fleet.saved(2, "revoked-key").await;
+    let vendor_down = fleet.saved(3, "sandbox-key-500").await;
+    let summary = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
+        .await
+        .unwrap();
+    assert!(summary.done);
+    assert_eq!(
+        (
+            summary.checked_now,
+            summary.succeeded,
+            summary.failed,
+            summary.unavailable
+        ),
+        (3, 1, 1, 1)
+    );
+
+    let statuses: Vec<(String, Option<String>, String)> = {
+        let mut out = Vec::new();
+        for id in [&working, &revoked, &vendor_down] {
+            let location = fleet.location(id).await;
+            let booking = location.booking.clone().unwrap();
+            out.push((
+                check(&location).status,
+                booking.health,
+                check(&location).source,
+            ));
+        }
+        out
+    };
+    assert_eq!(
+        statuses,
+        [
+            (
+                "success".to_string(),
+                Some("ok".to_string()),
+                "revalidation".to_string()
+            ),
+            (
+                "failure".to_string(),
+                Some("failing".to_string()),
+                "revalidation".to_string()
+            ),
+            (
+                "unavailable".to_string(),
+                Some("ok".to_string()),
+                "revalidation".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        check(&fleet.location(&revoked).await)
+            .failed_code
+            .as_deref(),
+        Some("api_key_rejected")
+    );
+    // The list's booking summary shows the failing revalidation.
+    let summary_json = fleet.location(&revoked).await.to_summary_json();
+    assert_eq!(summary_json["booking"]["state"], "failing");
+    assert_eq!(summary_json["booking"]["last_check_source"], "revalidation");
+    assert_eq!(
+        fleet.location(&vendor_down).await.to_summary_json()["booking"]["state"],
+        "vendor_unavailable"
+    );
+    // Revalidation changes no configuration and no version.
+    assert_eq!(fleet.location(&working).await.version, 2);
+
+    let mails = fleet.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(
+        mails[0].0,
+        "Bookingkoblingen for Lokasjon 2 virker ikke lenger"
+    );
+    assert_eq!(mails[0].1, ["ola@fysio.no"]);
+    let text = &fleet.mailer.sent()[0].text;
+    assert!(
+        text.contains("EG Pasientsky avviste API-nøkkelen"),
+        "{text}"
+    );
+    assert!(!text.contains("revoked-key"), "no key in the mail");
+}
+
+#[tokio::test]
+async fn transitions_are_mailed_exactly_once() {
+    let fleet = Fleet::new().await;
+    let revoked = fleet.saved(1, "revoked-key").await;
+    let deps = fleet.deps(sandbox_url(), 10);
+    for night in ["2026-11-26", "2026-11-27", "2026-11-28"] {
+        revalidate::run(deps.clone(), night, &unlimited())
+            .await
+            .unwrap();
+        fleet.clock.advance(86_400);
+    }
+    assert_eq!(
+        fleet.mails().len(),
+        1,
+        "broken is told once, not every night"
+    );
+
+    // The vendor accepts the clinic's key again (the stored version now holds a working key);
+    // nothing in the saved configuration changes.
+    let good_version = fleet.put_key(&revoked, "sandbox-key-ok").await;
+    let location = fleet.location(&revoked).await;
+    let mut booking = location.booking.clone().unwrap();
+    let config_id = booking.config_id.clone();
+    booking.secret_version_id = Some(good_version);
+    fleet
+        .store
+        .client()
+        .update_item()
+        .table_name(fleet.store.table())
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("COMPANY#{}", fleet.company)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("LOCATION#{revoked}")),
+        )
+        .update_expression("SET booking = :b")
+        .expression_attribute_values(
+            ":b",
+            bookinglink::store::dynamo::booking_attribute(&booking),
+        )
+        .send()
+        .await
+        .unwrap();
+    for night in ["2026-11-29", "2026-11-30"] {
+        revalidate::run(deps.clone(), night, &unlimited())
+            .await
+            .unwrap();
+    }
+    let mails = fleet.mails();
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(mails[1].0, "Bookingkoblingen for Lokasjon 1 virker igjen");
+    let now = fleet.location(&revoked).await.booking.unwrap();
+    assert_eq!(
+        (now.health.as_deref(), now.config_id),
+        (Some("ok"), config_id)
+    );
+    assert_eq!(now.notice_pending, None);
+}
+
+#[tokio::test]
+async fn a_save_during_the_run_is_never_overwritten() {
+    let fleet = Fleet::new().await;
+    let location = fleet.saved(1, "revoked-key").await;
+    let edited = fleet.saved(2, "sandbox-key-ok").await;
+    // A sandbox slow enough that the saves below land while the checks are in flight.
+    let slow = vendor_sandbox::start(
+        0,
+        vendor_sandbox::Options {
+            latency: Duration::from_millis(700),
+            slow: Duration::from_secs(5),
+        },
+    )
+    .await
+    .unwrap();
+    let deps = fleet.deps(&slow.url(), 10);
+    let run = tokio::spawn(async move { revalidate::run(deps, "2026-11-26", &unlimited()).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let saved = fleet.save(&location, "sandbox-key-ok", 2).await;
+    let patched = fleet
+        .store
+        .update_location(
+            &fleet.company,
+            &edited,
+            2,
+            &LocationPatch {
+                name: Some("Nytt navn".into()),
+                ..LocationPatch::default()
+            },
+            fleet.clock.now(),
+            "kari",
+        )
+        .await
+        .unwrap();
+    run.await.unwrap().unwrap();
+
+    let now = fleet.location(&location).await;
+    assert_eq!(now.version, 3);
+    assert_eq!(
+        now.booking, saved.booking,
+        "the save's configuration and check stand"
+    );
+    assert!(
+        fleet.mails().is_empty(),
+        "the failing check of the replaced configuration is not told"
+    );
+
+    let now = fleet.location(&edited).await;
+    assert_eq!(
+        (now.name.as_str(), now.version),
+        ("Nytt navn", patched.version)
+    );
+    assert_eq!(
+        check(&now).source,
+        "revalidation",
+        "the result is recorded beside the edit"
+    );
+}
+
+#[tokio::test]
+async fn a_run_cut_by_the_deadline_resumes_without_skipping_or_repeating() {
+    let fleet = Fleet::new().await;
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(fleet.saved(n, "sandbox-key-ok").await);
+    }
+    let deps = fleet.deps(sandbox_url(), 3);
+    let first = revalidate::run(deps.clone(), "2026-11-26", &Pages(AtomicU32::new(2)))
+        .await
+        .unwrap();
+    assert_eq!((first.done, first.checked_now), (false, 6));
+    let second = revalidate::run(deps.clone(), "2026-11-26", &unlimited())
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.done, second.checked_now, second.checked_in_run),
+        (true, 4, 10)
+    );
+    let finished = revalidate::run(deps, "2026-11-26", &unlimited())
+        .await
+        .unwrap();
+    assert_eq!(finished.checked_now, 0, "a finished run is not repeated");
+    let recorded = fleet.counted.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 10);
+    assert!(recorded.values().all(|n| *n == 1), "{recorded:?}");
+    for id in &ids {
+        assert_eq!(check(&fleet.location(id).await).source, "revalidation");
+    }
+}
+
+#[tokio::test]
+async fn only_one_invocation_works_on_a_run_at_a_time() {
+    let fleet = Fleet::new().await;
+    fleet.saved(1, "sandbox-key-ok").await;
+    let lease = fleet
+        .counted
+        .acquire_run(
+            "2026-11-26",
+            "other-invocation",
+            NIGHT,
+            NIGHT + revalidate::LEASE_SECONDS,
+        )
+        .await
+        .unwrap();
+    assert!(lease.is_some());
+    let blocked = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
+        .await
+        .unwrap();
+    assert!(!blocked.ran);
+    // An invocation that died leaves its lease behind; it frees itself.
+    fleet.clock.advance(revalidate::LEASE_SECONDS);
+    let resumed = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
+        .await
+        .unwrap();
+    assert!(resumed.ran && resumed.done);
+}
+
+#[test]
+fn a_night_is_one_run_named_by_its_date_in_oslo() {
+    assert_eq!(revalidate::run_id_for(NIGHT), "2026-11-26");
+    assert_eq!(
+        revalidate::run_id_for(NIGHT - 3_600),
+        "2026-11-26",
+        "00:00 in Oslo"
+    );
+    assert_eq!(revalidate::run_id_for(NIGHT - 3_601), "2026-11-25");
+}
+
+#[tokio::test]
+async fn the_function_runs_the_run_named_in_its_event() {
+    let fleet = Fleet::new().await;
+    fleet.saved(1, "sandbox-key-ok").await;
+    let event = lambda_runtime::LambdaEvent::new(
+        serde_json::json!({"run_id": "2026-12-01"}),
+        lambda_runtime::Context::default(),
+    );
+    let answer = revalidate_function::handle(fleet.deps(sandbox_url(), 10), event)
+        .await
+        .unwrap();
+    assert_eq!(answer["run_id"], "2026-12-01");
+    assert_eq!(
+        (answer["done"].as_bool(), answer["succeeded"].as_u64()),
+        (Some(true), Some(1))
+    );
+}

@@ -1,0 +1,374 @@
+//! AWS round trips per route, held to the budgets in the README ("AWS round trips").
+//!
+//! Each test builds the functions' apps on clients that record every SDK call
+//! (`integration_tests::round_trips`), runs its set-up, forgets those calls, sends one request
+//! and checks which calls it made and in how many serial rounds. The vendor call is recorded in
+//! the same log, so the booking routes are held to rounds before and after it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bookinglink::booking::BookingDeps;
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::catalog::{BookingDetails, BookingSystem};
+use bookinglink::clock::SystemClock;
+use bookinglink::mail::SesMailer;
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
+use integration_tests::round_trips::{
+    CallLog, counted_dynamodb, counted_secretsmanager, counted_ses, rounds,
+};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use serde_json::{Value, json};
+
+const SENDER: &str = "bookinglink@fysio-demo.no";
+const VENDOR: &str = "Vendor";
+
+/// The vendor adapters, with each check recorded in the call log.
+struct RecordedVendor {
+    inner: Vendors,
+    log: CallLog,
+}
+
+#[async_trait]
+impl VendorCheck for RecordedVendor {
+    async fn check(&self, system: &BookingSystem, details: &BookingDetails) -> CheckReport {
+        let call = self.log.start(VENDOR, system.id);
+        let report = self.inner.check(system, details).await;
+        self.log.end(call);
+        report
+    }
+}
+
+struct Api {
+    log: CallLog,
+    locations: locations::App,
+    test: test_connection::App,
+    save: test_and_save::App,
+    details: request_details::App,
+}
+
+impl Api {
+    async fn new() -> Self {
+        let (_, table) = fresh_table().await;
+        let config = emulator_config().await;
+        aws_sdk_ses::Client::new(&config)
+            .verify_email_identity()
+            .email_address(SENDER)
+            .send()
+            .await
+            .expect("verify the sender in the emulator");
+        let log = CallLog::new();
+        let store = Arc::new(DynamoStore::new(
+            counted_dynamodb(&config, &log),
+            table.clone(),
+        ));
+        let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {
+            latency: Duration::ZERO,
+            slow: Duration::from_secs(5),
+        })
+        .expect("start the vendor sandbox");
+        let vendors = Arc::new(RecordedVendor {
+            inner: Vendors::new(VendorsConfig::sandbox(&sandbox, Duration::from_secs(3))).unwrap(),
+            log: log.clone(),
+        });
+        let secrets = Arc::new(SecretsManager::new(counted_secretsmanager(&config, &log)));
+        let prefix = format!("test-{}/", uuid::Uuid::new_v4());
+        let deps = || BookingDeps {
+            store: store.clone(),
+            attempts: store.clone(),
+            secrets: secrets.clone(),
+            vendors: vendors.clone(),
+            clock: Arc::new(SystemClock),
+            secret_prefix: prefix.clone(),
+        };
+        Api {
+            locations: locations::App {
+                store: store.clone(),
+                clock: Arc::new(SystemClock),
+                dev_identity_headers: false,
+            },
+            test: test_connection::App {
+                deps: deps(),
+                dev_identity_headers: false,
+            },
+            save: test_and_save::App {
+                deps: deps(),
+                dev_identity_headers: false,
+            },
+            details: request_details::App {
+                store: store.clone(),
+                mailer: Arc::new(SesMailer::new(
+                    counted_ses(&config, &log),
+                    SENDER.into(),
+                    None,
+                )),
+                clock: Arc::new(SystemClock),
+                dev_identity_headers: false,
+            },
+            log,
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        let body = body.map(|b| b.to_string());
+        let request = event(method, path, &ola(), &[], body.as_deref());
+        let response = if path.ends_with("/booking/test") {
+            test_connection::handle(&self.test, request).await
+        } else if path.ends_with("/booking/save") {
+            test_and_save::handle(&self.save, request).await
+        } else if path.contains("/booking/request-details") {
+            request_details::handle(&self.details, request).await
+        } else {
+            locations::handle(&self.locations, request).await
+        };
+        Answer::from(response)
+    }
+
+    /// One request with a clean log: its status and the calls it made.
+    async fn measure(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+        self.log.clear();
+        self.call(method, path, body).await
+    }
+
+    /// A company with one location; returns (company path, location path).
+    async fn location(&self) -> (String, String) {
+        let company = self
+            .call(
+                "POST",
+                "/v1/companies",
+                Some(json!({"name": "Fysio AS", "org_number": "923609016"})),
+            )
+            .await;
+        assert_eq!(company.status, 201, "{}", company.raw);
+        let company = format!("/v1/companies/{}", company.body["id"].as_str().unwrap());
+        let location = self
+            .call(
+                "POST",
+                &format!("{company}/locations"),
+                Some(location_body()),
+            )
+            .await;
+        assert_eq!(location.status, 201, "{}", location.raw);
+        let location = format!(
+            "{company}/locations/{}",
+            location.body["id"].as_str().unwrap()
+        );
+        (company, location)
+    }
+
+    /// Asserts the AWS calls of the last request (compared as a multiset: the start order
+    /// within a round is not fixed) and their serial rounds.
+    fn assert_budget(&self, route: &str, mut expected: Vec<&str>, budget: usize) {
+        let aws: Vec<_> = self
+            .log
+            .calls()
+            .into_iter()
+            .filter(|c| c.service != VENDOR)
+            .collect();
+        let mut labels: Vec<String> = aws.iter().map(|c| c.label()).collect();
+        labels.sort();
+        expected.sort();
+        assert_eq!(labels, expected, "{route}: calls {:?}", self.log);
+        assert_eq!(rounds(&aws), budget, "{route}: rounds {:?}", self.log);
+    }
+}
+
+fn ola() -> Identity {
+    Identity::jwt("ola")
+}
+
+fn location_body() -> Value {
+    json!({
+        "name": "Majorstuen",
+        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+        "phone": "+47 22 00 00 00",
+        "email": "post@fysio.no"
+    })
+}
+
+fn pasientsky(key: &str) -> Value {
+    json!({
+        "system": "pasientsky",
+        "external_id": "00000000-0000-4000-8000-000000000001",
+        "external_department_id": "dept-ok",
+        "api_key": key,
+    })
+}
+
+const GET: &str = "DynamoDB.GetItem";
+const PUT: &str = "DynamoDB.PutItem";
+const UPDATE: &str = "DynamoDB.UpdateItem";
+const DELETE: &str = "DynamoDB.DeleteItem";
+const QUERY: &str = "DynamoDB.Query";
+
+#[tokio::test]
+async fn companies_and_locations_stay_within_their_budgets() {
+    let api = Api::new().await;
+    let (company, location) = api.location().await;
+
+    let answer = api.measure("GET", "/v1/booking-systems", None).await;
+    assert_eq!(answer.status, 200);
+    api.assert_budget("GET booking-systems", vec![], 0);
+
+    let answer = api.measure("GET", "/v1/companies", None).await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    api.assert_budget("GET companies", vec![QUERY, "DynamoDB.BatchGetItem"], 2);
+
+    let answer = api
+        .measure(
+            "POST",
+            "/v1/companies",
+            Some(json!({"name": "Fysio Vest AS", "org_number": "974760673"})),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.raw);
+    api.assert_budget("POST companies", vec!["DynamoDB.TransactWriteItems"], 1);
+
+    let answer = api
+        .measure("GET", &format!("{company}/locations"), None)
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    api.assert_budget("GET locations", vec![GET, QUERY], 1);
+
+    let answer = api
+        .measure(
+            "POST",
+            &format!("{company}/locations"),
+            Some(location_body()),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.raw);
+    api.assert_budget("POST locations", vec![GET, PUT], 2);
+
+    let answer = api.measure("GET", &location, None).await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    api.assert_budget("GET location", vec![GET, GET], 1);
+
+    let answer = api
+        .measure(
+            "PATCH",
+            &location,
+            Some(json!({"version": 1, "name": "Majorstuen sentrum"})),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    api.assert_budget("PATCH location", vec![GET, UPDATE], 2);
+}
+
+#[tokio::test]
+async fn request_details_stays_within_its_budget() {
+    let api = Api::new().await;
+    let (_, location) = api.location().await;
+    let path = format!("{location}/booking/request-details");
+
+    let answer = api
+        .measure("GET", &format!("{path}?system=physica"), None)
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    api.assert_budget("GET request-details", vec![GET, GET, GET], 1);
+
+    let answer = api
+        .measure("POST", &path, Some(json!({"system": "physica"})))
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.raw);
+    // Reads (one round), the send slot, the mail, the record on the location (two updates).
+    api.assert_budget(
+        "POST request-details",
+        vec![GET, GET, GET, PUT, "SES.SendEmail", UPDATE, UPDATE],
+        5,
+    );
+}
+
+#[tokio::test]
+async fn a_successful_connection_test_takes_one_round_before_and_one_after_the_vendor() {
+    let api = Api::new().await;
+    let (_, location) = api.location().await;
+    let answer = api
+        .measure(
+            "POST",
+            &format!("{location}/booking/test"),
+            Some(pasientsky("sandbox-key-ok")),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    assert_eq!(answer.body["status"], "success", "{}", answer.raw);
+    // Membership, location and the attempt slot together; then the slot given back while the
+    // failures to forgive are read.
+    api.assert_budget("POST booking/test", vec![GET, GET, PUT, DELETE, QUERY], 2);
+    assert_eq!(api.log.rounds_around(VENDOR), (1, 1), "{:?}", api.log);
+}
+
+#[tokio::test]
+async fn a_rejected_connection_test_takes_one_round_before_and_two_after_the_vendor() {
+    let api = Api::new().await;
+    let (_, location) = api.location().await;
+    let answer = api
+        .measure(
+            "POST",
+            &format!("{location}/booking/test"),
+            Some(pasientsky("wrong-key")),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.raw);
+    assert_eq!(answer.body["attempts_remaining"], 4, "{}", answer.raw);
+    // The failure is written, then read back with the others to count what remains.
+    api.assert_budget(
+        "POST booking/test (rejected)",
+        vec![GET, GET, PUT, UPDATE, QUERY],
+        3,
+    );
+    assert_eq!(api.log.rounds_around(VENDOR), (1, 2), "{:?}", api.log);
+}
+
+#[tokio::test]
+async fn a_successful_save_stays_within_its_budget() {
+    let api = Api::new().await;
+    let (_, location) = api.location().await;
+    let path = format!("{location}/booking/save");
+    let mut body = pasientsky("sandbox-key-ok");
+    body["version"] = json!(1);
+    let first = api.measure("POST", &path, Some(body.clone())).await;
+    assert_eq!(first.status, 200, "{}", first.raw);
+    // The location's first key: the secret is created on the way.
+    api.assert_budget(
+        "POST booking/save (first key)",
+        vec![
+            GET,
+            GET,
+            PUT,
+            DELETE,
+            QUERY,
+            "Secrets Manager.PutSecretValue",
+            "Secrets Manager.CreateSecret",
+            "Secrets Manager.PutSecretValue",
+            UPDATE,
+            "Secrets Manager.DescribeSecret",
+        ],
+        6,
+    );
+    assert_eq!(api.log.rounds_around(VENDOR), (1, 5), "{:?}", api.log);
+
+    // A new key for a location that has one: the usual save.
+    body["version"] = json!(2);
+    let again = api.measure("POST", &path, Some(body)).await;
+    assert_eq!(again.status, 200, "{}", again.raw);
+    api.assert_budget(
+        "POST booking/save",
+        vec![
+            GET,
+            GET,
+            PUT,
+            DELETE,
+            QUERY,
+            "Secrets Manager.PutSecretValue",
+            UPDATE,
+            "Secrets Manager.DescribeSecret",
+            "Secrets Manager.UpdateSecretVersionStage",
+        ],
+        5,
+    );
+    // Settling the attempt and the pending key together, the commit, the promotion (two).
+    assert_eq!(api.log.rounds_around(VENDOR), (1, 4), "{:?}", api.log);
+}
