@@ -477,7 +477,8 @@ pub async fn test_and_save(
             ),
         )
         .with_extension("steps", body["steps"].clone())
-        .with_extension("status", json!("failure"))
+        // `status` is the HTTP status (RFC 9457); what kind of failure it was is `outcome`.
+        .with_extension("outcome", json!(report.outcome()))
         .with_extension("attempts_remaining", json!(attempts_remaining)));
     }
 

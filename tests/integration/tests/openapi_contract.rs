@@ -1,0 +1,962 @@
+//! `infra/openapi.yaml` is the admin API's contract. These tests keep it true:
+//! - it documents exactly the routes of `bookinglink::routes::ROUTES`, and the SAM template's
+//!   HttpApi routes are exactly the documented ones;
+//! - its booking-system ids are the catalog's;
+//! - the real handlers' answers (success and the main errors of every operation, against the
+//!   emulator and the in-process vendor sandbox) have a documented status, media type and
+//!   required headers, and their bodies validate against the documented schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bookinglink::booking::BookingDeps;
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::clock::SystemClock;
+use bookinglink::mail::{MailError, RecordingMailer};
+use bookinglink::routes::ROUTES;
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use serde_json::{Value, json};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn repo_file(path: &str) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+/// The document as JSON (anchors and aliases resolved).
+fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_norway::from_str(&repo_file("infra/openapi.yaml")).expect("openapi.yaml is YAML")
+    })
+}
+
+/// `(METHOD, path)` of every operation in the document.
+fn documented_routes() -> BTreeSet<(String, String)> {
+    let paths = document()["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_document_describes_exactly_the_route_table() {
+    let code: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    let documented = documented_routes();
+    let undocumented: Vec<_> = code.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&code).collect();
+    assert!(
+        undocumented.is_empty() && unknown.is_empty(),
+        "routes in ROUTES but not in infra/openapi.yaml: {undocumented:?}; \
+         operations in infra/openapi.yaml but not in ROUTES: {unknown:?}"
+    );
+}
+
+#[test]
+fn the_sam_template_routes_exactly_the_documented_operations() {
+    let template: serde_norway::Value =
+        serde_norway::from_str(&repo_file("infra/template.yaml")).expect("template is YAML");
+    let mut routed = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, ev) in events {
+            if ev["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let props = &ev["Properties"];
+            // `$default` (no method and path) and the unauthenticated CORS preflight
+            // `OPTIONS /{proxy+}` are gateway plumbing, not operations of the API.
+            let (Some(method), Some(path)) = (props["Method"].as_str(), props["Path"].as_str())
+            else {
+                continue;
+            };
+            if method == "OPTIONS" {
+                continue;
+            }
+            routed.insert((method.to_uppercase(), path.to_string()));
+        }
+    }
+    assert_eq!(routed, documented_routes());
+}
+
+#[test]
+fn the_documented_booking_systems_are_the_catalog() {
+    let documented: Vec<&str> = document()["components"]["schemas"]["BookingSystemId"]["enum"]
+        .as_array()
+        .expect("BookingSystemId enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let catalog: Vec<&str> = bookinglink::catalog::systems()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(documented, catalog);
+}
+
+/// Follows a `$ref` inside the document: the pointer (without `#`) and the value.
+fn follow(pointer: String) -> (String, &'static Value) {
+    let value = document()
+        .pointer(&pointer)
+        .unwrap_or_else(|| panic!("{pointer} is not in the document"));
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(target) => follow(target.trim_start_matches('#').to_string()),
+        None => (pointer, value),
+    }
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Checks one answer of the operation `method template` against the document: the status is
+/// documented, so is the media type, every required header is there, and the body validates.
+fn check(method: &str, template: &str, answer: &Answer) {
+    let what = format!("{method} {template} → {}", answer.status);
+    let operation = format!("/paths/{}/{}", escape(template), method.to_lowercase());
+    assert!(
+        document().pointer(&operation).is_some(),
+        "{what}: operation not documented"
+    );
+    let status = answer.status.to_string();
+    let Some(_) = document().pointer(&format!("{operation}/responses/{status}")) else {
+        panic!("{what}: status not documented; body {}", answer.raw);
+    };
+    let (response, doc) = follow(format!("{operation}/responses/{status}"));
+    for (name, _) in doc["headers"].as_object().into_iter().flatten() {
+        let (_, header) = follow(format!("{response}/headers/{}", escape(name)));
+        if header["required"] == true {
+            assert!(
+                answer.header(name).is_some(),
+                "{what}: required header {name} missing"
+            );
+        }
+    }
+    let media_type = answer.content_type().split(';').next().unwrap_or("").trim();
+    assert!(
+        doc["content"].get(media_type).is_some(),
+        "{what}: media type {media_type:?} not documented"
+    );
+    let schema_pointer = format!("{response}/content/{}/schema", escape(media_type));
+    let validator = validator(&schema_pointer);
+    let errors: Vec<String> = validator
+        .iter_errors(&answer.body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what}: body does not match {schema_pointer}:\n  {}\nbody: {}",
+        errors.join("\n  "),
+        answer.raw
+    );
+}
+
+/// The compiled schema at `pointer` (cached: compiling resolves the whole document).
+fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
+    static CACHE: Mutex<BTreeMap<String, Arc<jsonschema::Validator>>> = Mutex::new(BTreeMap::new());
+    let mut cache = CACHE.lock().unwrap();
+    if let Some(validator) = cache.get(pointer) {
+        return validator.clone();
+    }
+    let mut root = document().clone();
+    // A JSON pointer in a URI fragment: `{` and `}` (path templates) must be percent-encoded.
+    let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
+    root["$ref"] = json!(format!("#{fragment}"));
+    let validator = Arc::new(
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&root)
+            .unwrap_or_else(|e| panic!("{pointer}: schema does not compile: {e}")),
+    );
+    cache.insert(pointer.to_string(), validator.clone());
+    validator
+}
+
+const COMPANIES: &str = "/v1/companies";
+const LOCATIONS: &str = "/v1/companies/{companyId}/locations";
+const LOCATION: &str = "/v1/companies/{companyId}/locations/{locationId}";
+const CATALOG: &str = "/v1/booking-systems";
+const TEST: &str = "/v1/companies/{companyId}/locations/{locationId}/booking/test";
+const SAVE: &str = "/v1/companies/{companyId}/locations/{locationId}/booking/save";
+const DETAILS: &str = "/v1/companies/{companyId}/locations/{locationId}/booking/request-details";
+
+struct Stack {
+    locations: locations::App,
+    details: request_details::App,
+    mailer: Arc<RecordingMailer>,
+    test: test_connection::App,
+    save: test_and_save::App,
+    checked: Mutex<Vec<(String, String, u16)>>,
+}
+
+impl Stack {
+    async fn new() -> Self {
+        let (client, table) = fresh_table().await;
+        let store = Arc::new(DynamoStore::new(client, table));
+        let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {
+            latency: Duration::ZERO,
+            slow: Duration::from_secs(5),
+        })
+        .expect("start the vendor sandbox");
+        let vendors = Arc::new(
+            Vendors::new(VendorsConfig::sandbox(
+                &sandbox,
+                Duration::from_millis(1500),
+            ))
+            .unwrap(),
+        );
+        let sm = aws_sdk_secretsmanager::Client::new(&emulator_config().await);
+        let prefix = format!("openapi-test/{}/", uuid::Uuid::new_v4());
+        let deps = || BookingDeps {
+            store: store.clone(),
+            attempts: store.clone(),
+            secrets: Arc::new(SecretsManager::new(sm.clone())),
+            vendors: vendors.clone(),
+            clock: Arc::new(SystemClock),
+            secret_prefix: prefix.clone(),
+        };
+        let mailer = Arc::new(RecordingMailer::new());
+        Stack {
+            locations: locations::App {
+                store: store.clone(),
+                clock: Arc::new(SystemClock),
+                dev_identity_headers: false,
+            },
+            details: request_details::App {
+                store: store.clone(),
+                mailer: mailer.clone(),
+                clock: Arc::new(SystemClock),
+                dev_identity_headers: false,
+            },
+            mailer,
+            test: test_connection::App {
+                deps: deps(),
+                dev_identity_headers: false,
+            },
+            save: test_and_save::App {
+                deps: deps(),
+                dev_identity_headers: false,
+            },
+            checked: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends a request to the function that serves `template`, checks the answer against the
+    /// document and returns it.
+    async fn call(
+        &self,
+        method: &str,
+        template: &str,
+        path: &str,
+        who: &Identity,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
+        let request = event(method, path, who, headers, body);
+        let response = match template {
+            TEST => test_connection::handle(&self.test, request).await,
+            SAVE => test_and_save::handle(&self.save, request).await,
+            DETAILS => request_details::handle(&self.details, request).await,
+            _ => locations::handle(&self.locations, request).await,
+        };
+        let answer = Answer::from(response);
+        check(method, template, &answer);
+        self.checked.lock().unwrap().push((
+            method.to_string(),
+            template.to_string(),
+            answer.status,
+        ));
+        answer
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        template: &str,
+        path: &str,
+        who: &Identity,
+        body: Value,
+    ) -> Answer {
+        self.call(method, template, path, who, &[], Some(&body.to_string()))
+            .await
+    }
+}
+
+fn expect(answer: &Answer, status: u16) {
+    assert_eq!(answer.status, status, "{}", answer.raw);
+}
+
+fn pasientsky(key: &str) -> Value {
+    json!({
+        "system": "pasientsky",
+        "external_id": "00000000-0000-4000-8000-000000000001",
+        "external_department_id": "dept-ok",
+        "api_key": key,
+    })
+}
+
+#[tokio::test]
+async fn every_operation_answers_as_documented() {
+    let api = Stack::new().await;
+    let ola = Identity::jwt("ola");
+    let kari = Identity::jwt("kari");
+    let anonymous = Identity::Anonymous;
+    let en = [("accept-language", "en")];
+
+    // Companies.
+    let created = api
+        .json("POST", COMPANIES, COMPANIES, &ola, json!({"name": "Fysio Sentrum AS", "org_number": "923 609 016", "invoice_email": "faktura@fysio-sentrum.no"}))
+        .await;
+    expect(&created, 201);
+    let company = created.body["id"].as_str().unwrap().to_string();
+    let other = api
+        .json(
+            "POST",
+            COMPANIES,
+            COMPANIES,
+            &kari,
+            json!({"name": "Psykologene AS", "org_number": "974760673"}),
+        )
+        .await;
+    expect(&other, 201);
+    expect(
+        &api.json(
+            "POST",
+            COMPANIES,
+            COMPANIES,
+            &kari,
+            json!({"name": "Kopi AS", "org_number": "923609016"}),
+        )
+        .await,
+        409,
+    );
+    expect(
+        &api.json(
+            "POST",
+            COMPANIES,
+            COMPANIES,
+            &ola,
+            json!({"name": 5, "org_number": "923609017", "invoice_email": "x@"}),
+        )
+        .await,
+        422,
+    );
+    expect(
+        &api.json(
+            "POST",
+            COMPANIES,
+            COMPANIES,
+            &ola,
+            json!({"name": "X", "nmae": "Y"}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.call("POST", COMPANIES, COMPANIES, &ola, &[], Some("{\"name\":"))
+            .await,
+        400,
+    );
+    expect(
+        &api.call("POST", COMPANIES, COMPANIES, &ola, &[], Some("[1]"))
+            .await,
+        400,
+    );
+    expect(
+        &api.call(
+            "POST",
+            COMPANIES,
+            COMPANIES,
+            &ola,
+            &[("content-type", "text/plain")],
+            Some("{}"),
+        )
+        .await,
+        415,
+    );
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(70_000));
+    expect(
+        &api.call("POST", COMPANIES, COMPANIES, &ola, &[], Some(&big))
+            .await,
+        413,
+    );
+    expect(
+        &api.call("POST", COMPANIES, COMPANIES, &anonymous, &[], Some("{}"))
+            .await,
+        401,
+    );
+    expect(
+        &api.call("GET", COMPANIES, COMPANIES, &ola, &[], None).await,
+        200,
+    );
+    expect(
+        &api.call("GET", COMPANIES, "/v1/companies?limit=1", &ola, &en, None)
+            .await,
+        200,
+    );
+    expect(
+        &api.call("GET", COMPANIES, "/v1/companies?limit=0", &ola, &[], None)
+            .await,
+        400,
+    );
+    expect(
+        &api.call(
+            "GET",
+            COMPANIES,
+            "/v1/companies?cursor=nope",
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.call("GET", COMPANIES, COMPANIES, &anonymous, &[], None)
+            .await,
+        401,
+    );
+
+    // Locations.
+    let locations = format!("/v1/companies/{company}/locations");
+    let new_location = |name: &str| {
+        json!({
+            "name": name,
+            "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+            "phone": "+47 22 00 00 01",
+            "email": "majorstuen@fysio-sentrum.no"
+        })
+    };
+    let created = api
+        .json(
+            "POST",
+            LOCATIONS,
+            &locations,
+            &ola,
+            new_location("Majorstuen"),
+        )
+        .await;
+    expect(&created, 201);
+    let location_id = created.body["id"].as_str().unwrap().to_string();
+    let second = api
+        .json(
+            "POST",
+            LOCATIONS,
+            &locations,
+            &ola,
+            new_location("Grünerløkka"),
+        )
+        .await;
+    expect(&second, 201);
+    let second_id = second.body["id"].as_str().unwrap().to_string();
+    expect(&api.json("POST", LOCATIONS, &locations, &ola, json!({"name": "", "address": {"street": "x", "postal_code": "364", "city": "Oslo"}, "phone": "12", "email": "nei"})).await, 422);
+    expect(
+        &api.json(
+            "POST",
+            LOCATIONS,
+            &locations,
+            &ola,
+            json!({"name": "X", "address": {"gate": "x"}}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.json(
+            "POST",
+            LOCATIONS,
+            &locations,
+            &kari,
+            new_location("Inntrenger"),
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.call(
+            "GET",
+            LOCATIONS,
+            &format!("{locations}?limit=1"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        200,
+    );
+    expect(
+        &api.call("GET", LOCATIONS, &locations, &kari, &[], None)
+            .await,
+        404,
+    );
+
+    let location = format!("{locations}/{location_id}");
+    expect(
+        &api.call("GET", LOCATION, &location, &ola, &[], None).await,
+        200,
+    );
+    expect(
+        &api.call("GET", LOCATION, &location, &kari, &[], None).await,
+        404,
+    );
+    expect(
+        &api.call(
+            "GET",
+            LOCATION,
+            &format!("{locations}/ikke-en-uuid"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.json(
+            "PATCH",
+            LOCATION,
+            &location,
+            &ola,
+            json!({"name": "Majorstuen Fysio", "version": 1}),
+        )
+        .await,
+        200,
+    );
+    expect(
+        &api.json(
+            "PATCH",
+            LOCATION,
+            &location,
+            &ola,
+            json!({"name": "Gammel", "version": 1}),
+        )
+        .await,
+        409,
+    );
+    expect(
+        &api.json("PATCH", LOCATION, &location, &ola, json!({"offline": true}))
+            .await,
+        428,
+    );
+    expect(
+        &api.call(
+            "PATCH",
+            LOCATION,
+            &location,
+            &ola,
+            &[("if-match", "\"2\"")],
+            Some(r#"{"offline": "ja"}"#),
+        )
+        .await,
+        422,
+    );
+    expect(
+        &api.call(
+            "PATCH",
+            LOCATION,
+            &location,
+            &ola,
+            &[("if-match", "tre")],
+            Some(r#"{"offline": true}"#),
+        )
+        .await,
+        400,
+    );
+
+    // Catalog.
+    expect(
+        &api.call("GET", CATALOG, CATALOG, &ola, &[], None).await,
+        200,
+    );
+    expect(
+        &api.call("GET", CATALOG, CATALOG, &anonymous, &en, None)
+            .await,
+        200,
+    );
+
+    // "Test kobling".
+    let test = format!("{location}/booking/test");
+    expect(
+        &api.json("POST", TEST, &test, &ola, pasientsky("sandbox-key-ok"))
+            .await,
+        200,
+    );
+    let failed = api
+        .json("POST", TEST, &test, &ola, pasientsky("feil-nøkkel"))
+        .await;
+    expect(&failed, 200);
+    assert_eq!(failed.body["status"], "failure");
+    expect(
+        &api.call(
+            "POST",
+            TEST,
+            &test,
+            &ola,
+            &en,
+            Some(&pasientsky("sandbox-key-500").to_string()),
+        )
+        .await,
+        200,
+    );
+    expect(
+        &api.json(
+            "POST",
+            TEST,
+            &test,
+            &ola,
+            json!({"system": "pasientsky", "external_id": "klinikk-1"}),
+        )
+        .await,
+        422,
+    );
+    expect(
+        &api.json("POST", TEST, &test, &ola, json!({"system": "journal-x"}))
+            .await,
+        422,
+    );
+    expect(
+        &api.json(
+            "POST",
+            TEST,
+            &test,
+            &ola,
+            json!({"system": "hano", "passord": "x"}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.call("POST", TEST, &test, &ola, &[], Some("nei")).await,
+        400,
+    );
+    expect(
+        &api.call(
+            "POST",
+            TEST,
+            &test,
+            &ola,
+            &[("content-type", "text/plain")],
+            Some("{}"),
+        )
+        .await,
+        415,
+    );
+    expect(
+        &api.call("POST", TEST, &test, &ola, &[], Some(&big)).await,
+        413,
+    );
+    expect(
+        &api.json("POST", TEST, &test, &kari, pasientsky("sandbox-key-ok"))
+            .await,
+        404,
+    );
+    expect(
+        &api.json(
+            "POST",
+            TEST,
+            &test,
+            &anonymous,
+            pasientsky("sandbox-key-ok"),
+        )
+        .await,
+        401,
+    );
+
+    // "Test og lagre".
+    let save = format!("{location}/booking/save");
+    let with_version = |key: &str, version: u64| {
+        let mut body = pasientsky(key);
+        body["version"] = json!(version);
+        body
+    };
+    let wrong = api
+        .json("POST", SAVE, &save, &ola, with_version("feil-nøkkel", 2))
+        .await;
+    expect(&wrong, 422);
+    assert_eq!(wrong.body["code"], "connection_test_failed");
+    assert_eq!(
+        wrong.body["status"], 422,
+        "a problem's status is the HTTP status"
+    );
+    expect(
+        &api.call(
+            "POST",
+            SAVE,
+            &save,
+            &ola,
+            &en,
+            Some(&with_version("feil-nøkkel", 2).to_string()),
+        )
+        .await,
+        422,
+    );
+    expect(
+        &api.json("POST", SAVE, &save, &ola, pasientsky("sandbox-key-ok"))
+            .await,
+        428,
+    );
+    expect(&api.json("POST", SAVE, &save, &ola, json!({"system": "extensor", "booking_url": "http://booking.extensor.no/x", "version": 2})).await, 422);
+    expect(
+        &api.json("POST", SAVE, &save, &ola, with_version("sandbox-key-ok", 9))
+            .await,
+        409,
+    );
+    let saved = api
+        .json("POST", SAVE, &save, &ola, with_version("sandbox-key-ok", 2))
+        .await;
+    expect(&saved, 200);
+    // Sent again after its answer was lost: answered as the save it was.
+    let replayed = api
+        .json("POST", SAVE, &save, &ola, with_version("sandbox-key-ok", 2))
+        .await;
+    expect(&replayed, 200);
+    expect(
+        &api.json(
+            "POST",
+            SAVE,
+            &save,
+            &ola,
+            json!({"system": "pasientsky", "version": 2, "extra": 1}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.json(
+            "POST",
+            SAVE,
+            &save,
+            &kari,
+            with_version("sandbox-key-ok", 1),
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.json(
+            "POST",
+            SAVE,
+            &save,
+            &anonymous,
+            with_version("sandbox-key-ok", 1),
+        )
+        .await,
+        401,
+    );
+    // The configured location in the list and alone.
+    expect(
+        &api.call("GET", LOCATIONS, &locations, &ola, &[], None)
+            .await,
+        200,
+    );
+    expect(
+        &api.call("GET", LOCATION, &location, &ola, &[], None).await,
+        200,
+    );
+
+    // "Forespør detaljer".
+    let details = format!("{locations}/{second_id}/booking/request-details");
+    expect(
+        &api.call(
+            "GET",
+            DETAILS,
+            &format!("{details}?system=physica"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        200,
+    );
+    expect(
+        &api.call(
+            "GET",
+            DETAILS,
+            &format!("{details}?system=easypractice"),
+            &ola,
+            &en,
+            None,
+        )
+        .await,
+        200,
+    );
+    expect(
+        &api.call("GET", DETAILS, &details, &ola, &[], None).await,
+        422,
+    );
+    expect(
+        &api.call(
+            "GET",
+            DETAILS,
+            &format!("{details}?system=journal-x"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        422,
+    );
+    expect(
+        &api.call(
+            "GET",
+            DETAILS,
+            &format!("{details}?system=hano"),
+            &kari,
+            &[],
+            None,
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.call(
+            "GET",
+            DETAILS,
+            &format!("{details}?system=hano"),
+            &anonymous,
+            &[],
+            None,
+        )
+        .await,
+        401,
+    );
+    api.mailer
+        .fail_with(Some(MailError::Rejected("not verified".into())));
+    expect(
+        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
+            .await,
+        502,
+    );
+    api.mailer.fail_with(Some(MailError::Throttled));
+    expect(
+        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
+            .await,
+        503,
+    );
+    api.mailer
+        .fail_with(Some(MailError::Unavailable("paused".into())));
+    expect(
+        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
+            .await,
+        503,
+    );
+    api.mailer.fail_with(None);
+    for _ in 0..3 {
+        expect(
+            &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
+                .await,
+            202,
+        );
+    }
+    expect(
+        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
+            .await,
+        429,
+    );
+    expect(
+        &api.json("POST", DETAILS, &details, &ola, json!({"system": 7}))
+            .await,
+        422,
+    );
+    expect(
+        &api.json(
+            "POST",
+            DETAILS,
+            &details,
+            &ola,
+            json!({"system": "hano", "til": "x"}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.json("POST", DETAILS, &details, &kari, json!({"system": "hano"}))
+            .await,
+        404,
+    );
+    // The location with a details request recorded.
+    expect(
+        &api.call(
+            "GET",
+            LOCATION,
+            &format!("{locations}/{second_id}"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        200,
+    );
+
+    // The lockout: five rejected checks, then 429 on both routes.
+    let second_test = format!("{locations}/{second_id}/booking/test");
+    let second_save = format!("{locations}/{second_id}/booking/save");
+    for _ in 0..4 {
+        expect(
+            &api.json("POST", TEST, &second_test, &ola, pasientsky("feil-nøkkel"))
+                .await,
+            200,
+        );
+    }
+    let last = api
+        .json("POST", TEST, &second_test, &ola, pasientsky("feil-nøkkel"))
+        .await;
+    expect(&last, 200);
+    assert_eq!(last.body["attempts_remaining"], 0);
+    expect(
+        &api.json(
+            "POST",
+            TEST,
+            &second_test,
+            &ola,
+            pasientsky("sandbox-key-ok"),
+        )
+        .await,
+        429,
+    );
+    expect(
+        &api.json(
+            "POST",
+            SAVE,
+            &second_save,
+            &ola,
+            with_version("sandbox-key-ok", 1),
+        )
+        .await,
+        429,
+    );
+
+    // Every operation was exercised, with a success and an error (the catalog is public
+    // reference data: its only error, 401, comes from API Gateway).
+    let checked = api.checked.lock().unwrap().clone();
+    for route in ROUTES {
+        let needs_error = route.path != CATALOG;
+        let answers: Vec<u16> = checked
+            .iter()
+            .filter(|(m, t, _)| m == route.method && t == route.path)
+            .map(|(_, _, s)| *s)
+            .collect();
+        assert!(
+            answers.iter().any(|s| *s < 300) && (!needs_error || answers.iter().any(|s| *s >= 400)),
+            "{} {}: needs a success and an error case, has {answers:?}",
+            route.method,
+            route.path
+        );
+    }
+}
