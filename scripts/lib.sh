@@ -19,7 +19,7 @@ ensure_tools() {
     python3 -m venv "$VENV"
   fi
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    log "installing tools (moto, cargo-lambda, zig, cfn-lint) into .venv"
+    log "installing tools (moto, cargo-lambda, zig, cfn-lint, schemathesis) into .venv"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements.txt"
     echo "$want" > "$stamp"
   fi
