@@ -67,6 +67,8 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// Extra members of the problem object (for example the current `version` on a conflict).
     pub extensions: Map<String, Value>,
+    /// Extra members that hold text a person reads: (name, Norwegian, English).
+    pub localized_extensions: Vec<(String, Value, Value)>,
     /// Extra response headers (`Allow`, `Retry-After`).
     pub headers: Vec<(&'static str, String)>,
 }
@@ -80,6 +82,7 @@ impl Problem {
             detail: detail.into(),
             errors: Vec::new(),
             extensions: Map::new(),
+            localized_extensions: Vec::new(),
             headers: Vec::new(),
         }
     }
@@ -91,6 +94,11 @@ impl Problem {
 
     pub fn with_extension(mut self, key: &str, value: Value) -> Self {
         self.extensions.insert(key.to_string(), value);
+        self
+    }
+
+    pub fn with_localized_extension(mut self, key: &str, nb: Value, en: Value) -> Self {
+        self.localized_extensions.push((key.to_string(), nb, en));
         self
     }
 
@@ -118,6 +126,13 @@ impl Problem {
             body.insert("errors".into(), Value::Array(errors));
         }
         for (key, value) in &self.extensions {
+            body.insert(key.clone(), value.clone());
+        }
+        for (key, nb, en) in &self.localized_extensions {
+            let value = match lang {
+                Lang::Nb => nb,
+                Lang::En => en,
+            };
             body.insert(key.clone(), value.clone());
         }
         Value::Object(body)

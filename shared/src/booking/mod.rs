@@ -466,7 +466,7 @@ pub async fn test_and_save(
     let report = vendor_check(deps, &input, resolved.as_ref().map(|(k, _)| k.clone())).await;
     if !report.succeeded() {
         let attempts_remaining = settle_check(deps, caller, &input, &reservation, &report).await?;
-        let body = report_json(&report, attempts_remaining, Lang::Nb);
+        let steps = |lang| report_json(&report, attempts_remaining, lang)["steps"].clone();
         return Err(Problem::new(
             422,
             "connection_test_failed",
@@ -476,7 +476,7 @@ pub async fn test_and_save(
                 summary_message(&report, Lang::En),
             ),
         )
-        .with_extension("steps", body["steps"].clone())
+        .with_localized_extension("steps", steps(Lang::Nb), steps(Lang::En))
         // `status` is the HTTP status (RFC 9457); what kind of failure it was is `outcome`.
         .with_extension("outcome", json!(report.outcome()))
         .with_extension("attempts_remaining", json!(attempts_remaining)));

@@ -924,3 +924,29 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_failed_save_speaks_the_requested_language() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let mut body = pasientsky("wrong-key");
+    body["version"] = json!(1);
+    let request = event(
+        "POST",
+        &format!("{location}/booking/save"),
+        &ola(),
+        &[("accept-language", "en")],
+        Some(&body.to_string()),
+    );
+    let answer = Answer::from(test_and_save::handle(&h.save, request).await);
+    assert_eq!((answer.status, answer.body["status"].as_u64()), (422, Some(422)));
+    let failed = answer.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "failed")
+        .unwrap()
+        .clone();
+    assert!(failed["message"].as_str().unwrap().contains("rejected the API key"), "{failed}");
+    assert!(answer.body["detail"].as_str().unwrap().contains("rejected"));
+}
