@@ -35,6 +35,7 @@ use crate::vendors::{CheckOutcome, CheckReport, VendorCheck};
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
+pub mod memory;
 
 /// A location with a saved booking configuration, as the index returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -449,4 +450,217 @@ async fn notify(
         .await
         .map(|_| true)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::memory::MemoryRevalidation;
+    use super::*;
+    use crate::booking::secrets::memory::MemorySecrets;
+    use crate::catalog::FieldId;
+    use crate::clock::ManualClock;
+    use crate::mail::RecordingMailer;
+    use crate::vendors::{CheckCode, CheckStep, StepId, StepStatus};
+
+    /// A vendor whose answer for a clinic the test decides.
+    #[derive(Default)]
+    struct Scripted {
+        answers: Mutex<HashMap<String, CheckCode>>,
+        calls: AtomicU32,
+    }
+
+    #[async_trait]
+    impl VendorCheck for Scripted {
+        async fn check(&self, system: &BookingSystem, details: &BookingDetails) -> CheckReport {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            let clinic = details.external_id.clone().unwrap_or_default();
+            let code = self
+                .answers
+                .lock()
+                .unwrap()
+                .get(&clinic)
+                .copied()
+                .unwrap_or(CheckCode::Ok);
+            let step = |step, code: CheckCode, field| CheckStep {
+                step,
+                status: if code == CheckCode::Ok {
+                    StepStatus::Ok
+                } else {
+                    StepStatus::Failed
+                },
+                code,
+                field,
+            };
+            let steps = match code {
+                CheckCode::Ok => vec![step(StepId::VendorReachable, CheckCode::Ok, None)],
+                CheckCode::VendorError => vec![step(StepId::VendorReachable, code, None)],
+                other => vec![
+                    step(StepId::VendorReachable, CheckCode::Ok, None),
+                    step(StepId::KeyAccepted, other, Some(FieldId::ApiKey)),
+                ],
+            };
+            CheckReport {
+                system: system.id.to_string(),
+                steps,
+            }
+        }
+    }
+
+    struct Pages(AtomicU32);
+
+    impl Budget for Pages {
+        fn may_start_page(&self) -> bool {
+            self.0
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        }
+    }
+
+    fn saved(n: u32) -> SavedConfig {
+        SavedConfig {
+            company_id: "c".into(),
+            location_id: format!("l{n:03}"),
+            location_name: format!("Lokasjon {n}"),
+            booking: BookingConfig {
+                system: "hano".into(),
+                external_id: Some(format!("clinic-{n}")),
+                external_department_id: None,
+                booking_url: None,
+                key_stored: false,
+                secret_version_id: None,
+                config_id: Some(format!("config-{n}")),
+                health: Some("ok".into()),
+                notice_pending: None,
+                last_check: None,
+                saved_by: None,
+                saved_at: None,
+            },
+        }
+    }
+
+    fn setup(
+        locations: u32,
+        page_size: u32,
+    ) -> (
+        Arc<RevalidateDeps>,
+        Arc<MemoryRevalidation>,
+        Arc<Scripted>,
+        Arc<RecordingMailer>,
+    ) {
+        let store = Arc::new(MemoryRevalidation::default());
+        for n in 0..locations {
+            store.add(saved(n));
+        }
+        store.add_admin(Membership {
+            user_sub: "ola".into(),
+            company_id: "c".into(),
+            email: Some("ola@fysio.no".into()),
+            name: None,
+            created_at: 0,
+        });
+        let vendor = Arc::new(Scripted::default());
+        let mailer = Arc::new(RecordingMailer::new());
+        let deps = Arc::new(RevalidateDeps {
+            store: store.clone(),
+            secrets: Arc::new(MemorySecrets::default()),
+            vendors: vendor.clone(),
+            mailer: mailer.clone(),
+            clock: Arc::new(ManualClock::at(0)),
+            settings: Settings {
+                concurrency: 3,
+                per_vendor: 2,
+                page_size,
+                secret_prefix: String::new(),
+            },
+        });
+        (deps, store, vendor, mailer)
+    }
+
+    fn all() -> Pages {
+        Pages(AtomicU32::new(u32::MAX))
+    }
+
+    #[tokio::test]
+    async fn a_broken_connection_is_told_once_and_its_recovery_once() {
+        let (deps, store, vendor, mailer) = setup(2, 10);
+        vendor
+            .answers
+            .lock()
+            .unwrap()
+            .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
+        for night in ["n1", "n2"] {
+            run(deps.clone(), night, &all()).await.unwrap();
+        }
+        assert_eq!(mailer.sent().len(), 1);
+        assert!(
+            mailer.sent()[0]
+                .subject
+                .contains("Lokasjon 1 virker ikke lenger")
+        );
+        // An outage says nothing either way.
+        vendor
+            .answers
+            .lock()
+            .unwrap()
+            .insert("clinic-1".into(), CheckCode::VendorError);
+        run(deps.clone(), "n3", &all()).await.unwrap();
+        assert_eq!(
+            store.config("c", "l001").unwrap().booking.health.as_deref(),
+            Some("failing")
+        );
+        vendor.answers.lock().unwrap().remove("clinic-1");
+        for night in ["n4", "n5"] {
+            run(deps.clone(), night, &all()).await.unwrap();
+        }
+        let subjects: Vec<String> = mailer.sent().into_iter().map(|m| m.subject).collect();
+        assert_eq!(subjects.len(), 2, "{subjects:?}");
+        assert!(subjects[1].contains("Lokasjon 1 virker igjen"));
+    }
+
+    #[tokio::test]
+    async fn a_notice_that_could_not_be_sent_is_sent_by_the_next_run() {
+        let (deps, store, vendor, mailer) = setup(1, 10);
+        vendor
+            .answers
+            .lock()
+            .unwrap()
+            .insert("clinic-0".into(), CheckCode::ClinicNotFound);
+        mailer.fail_with(Some(crate::mail::MailError::Throttled));
+        run(deps.clone(), "n1", &all()).await.unwrap();
+        assert_eq!(
+            store
+                .config("c", "l000")
+                .unwrap()
+                .booking
+                .notice_pending
+                .as_deref(),
+            Some("broken")
+        );
+        mailer.fail_with(None);
+        run(deps.clone(), "n2", &all()).await.unwrap();
+        run(deps.clone(), "n3", &all()).await.unwrap();
+        assert_eq!(mailer.sent().len(), 1);
+        assert_eq!(
+            store.config("c", "l000").unwrap().booking.notice_pending,
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn runs_resume_after_the_last_finished_page() {
+        let (deps, _store, vendor, _mailer) = setup(7, 2);
+        let first = run(deps.clone(), "n1", &Pages(AtomicU32::new(2)))
+            .await
+            .unwrap();
+        assert_eq!((first.done, first.checked_now), (false, 4));
+        let second = run(deps.clone(), "n1", &all()).await.unwrap();
+        assert_eq!(
+            (second.done, second.checked_now, second.checked_in_run),
+            (true, 3, 7)
+        );
+        assert_eq!(vendor.calls.load(Ordering::SeqCst), 7);
+    }
 }

@@ -4,17 +4,23 @@
 //! peak memory. Run it with `scripts/bench-revalidate` (it starts the emulator).
 //!
 //! Options: `--locations N` (2000), `--latency-ms L` (200), `--concurrency C` (16),
-//! `--per-vendor P` (16), `--page-size S` (128).
+//! `--per-vendor P` (16), `--page-size S` (128), `--store emulator|memory` (emulator).
+//! `memory` keeps the table and the keys in memory, which measures the run's scheduling alone;
+//! `emulator` includes every DynamoDB and Secrets Manager call, answered by moto.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookinglink::booking::secrets::SecretStore;
 use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::secrets::memory::MemorySecrets;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{Address, BookingConfig, Company, Location, Membership};
-use bookinglink::revalidate::{self, Budget, RevalidateDeps, Settings};
+use bookinglink::revalidate::memory::MemoryRevalidation;
+use bookinglink::revalidate::{
+    self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
+};
 use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationStore};
@@ -57,6 +63,9 @@ async fn main() {
     let concurrency = option(&args, "--concurrency", 16) as usize;
     let per_vendor = option(&args, "--per-vendor", 16) as usize;
     let page_size = option(&args, "--page-size", 128) as u32;
+    let in_memory = args
+        .windows(2)
+        .any(|w| w[0] == "--store" && w[1] == "memory");
 
     let sandbox = vendor_sandbox::start(
         0,
@@ -67,6 +76,82 @@ async fn main() {
     )
     .await
     .expect("start the vendor sandbox");
+    let seeding = Instant::now();
+    let (store, secrets, prefix): (Arc<dyn RevalidationStore>, Arc<dyn SecretStore>, String) =
+        if in_memory {
+            seed_memory(locations)
+        } else {
+            seed_emulator(locations).await
+        };
+    let seeded_in = seeding.elapsed();
+
+    let deps = Arc::new(RevalidateDeps {
+        store,
+        secrets,
+        vendors: Arc::new(
+            Vendors::new(VendorsConfig::sandbox(
+                &sandbox.url(),
+                Duration::from_secs(8),
+            ))
+            .expect("vendors"),
+        ),
+        mailer: Arc::new(RecordingMailer::new()),
+        clock: Arc::new(SystemClock),
+        settings: Settings {
+            concurrency,
+            per_vendor,
+            page_size,
+            secret_prefix: prefix,
+        },
+    });
+    let rss_before = peak_rss_kib();
+    let started = Instant::now();
+    let summary = revalidate::run(deps, &revalidate::run_id_for(SystemClock.now()), &Unlimited)
+        .await
+        .expect("revalidation run");
+    let wall = started.elapsed();
+    let ideal = Duration::from_millis(locations * latency_ms / concurrency.min(per_vendor) as u64);
+    println!("revalidation benchmark");
+    println!("  locations            {locations}");
+    println!("  vendor latency       {latency_ms} ms per answer");
+    println!(
+        "  concurrency          {concurrency} (per vendor {per_vendor}), page size {page_size}"
+    );
+    println!("  seeding (not timed)  {:.1} s", seeded_in.as_secs_f64());
+    println!(
+        "  checked              {} ({} ok, {} failed, {} unavailable, {} skipped)",
+        summary.checked_now,
+        summary.succeeded,
+        summary.failed,
+        summary.unavailable,
+        summary.skipped
+    );
+    println!("  wall time            {:.2} s", wall.as_secs_f64());
+    println!(
+        "  ideal                {:.2} s (locations x latency / concurrency)",
+        ideal.as_secs_f64()
+    );
+    println!(
+        "  ratio                {:.3}",
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    );
+    if let (Some(before), Some(after)) = (rss_before, peak_rss_kib()) {
+        println!(
+            "  peak RSS             {:.1} MiB (after seeding {:.1} MiB)",
+            after as f64 / 1024.0,
+            before as f64 / 1024.0
+        );
+    }
+    assert_eq!(
+        summary.checked_now, locations,
+        "every location was checked once"
+    );
+}
+
+/// N saved configurations in the emulator's table, each key in Secrets Manager.
+async fn seed_emulator(
+    locations: u64,
+) -> (Arc<dyn RevalidationStore>, Arc<dyn SecretStore>, String) {
     let config = integration_tests::emulator_config().await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let table = format!("bench-{}", uuid::Uuid::new_v4());
@@ -79,7 +164,6 @@ async fn main() {
     )));
     let prefix = format!("bench-{}/", uuid::Uuid::new_v4());
 
-    let seeding = Instant::now();
     let company = "c0000000-0000-4000-8000-0000000000be".to_string();
     store
         .create_company(
@@ -145,20 +229,7 @@ async fn main() {
                 .create_location(&location)
                 .await
                 .expect("create the location");
-            let booking = BookingConfig {
-                system: "pasientsky".into(),
-                external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-                external_department_id: Some("dept-ok".into()),
-                booking_url: None,
-                key_stored: true,
-                secret_version_id: Some(version_id),
-                config_id: Some(uuid::Uuid::new_v4().to_string()),
-                health: Some("ok".into()),
-                notice_pending: None,
-                last_check: None,
-                saved_by: None,
-                saved_at: None,
-            };
+            let booking = saved_booking(version_id);
             store
                 .save_booking(&company, &id, 1, &booking, false, 0, "bench")
                 .await
@@ -170,67 +241,51 @@ async fn main() {
         }
     }
     while seeders.join_next().await.is_some() {}
-    let seeded_in = seeding.elapsed();
 
-    let deps = Arc::new(RevalidateDeps {
-        store: store.clone(),
-        secrets,
-        vendors: Arc::new(
-            Vendors::new(VendorsConfig::sandbox(
-                &sandbox.url(),
-                Duration::from_secs(8),
+    (store, secrets, prefix)
+}
+
+/// The same configurations kept in memory.
+fn seed_memory(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn SecretStore>, String) {
+    let store = MemoryRevalidation::default();
+    let secrets = MemorySecrets::default();
+    let runtime = tokio::runtime::Handle::current();
+    for n in 0..locations {
+        let id = format!("10000000-0000-4000-8000-{n:012}");
+        let version_id = format!("v{n}");
+        let name = format!("c/{id}");
+        tokio::task::block_in_place(|| {
+            runtime.block_on(secrets.put_pending(
+                &name,
+                &version_id,
+                &ApiKey::new("sandbox-key-ok"),
+                &[],
             ))
-            .expect("vendors"),
-        ),
-        mailer: Arc::new(RecordingMailer::new()),
-        clock: Arc::new(SystemClock),
-        settings: Settings {
-            concurrency,
-            per_vendor,
-            page_size,
-            secret_prefix: prefix,
-        },
-    });
-    let rss_before = peak_rss_kib();
-    let started = Instant::now();
-    let summary = revalidate::run(deps, &revalidate::run_id_for(SystemClock.now()), &Unlimited)
-        .await
-        .expect("revalidation run");
-    let wall = started.elapsed();
-    let ideal = Duration::from_millis(locations * latency_ms / concurrency.min(per_vendor) as u64);
-    println!("revalidation benchmark");
-    println!("  locations            {locations}");
-    println!("  vendor latency       {latency_ms} ms per answer");
-    println!(
-        "  concurrency          {concurrency} (per vendor {per_vendor}), page size {page_size}"
-    );
-    println!("  seeding (not timed)  {:.1} s", seeded_in.as_secs_f64());
-    println!(
-        "  checked              {} ({} ok, {} failed, {} unavailable, {} skipped)",
-        summary.checked_now,
-        summary.succeeded,
-        summary.failed,
-        summary.unavailable,
-        summary.skipped
-    );
-    println!("  wall time            {:.2} s", wall.as_secs_f64());
-    println!(
-        "  ideal                {:.2} s (locations x latency / concurrency)",
-        ideal.as_secs_f64()
-    );
-    println!(
-        "  ratio                {:.3}",
-        wall.as_secs_f64() / ideal.as_secs_f64()
-    );
-    if let (Some(before), Some(after)) = (rss_before, peak_rss_kib()) {
-        println!(
-            "  peak RSS             {:.1} MiB (after seeding {:.1} MiB)",
-            after as f64 / 1024.0,
-            before as f64 / 1024.0
-        );
+        })
+        .expect("store the key");
+        store.add(SavedConfig {
+            company_id: "c".into(),
+            location_id: id,
+            location_name: format!("Lokasjon {n}"),
+            booking: saved_booking(version_id),
+        });
     }
-    assert_eq!(
-        summary.checked_now, locations,
-        "every location was checked once"
-    );
+    (Arc::new(store), Arc::new(secrets), String::new())
+}
+
+fn saved_booking(version_id: String) -> BookingConfig {
+    BookingConfig {
+        system: "pasientsky".into(),
+        external_id: Some("00000000-0000-4000-8000-000000000001".into()),
+        external_department_id: Some("dept-ok".into()),
+        booking_url: None,
+        key_stored: true,
+        secret_version_id: Some(version_id),
+        config_id: Some(uuid::Uuid::new_v4().to_string()),
+        health: Some("ok".into()),
+        notice_pending: None,
+        last_check: None,
+        saved_by: None,
+        saved_at: None,
+    }
 }

@@ -1,0 +1,156 @@
+//! An in-memory [`RevalidationStore`] with the same conditions as the DynamoDB one, for unit
+//! tests of the run and for benchmarking the scheduling without an emulator's latency.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{RevalidationStore, RunState, SavedConfig};
+use crate::clock::Timestamp;
+use crate::model::{CheckSummary, Membership, Page};
+use crate::store::StoreError;
+
+#[derive(Default)]
+pub struct MemoryRevalidation {
+    /// Keyed like the index: `<company>#<location>`.
+    configs: Mutex<BTreeMap<String, SavedConfig>>,
+    admins: Mutex<Vec<Membership>>,
+    runs: Mutex<BTreeMap<String, (RunState, Timestamp)>>,
+}
+
+impl MemoryRevalidation {
+    pub fn add(&self, config: SavedConfig) {
+        let key = format!("{}#{}", config.company_id, config.location_id);
+        self.configs.lock().unwrap().insert(key, config);
+    }
+
+    pub fn add_admin(&self, admin: Membership) {
+        self.admins.lock().unwrap().push(admin);
+    }
+
+    pub fn config(&self, company_id: &str, location_id: &str) -> Option<SavedConfig> {
+        self.configs
+            .lock()
+            .unwrap()
+            .get(&format!("{company_id}#{location_id}"))
+            .cloned()
+    }
+}
+
+#[async_trait]
+impl RevalidationStore for MemoryRevalidation {
+    async fn saved_configs(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<SavedConfig>, StoreError> {
+        let configs = self.configs.lock().unwrap();
+        let mut items: Vec<(String, SavedConfig)> = configs
+            .iter()
+            .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
+            .take(limit as usize + 1)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let more = items.len() > limit as usize;
+        items.truncate(limit as usize);
+        Ok(Page {
+            next_after: if more {
+                items.last().map(|(k, _)| k.clone())
+            } else {
+                None
+            },
+            items: items.into_iter().map(|(_, v)| v).collect(),
+        })
+    }
+
+    async fn record_check(
+        &self,
+        config: &SavedConfig,
+        check: &CheckSummary,
+        health: &str,
+        notice_pending: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut configs = self.configs.lock().unwrap();
+        let key = format!("{}#{}", config.company_id, config.location_id);
+        let Some(current) = configs.get_mut(&key) else {
+            return Ok(false);
+        };
+        if current.booking.config_id != config.booking.config_id {
+            return Ok(false);
+        }
+        current.booking.last_check = Some(check.clone());
+        current.booking.health = Some(health.to_string());
+        current.booking.notice_pending = notice_pending.map(str::to_string);
+        Ok(true)
+    }
+
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
+        let mut configs = self.configs.lock().unwrap();
+        let key = format!("{}#{}", config.company_id, config.location_id);
+        if let Some(current) = configs.get_mut(&key)
+            && current.booking.config_id == config.booking.config_id
+        {
+            current.booking.notice_pending = None;
+        }
+        Ok(())
+    }
+
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let admins = self.admins.lock().unwrap();
+        Ok(admins
+            .iter()
+            .filter(|a| a.company_id == company_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn acquire_run(
+        &self,
+        run_id: &str,
+        lease_id: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<RunState>, StoreError> {
+        let mut runs = self.runs.lock().unwrap();
+        match runs.get_mut(run_id) {
+            Some((_, until)) if *until > now => Ok(None),
+            Some((state, until)) => {
+                state.lease_id = lease_id.to_string();
+                *until = lease_until;
+                Ok(Some(state.clone()))
+            }
+            None => {
+                let state = RunState {
+                    run_id: run_id.to_string(),
+                    lease_id: lease_id.to_string(),
+                    cursor: None,
+                    done: false,
+                    checked: 0,
+                    invocations: 0,
+                };
+                runs.insert(run_id.to_string(), (state.clone(), lease_until));
+                Ok(Some(state))
+            }
+        }
+    }
+
+    async fn save_run(
+        &self,
+        state: &RunState,
+        release: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut runs = self.runs.lock().unwrap();
+        match runs.get_mut(&state.run_id) {
+            Some((current, until)) if current.lease_id == state.lease_id => {
+                *current = state.clone();
+                if release {
+                    *until = now;
+                }
+                Ok(())
+            }
+            _ => Err(StoreError::Backend("the run's lease was taken over".into())),
+        }
+    }
+}
