@@ -939,7 +939,10 @@ async fn a_failed_save_speaks_the_requested_language() {
         Some(&body.to_string()),
     );
     let answer = Answer::from(test_and_save::handle(&h.save, request).await);
-    assert_eq!((answer.status, answer.body["status"].as_u64()), (422, Some(422)));
+    assert_eq!(
+        (answer.status, answer.body["status"].as_u64()),
+        (422, Some(422))
+    );
     let failed = answer.body["steps"]
         .as_array()
         .unwrap()
@@ -947,6 +950,12 @@ async fn a_failed_save_speaks_the_requested_language() {
         .find(|s| s["status"] == "failed")
         .unwrap()
         .clone();
-    assert!(failed["message"].as_str().unwrap().contains("rejected the API key"), "{failed}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap()
+            .contains("rejected the API key"),
+        "{failed}"
+    );
     assert!(answer.body["detail"].as_str().unwrap().contains("rejected"));
 }
