@@ -62,9 +62,10 @@ use_emulator_env() {
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
 
+# moto, answering one request at a time so its conditional writes are atomic (see the script).
 start_moto() {
   local port="$1" logfile="$2"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$logfile" 2>&1 &
+  "$VENV/bin/python3" "$ROOT/scripts/moto_serial.py" 127.0.0.1 "$port" >"$logfile" 2>&1 &
   echo $! > "$RUN_DIR/moto-$port.pid"
   PIDS+=("$!")
   wait_for_http "http://127.0.0.1:$port/moto-api/data.json" "the AWS emulator (moto)"
