@@ -11,7 +11,9 @@
 
 use super::outbound::Auth;
 use super::report::Plan;
-use super::{CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, id_string, parse};
+use super::{
+    CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, first_answer, id_string, parse,
+};
 use crate::catalog::{BookingDetails, FieldId};
 use serde::Deserialize;
 use url::Url;
@@ -51,7 +53,7 @@ pub(super) async fn check(
     contract: &Contract,
     ctx: &Ctx<'_>,
     base: Option<Url>,
-    mut plan: Plan,
+    plan: Plan,
     details: &BookingDetails,
 ) -> CheckReport {
     let Some(base) = base else {
@@ -68,38 +70,14 @@ pub(super) async fn check(
         .filter(|_| contract.departments);
 
     let url = endpoint(&base, &["v1", "clinics", clinic_id]);
-    let clinic = match ctx
+    let answer = ctx
         .out
         .get(&url, ctx.allowed_hosts(), Auth::Bearer(key), ctx.deadline)
-        .await
-    {
-        Ok(fetched) => fetched,
-        Err(error) => {
-            let (code, field) = fetch_failure(error, None);
-            return plan.fail_next(code, field);
-        }
+        .await;
+    let (mut plan, clinic) = match first_answer(plan, answer, true) {
+        Ok(answered) => answered,
+        Err(report) => return report,
     };
-    match clinic.status {
-        200 => {}
-        401 | 403 => {
-            plan.ok(StepId::VendorReachable);
-            return plan.fail(
-                StepId::KeyAccepted,
-                CheckCode::ApiKeyRejected,
-                Some(FieldId::ApiKey),
-            );
-        }
-        404 => {
-            plan.ok(StepId::VendorReachable);
-            plan.ok(StepId::KeyAccepted);
-            return plan.fail(
-                StepId::ClinicFound,
-                CheckCode::ClinicNotFound,
-                Some(FieldId::ExternalId),
-            );
-        }
-        _ => return plan.fail_next(CheckCode::VendorError, None),
-    }
     let Some(clinic) = parse::<Clinic>(&clinic.body) else {
         return plan.fail_next(CheckCode::VendorBadResponse, None);
     };

@@ -8,14 +8,14 @@
 
 use super::outbound::Auth;
 use super::report::Plan;
-use super::{CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, oslo_date, parse};
+use super::{CheckCode, CheckReport, Ctx, StepId, endpoint, first_answer, oslo_date, parse};
 use crate::catalog::{BookingDetails, FieldId};
 use url::Url;
 
 pub(super) async fn check(
     ctx: &Ctx<'_>,
     base: Option<Url>,
-    mut plan: Plan,
+    plan: Plan,
     details: &BookingDetails,
 ) -> CheckReport {
     let Some(base) = base else {
@@ -29,29 +29,14 @@ pub(super) async fn check(
     url.query_pairs_mut()
         .append_pair("start", &today)
         .append_pair("end", &today);
-    let fetched = match ctx
+    let answer = ctx
         .out
         .get(&url, ctx.allowed_hosts(), Auth::Bearer(token), ctx.deadline)
-        .await
-    {
-        Ok(fetched) => fetched,
-        Err(error) => {
-            let (code, field) = fetch_failure(error, None);
-            return plan.fail_next(code, field);
-        }
+        .await;
+    let (mut plan, fetched) = match first_answer(plan, answer, false) {
+        Ok(answered) => answered,
+        Err(report) => return report,
     };
-    match fetched.status {
-        200 => {}
-        401 | 403 => {
-            plan.ok(StepId::VendorReachable);
-            return plan.fail(
-                StepId::KeyAccepted,
-                CheckCode::ApiKeyRejected,
-                Some(FieldId::ApiKey),
-            );
-        }
-        _ => return plan.fail_next(CheckCode::VendorError, None),
-    }
     if parse::<serde_json::Map<String, serde_json::Value>>(&fetched.body).is_none() {
         return plan.fail_next(CheckCode::VendorBadResponse, None);
     }

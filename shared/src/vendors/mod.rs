@@ -34,7 +34,7 @@ mod report;
 pub use report::{CheckCode, CheckOutcome, CheckReport, CheckStep, StepId, StepStatus};
 
 use crate::catalog::{self, BookingDetails, BookingSystem, FieldId, check_outbound_url};
-use outbound::{FetchError, GuardedResolver, Outbound, SandboxOrigin};
+use outbound::{FetchError, Fetched, GuardedResolver, Outbound, SandboxOrigin};
 use report::Plan;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -279,6 +279,45 @@ fn endpoint(base: &Url, segments: &[&str]) -> Url {
 
 /// A transport problem as a report code; `url_field` is the field the URL came from, if the
 /// administrator typed it.
+/// Reads the first answer of a check that sends the key (and, when `names_clinic`, the clinic
+/// in the URL): 401/403 mean the key was rejected, 404 that the clinic is unknown, 200 goes
+/// on, anything else is the vendor's error; a request that got no answer becomes its outage
+/// code. `Err` is the finished report.
+fn first_answer(
+    mut plan: Plan,
+    answer: Result<Fetched, FetchError>,
+    names_clinic: bool,
+) -> Result<(Plan, Fetched), CheckReport> {
+    let fetched = match answer {
+        Ok(fetched) => fetched,
+        Err(error) => {
+            let (code, field) = fetch_failure(error, None);
+            return Err(plan.fail_next(code, field));
+        }
+    };
+    match fetched.status {
+        200 => Ok((plan, fetched)),
+        401 | 403 => {
+            plan.ok(StepId::VendorReachable);
+            Err(plan.fail(
+                StepId::KeyAccepted,
+                CheckCode::ApiKeyRejected,
+                Some(FieldId::ApiKey),
+            ))
+        }
+        404 if names_clinic => {
+            plan.ok(StepId::VendorReachable);
+            plan.ok(StepId::KeyAccepted);
+            Err(plan.fail(
+                StepId::ClinicFound,
+                CheckCode::ClinicNotFound,
+                Some(FieldId::ExternalId),
+            ))
+        }
+        _ => Err(plan.fail_next(CheckCode::VendorError, None)),
+    }
+}
+
 fn fetch_failure(error: FetchError, url_field: Option<FieldId>) -> (CheckCode, Option<FieldId>) {
     match error {
         FetchError::Timeout => (CheckCode::VendorTimeout, None),

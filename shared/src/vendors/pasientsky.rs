@@ -11,7 +11,7 @@
 
 use super::report::Plan;
 use super::{
-    CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, id_string, oslo_date, parse,
+    CheckCode, CheckReport, Ctx, StepId, endpoint, first_answer, id_string, oslo_date, parse,
 };
 use crate::catalog::{BookingDetails, FieldId};
 use serde::Deserialize;
@@ -37,7 +37,7 @@ struct Calendar {
 pub(super) async fn check(
     ctx: &Ctx<'_>,
     base: Option<Url>,
-    mut plan: Plan,
+    plan: Plan,
     details: &BookingDetails,
 ) -> CheckReport {
     let Some(base) = base else {
@@ -68,34 +68,10 @@ pub(super) async fn check(
             ctx.deadline,
         )
         .await;
-    let fetched = match answer {
-        Ok(fetched) => fetched,
-        Err(error) => {
-            let (code, field) = fetch_failure(error, None);
-            return plan.fail_next(code, field);
-        }
+    let (mut plan, fetched) = match first_answer(plan, answer, true) {
+        Ok(answered) => answered,
+        Err(report) => return report,
     };
-    match fetched.status {
-        200 => {}
-        401 | 403 => {
-            plan.ok(StepId::VendorReachable);
-            return plan.fail(
-                StepId::KeyAccepted,
-                CheckCode::ApiKeyRejected,
-                Some(FieldId::ApiKey),
-            );
-        }
-        404 => {
-            plan.ok(StepId::VendorReachable);
-            plan.ok(StepId::KeyAccepted);
-            return plan.fail(
-                StepId::ClinicFound,
-                CheckCode::ClinicNotFound,
-                Some(FieldId::ExternalId),
-            );
-        }
-        _ => return plan.fail_next(CheckCode::VendorError, None),
-    }
     let Some(search) = parse::<Search>(&fetched.body) else {
         return plan.fail_next(CheckCode::VendorBadResponse, None);
     };
