@@ -459,25 +459,9 @@ impl CompanyStore for DynamoStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Page<Company>, StoreError> {
-        let pk = format!("USER#{user_sub}");
-        let start = after.map(|a| {
-            HashMap::from([
-                ("pk".to_string(), s(&pk)),
-                ("sk".to_string(), s(format!("COMPANY#{a}"))),
-            ])
-        });
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s("COMPANY#"))
-            .set_exclusive_start_key(start)
-            .limit(limit as i32 + 1)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .page_of(&format!("USER#{user_sub}"), "COMPANY#", after, limit)
+            .await?;
         let ids: Vec<String> = out
             .items()
             .iter()
@@ -532,6 +516,35 @@ impl CompanyStore for DynamoStore {
 }
 
 impl DynamoStore {
+    /// One page of the items in partition `pk` whose sort key starts with `prefix`, after the
+    /// item `<prefix><after>`. Asks for one item more than the page so the caller can tell
+    /// whether another page follows without a request that returns nothing.
+    async fn page_of(
+        &self,
+        pk: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<aws_sdk_dynamodb::operation::query::QueryOutput, StoreError> {
+        let start = after.map(|a| {
+            HashMap::from([
+                ("pk".to_string(), s(pk)),
+                ("sk".to_string(), s(format!("{prefix}{a}"))),
+            ])
+        });
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .set_exclusive_start_key(start)
+            .limit(limit as i32 + 1)
+            .send()
+            .await
+            .map_err(sdk)
+    }
+
     /// BatchGetItem with the retries DynamoDB asks for when it leaves keys unprocessed.
     async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
@@ -604,25 +617,9 @@ impl LocationStore for DynamoStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Page<Location>, StoreError> {
-        let pk = format!("COMPANY#{company_id}");
-        let start = after.map(|a| {
-            HashMap::from([
-                ("pk".to_string(), s(&pk)),
-                ("sk".to_string(), s(format!("LOCATION#{a}"))),
-            ])
-        });
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(&pk))
-            .expression_attribute_values(":prefix", s("LOCATION#"))
-            .set_exclusive_start_key(start)
-            .limit(limit as i32 + 1)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .page_of(&format!("COMPANY#{company_id}"), "LOCATION#", after, limit)
+            .await?;
         let items = out
             .items()
             .iter()
