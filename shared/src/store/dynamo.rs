@@ -80,28 +80,19 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .map_err(backend)
     };
-    let gsi2 = GlobalSecondaryIndex::builder()
-        .index_name(GSI2)
-        .key_schema(key("gsi2pk", KeyType::Hash)?)
-        .key_schema(key("gsi2sk", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(backend)?;
-    let gsi1 = GlobalSecondaryIndex::builder()
-        .index_name(GSI1)
-        .key_schema(key("gsi1pk", KeyType::Hash)?)
-        .key_schema(key("gsi1sk", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(backend)?;
+    let gsi = |name: &str, pk: &str, sk: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(pk, KeyType::Hash)?)
+            .key_schema(key(sk, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(backend)
+    };
     client
         .create_table()
         .table_name(table)
@@ -114,8 +105,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .attribute_definitions(attr("gsi1sk")?)
         .attribute_definitions(attr("gsi2pk")?)
         .attribute_definitions(attr("gsi2sk")?)
-        .global_secondary_indexes(gsi1)
-        .global_secondary_indexes(gsi2)
+        .global_secondary_indexes(gsi(GSI1, "gsi1pk", "gsi1sk")?)
+        .global_secondary_indexes(gsi(GSI2, "gsi2pk", "gsi2sk")?)
         .send()
         .await
         .map_err(sdk)?;

@@ -31,6 +31,34 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// Applies `change` if the location is at `expected_version` and bumps the version, as the
+    /// DynamoDB store's conditional update does.
+    fn versioned_update(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        now: Timestamp,
+        by: &str,
+        change: impl FnOnce(&mut Location),
+    ) -> Result<Location, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let location = state
+            .locations
+            .get_mut(&(company_id.to_string(), location_id.to_string()))
+            .ok_or(StoreError::NotFound)?;
+        if location.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: location.version,
+            });
+        }
+        change(location);
+        location.version += 1;
+        location.updated_at = now;
+        location.updated_by = by.to_string();
+        Ok(location.clone())
+    }
+
     pub fn new() -> Self {
         Self::default()
     }
@@ -176,35 +204,30 @@ impl LocationStore for MemoryStore {
         now: Timestamp,
         by: &str,
     ) -> Result<Location, StoreError> {
-        let mut state = self.state.lock().unwrap();
-        let location = state
-            .locations
-            .get_mut(&(company_id.to_string(), location_id.to_string()))
-            .ok_or(StoreError::NotFound)?;
-        if location.version != expected_version {
-            return Err(StoreError::VersionConflict {
-                current: location.version,
-            });
-        }
-        if let Some(name) = &patch.name {
-            location.name = name.clone();
-        }
-        if let Some(address) = &patch.address {
-            location.address = address.clone();
-        }
-        if let Some(phone) = &patch.phone {
-            location.phone = phone.clone();
-        }
-        if let Some(email) = &patch.email {
-            location.email = email.clone();
-        }
-        if let Some(offline) = patch.offline {
-            location.offline = offline;
-        }
-        location.version += 1;
-        location.updated_at = now;
-        location.updated_by = by.to_string();
-        Ok(location.clone())
+        self.versioned_update(
+            company_id,
+            location_id,
+            expected_version,
+            now,
+            by,
+            |location| {
+                if let Some(name) = &patch.name {
+                    location.name = name.clone();
+                }
+                if let Some(address) = &patch.address {
+                    location.address = address.clone();
+                }
+                if let Some(phone) = &patch.phone {
+                    location.phone = phone.clone();
+                }
+                if let Some(email) = &patch.email {
+                    location.email = email.clone();
+                }
+                if let Some(offline) = patch.offline {
+                    location.offline = offline;
+                }
+            },
+        )
     }
 
     async fn save_booking(
@@ -217,22 +240,17 @@ impl LocationStore for MemoryStore {
         now: Timestamp,
         by: &str,
     ) -> Result<Location, StoreError> {
-        let mut state = self.state.lock().unwrap();
-        let location = state
-            .locations
-            .get_mut(&(company_id.to_string(), location_id.to_string()))
-            .ok_or(StoreError::NotFound)?;
-        if location.version != expected_version {
-            return Err(StoreError::VersionConflict {
-                current: location.version,
-            });
-        }
-        location.booking = Some(booking.clone());
-        location.offline = offline;
-        location.version += 1;
-        location.updated_at = now;
-        location.updated_by = by.to_string();
-        Ok(location.clone())
+        self.versioned_update(
+            company_id,
+            location_id,
+            expected_version,
+            now,
+            by,
+            |location| {
+                location.booking = Some(booking.clone());
+                location.offline = offline;
+            },
+        )
     }
 }
 
