@@ -1,6 +1,8 @@
 //! Bookinglink's shared crate: the domain, storage, identity, errors and vendor adapters that
 //! every Lambda function of the workspace is wired from. Handlers in `functions/` stay thin.
 
+#[cfg(feature = "aws")]
+pub mod aws_http;
 #[cfg(feature = "vendors")]
 pub mod booking;
 pub mod catalog;
@@ -19,6 +21,8 @@ pub mod routes;
 pub mod runtime;
 pub mod secret;
 pub mod store;
+#[cfg(feature = "https")]
+pub mod tls;
 pub mod validate;
 #[cfg(feature = "vendors")]
 pub mod vendors;

@@ -29,7 +29,7 @@ impl App {
         let table = bookinglink::runtime::required_env("TABLE_NAME")?;
         let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
         let configuration_set = std::env::var("SES_CONFIGURATION_SET").ok();
-        let config = bookinglink::runtime::aws_config().await;
+        let config = bookinglink::runtime::aws_config()?;
         Ok(App {
             store: Arc::new(DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&config),

@@ -21,7 +21,7 @@ pub const RESERVE: Duration = Duration::from_secs(60);
 pub async fn deps_from_env() -> Result<Arc<RevalidateDeps>, String> {
     let table = bookinglink::runtime::required_env("TABLE_NAME")?;
     let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
-    let config = bookinglink::runtime::aws_config().await;
+    let config = bookinglink::runtime::aws_config()?;
     Ok(Arc::new(RevalidateDeps {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),

@@ -655,7 +655,7 @@ impl BookingDeps {
     /// environment (`TABLE_NAME`, `SECRET_NAME_PREFIX`, vendor settings).
     pub async fn from_env() -> Result<Self, String> {
         let table = crate::runtime::required_env("TABLE_NAME")?;
-        let config = crate::runtime::aws_config().await;
+        let config = crate::runtime::aws_config()?;
         let store = Arc::new(crate::store::dynamo::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),
             table,

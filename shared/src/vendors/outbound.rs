@@ -110,6 +110,7 @@ impl Outbound {
         resolver: GuardedResolver,
     ) -> Result<Outbound, reqwest::Error> {
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::tls::client_config())
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

@@ -4,25 +4,23 @@
 
 use std::collections::HashMap;
 
-use aws_config::SdkConfig;
+use bookinglink::runtime::SdkConfig;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 pub mod demo;
 pub mod round_trips;
 
-/// AWS configuration for the emulator. The test command exports `AWS_ENDPOINT_URL`; without
-/// it these tests would talk to whatever AWS account the machine has, so they refuse to run.
+/// AWS configuration for the emulator, built the way the functions build theirs (so every
+/// integration test goes through the production HTTP client). The test command exports
+/// `AWS_ENDPOINT_URL`; without it these tests would talk to AWS, so they refuse to run.
 pub async fn emulator_config() -> SdkConfig {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
     assert!(
         endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
         "integration tests need the local AWS emulator: run them with scripts/test (AWS_ENDPOINT_URL={endpoint:?})"
     );
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("eu-north-1"))
-        .load()
-        .await
+    bookinglink::runtime::aws_config().expect("the AWS settings scripts/test exports")
 }
 
 /// A new, empty table with the production schema, named uniquely for one test.

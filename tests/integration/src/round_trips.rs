@@ -15,7 +15,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use aws_config::SdkConfig;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -24,6 +23,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use bookinglink::runtime::SdkConfig;
 
 /// One recorded call. `started`/`ended` are ticks of the log's logical clock.
 #[derive(Clone, Debug, PartialEq, Eq)]
