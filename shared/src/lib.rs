@@ -2,7 +2,7 @@
 //! every Lambda function of the workspace is wired from. Handlers in `functions/` stay thin.
 
 #[cfg(feature = "aws")]
-pub mod aws_http;
+pub mod aws;
 #[cfg(feature = "vendors")]
 pub mod booking;
 pub mod catalog;

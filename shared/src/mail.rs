@@ -84,19 +84,25 @@ mod ses {
     use aws_sdk_ses::types::{Body, Content, Destination, Message};
 
     use super::{MailError, Mailer, OutgoingMail};
+    use crate::aws::LazyClient;
 
     /// SES v1 `SendEmail` from one verified sender, optionally through a configuration set.
     #[derive(Clone, Debug)]
     pub struct SesMailer {
-        client: Client,
+        client: LazyClient<Client>,
         sender: String,
         configuration_set: Option<String>,
     }
 
     impl SesMailer {
-        pub fn new(client: Client, sender: String, configuration_set: Option<String>) -> Self {
+        /// From a client, or from a [`LazyClient`] the first mail sent builds.
+        pub fn new(
+            client: impl Into<LazyClient<Client>>,
+            sender: String,
+            configuration_set: Option<String>,
+        ) -> Self {
             SesMailer {
-                client,
+                client: client.into(),
                 sender,
                 configuration_set: configuration_set.filter(|c| !c.trim().is_empty()),
             }

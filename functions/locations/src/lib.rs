@@ -24,7 +24,7 @@ pub struct App {
 impl App {
     pub async fn from_env() -> Result<Self, String> {
         let table = bookinglink::runtime::required_env("TABLE_NAME")?;
-        let config = bookinglink::runtime::aws_config()?;
+        let config = bookinglink::aws::config()?;
         Ok(App {
             store: Arc::new(DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&config),

@@ -29,14 +29,15 @@ impl App {
         let table = bookinglink::runtime::required_env("TABLE_NAME")?;
         let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
         let configuration_set = std::env::var("SES_CONFIGURATION_SET").ok();
-        let config = bookinglink::runtime::aws_config()?;
+        let config = bookinglink::aws::config()?;
         Ok(App {
             store: Arc::new(DynamoStore::new(
                 aws_sdk_dynamodb::Client::new(&config),
                 table,
             )),
+            // Previews need no SES client; the first request that sends builds it.
             mailer: Arc::new(SesMailer::new(
-                aws_sdk_ses::Client::new(&config),
+                bookinglink::aws::LazyClient::on_first_use(&config, aws_sdk_ses::Client::new),
                 sender,
                 configuration_set,
             )),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bookinglink::aws::LazyClient;
 use bookinglink::booking::secrets::aws::SecretsManager;
 use bookinglink::clock::SystemClock;
 use bookinglink::mail::SesMailer;
@@ -21,18 +22,20 @@ pub const RESERVE: Duration = Duration::from_secs(60);
 pub async fn deps_from_env() -> Result<Arc<RevalidateDeps>, String> {
     let table = bookinglink::runtime::required_env("TABLE_NAME")?;
     let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
-    let config = bookinglink::runtime::aws_config()?;
+    let config = bookinglink::aws::config()?;
     Ok(Arc::new(RevalidateDeps {
         store: Arc::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),
             table,
         )),
-        secrets: Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
+        // Built when the run first reads a key / sends a notice.
+        secrets: Arc::new(SecretsManager::new(LazyClient::on_first_use(
             &config,
+            aws_sdk_secretsmanager::Client::new,
         ))),
         vendors: Arc::new(Vendors::from_env().map_err(|e| e.to_string())?),
         mailer: Arc::new(SesMailer::new(
-            aws_sdk_ses::Client::new(&config),
+            LazyClient::on_first_use(&config, aws_sdk_ses::Client::new),
             sender,
             std::env::var("SES_CONFIGURATION_SET").ok(),
         )),

@@ -655,7 +655,7 @@ impl BookingDeps {
     /// environment (`TABLE_NAME`, `SECRET_NAME_PREFIX`, vendor settings).
     pub async fn from_env() -> Result<Self, String> {
         let table = crate::runtime::required_env("TABLE_NAME")?;
-        let config = crate::runtime::aws_config()?;
+        let config = crate::aws::config()?;
         let store = Arc::new(crate::store::dynamo::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&config),
             table,
@@ -664,8 +664,9 @@ impl BookingDeps {
         Ok(BookingDeps {
             store: store.clone(),
             attempts: store,
+            // Built when a request first stores or reads a key.
             secrets: Arc::new(secrets::aws::SecretsManager::new(
-                aws_sdk_secretsmanager::Client::new(&config),
+                crate::aws::LazyClient::on_first_use(&config, aws_sdk_secretsmanager::Client::new),
             )),
             vendors: Arc::new(vendors),
             clock: Arc::new(crate::clock::SystemClock),

@@ -115,6 +115,8 @@ pub mod memory {
 #[cfg(feature = "secretsmanager")]
 pub mod aws {
     use aws_sdk_secretsmanager::Client;
+
+    use crate::aws::LazyClient;
     use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
     use aws_sdk_secretsmanager::types::Tag;
 
@@ -122,12 +124,15 @@ pub mod aws {
 
     #[derive(Clone, Debug)]
     pub struct SecretsManager {
-        client: Client,
+        client: LazyClient<Client>,
     }
 
     impl SecretsManager {
-        pub fn new(client: Client) -> Self {
-            SecretsManager { client }
+        /// From a client, or from a [`LazyClient`] the first request that needs a key builds.
+        pub fn new(client: impl Into<LazyClient<Client>>) -> Self {
+            SecretsManager {
+                client: client.into(),
+            }
         }
     }
 

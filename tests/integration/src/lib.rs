@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use bookinglink::runtime::SdkConfig;
+use bookinglink::aws::SdkConfig;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -20,7 +20,7 @@ pub async fn emulator_config() -> SdkConfig {
         endpoint.starts_with("http://127.0.0.1") || endpoint.starts_with("http://localhost"),
         "integration tests need the local AWS emulator: run them with scripts/test (AWS_ENDPOINT_URL={endpoint:?})"
     );
-    bookinglink::runtime::aws_config().expect("the AWS settings scripts/test exports")
+    bookinglink::aws::config().expect("the AWS settings scripts/test exports")
 }
 
 /// A new, empty table with the production schema, named uniquely for one test.

@@ -23,7 +23,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use bookinglink::runtime::SdkConfig;
+use bookinglink::aws::SdkConfig;
 
 /// One recorded call. `started`/`ended` are ticks of the log's logical clock.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
 
 /// The HTTP client every AWS service client of a function shares (through its `SdkConfig`).
-pub fn http_client() -> SharedHttpClient {
+pub fn new() -> SharedHttpClient {
     SharedHttpClient::new(AwsHttpClient::default())
 }
 
@@ -165,7 +165,7 @@ mod tests {
         let components = RuntimeComponentsBuilder::for_tests()
             .build()
             .expect("test runtime components");
-        http_client().http_connector(&settings, &components)
+        new().http_connector(&settings, &components)
     }
 
     fn post(url: &str, body: &'static str) -> HttpRequest {

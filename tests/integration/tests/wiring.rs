@@ -1,0 +1,99 @@
+//! The functions as they start in Lambda: `App::from_env()` (settings, `bookinglink::aws::config`,
+//! the reqwest-backed HTTP client, clients built on first use), answering the recorded events
+//! in `events/` against the emulator and the vendor sandbox. Other tests hand the handlers
+//! clients they built themselves; this one checks the production wiring end to end.
+//!
+//! One test in its own binary: it sets process environment variables.
+
+use std::time::Duration;
+
+use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::store::dynamo::DynamoStore;
+use integration_tests::{Answer, demo, emulator_config, fresh_table};
+use lambda_http::Request;
+
+const SENDER: &str = "bookinglink@fysio-demo.no";
+
+fn recorded(name: &str) -> Request {
+    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    lambda_http::request::from_str(&text).expect("a recorded API Gateway event")
+}
+
+#[tokio::test]
+async fn functions_wired_from_the_environment_answer_the_recorded_events() {
+    let config = emulator_config().await;
+    let (client, table) = fresh_table().await;
+    demo::seed(&DynamoStore::new(client, table.clone()), SystemClock.now())
+        .await
+        .expect("seed the demo data");
+    aws_sdk_ses::Client::new(&config)
+        .verify_email_identity()
+        .email_address(SENDER)
+        .send()
+        .await
+        .expect("verify the sender");
+    let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {
+        latency: Duration::ZERO,
+        slow: Duration::from_secs(5),
+    })
+    .expect("start the vendor sandbox");
+    let prefix = format!("bookinglink-wiring-{}/", uuid::Uuid::new_v4());
+    // SAFETY: the only test in this binary, and no other thread reads the environment yet.
+    unsafe {
+        std::env::set_var("TABLE_NAME", &table);
+        std::env::set_var("MAIL_SENDER", SENDER);
+        std::env::set_var("VENDOR_SANDBOX_URL", &sandbox);
+        std::env::set_var("SECRET_NAME_PREFIX", &prefix);
+    }
+
+    let locations = locations::App::from_env().await.expect("locations starts");
+    let answer = Answer::from(locations::handle(&locations, recorded("list-companies.json")).await);
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["items"].as_array().map(Vec::len), Some(2));
+
+    // A preview needs no SES client; sending builds it.
+    let details = request_details::App::from_env()
+        .await
+        .expect("request-details starts");
+    let preview =
+        Answer::from(request_details::handle(&details, recorded("request-details-get.json")).await);
+    assert_eq!(preview.status, 200, "{:?}", preview.body);
+    let sent = Answer::from(
+        request_details::handle(&details, recorded("request-details-send.json")).await,
+    );
+    assert!(
+        (200..300).contains(&sent.status),
+        "sending through SES: {:?}",
+        sent.body
+    );
+
+    // A save stores the key through the Secrets Manager client built by that request.
+    let save = test_and_save::App::from_env()
+        .await
+        .expect("test-and-save starts");
+    let saved = Answer::from(test_and_save::handle(&save, recorded("booking-save.json")).await);
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    let secrets = aws_sdk_secretsmanager::Client::new(&config)
+        .list_secrets()
+        .filters(
+            aws_sdk_secretsmanager::types::Filter::builder()
+                .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+                .values(&prefix)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("list the secrets");
+    let names: Vec<_> = secrets
+        .secret_list()
+        .iter()
+        .filter_map(|s| s.name())
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert_eq!(names.len(), 1, "one secret under {prefix}: {names:?}");
+    assert!(
+        !saved.raw.contains("sandbox-key-ok"),
+        "the key never comes back"
+    );
+}
