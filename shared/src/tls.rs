@@ -27,6 +27,22 @@ pub fn client_config() -> rustls::ClientConfig {
     .with_no_client_auth()
 }
 
+/// A server presenting a fresh self-signed certificate for `name`: one no root vouches for.
+#[cfg(test)]
+pub(crate) fn self_signed_server(name: &str) -> rustls::ServerConfig {
+    let certified = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
+    let key =
+        rustls::pki_types::PrivateKeyDer::try_from(certified.signing_key.serialize_der()).unwrap();
+    rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +70,39 @@ mod tests {
                 "{name} is missing from the compiled-in roots"
             );
         }
+    }
+
+    #[test]
+    fn a_certificate_no_root_vouches_for_is_refused() {
+        let server_name = rustls::pki_types::ServerName::try_from("api.vendor.example").unwrap();
+        let mut client =
+            rustls::ClientConnection::new(Arc::new(client_config()), server_name).unwrap();
+        let mut server =
+            rustls::ServerConnection::new(Arc::new(self_signed_server("api.vendor.example")))
+                .unwrap();
+        // The handshake in memory: pass bytes both ways until one side gives up.
+        let outcome = loop {
+            let mut wire = Vec::new();
+            client.write_tls(&mut wire).unwrap();
+            server.read_tls(&mut wire.as_slice()).unwrap();
+            server
+                .process_new_packets()
+                .expect("the server accepts the client's hello");
+            let mut wire = Vec::new();
+            server.write_tls(&mut wire).unwrap();
+            client.read_tls(&mut wire.as_slice()).unwrap();
+            match client.process_new_packets() {
+                Err(e) => break Err(e),
+                Ok(_) if !client.is_handshaking() => break Ok(()),
+                Ok(_) => {}
+            }
+        };
+        assert_eq!(
+            outcome,
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        );
     }
 
     #[test]

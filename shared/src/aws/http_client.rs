@@ -295,6 +295,38 @@ mod tests {
         assert!(err.is_timeout(), "{err:?}");
     }
 
+    #[tokio::test]
+    async fn an_endpoint_whose_certificate_no_root_vouches_for_gets_nothing() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "https://localhost:{}/",
+            listener.local_addr().unwrap().port()
+        );
+        let server = std::thread::spawn(move || {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut tls = rustls::ServerConnection::new(std::sync::Arc::new(
+                crate::tls::self_signed_server("localhost"),
+            ))
+            .unwrap();
+            // Fails when the client aborts the handshake; the request never arrives.
+            let mut stream = rustls::Stream::new(&mut tls, &mut socket);
+            let mut buf = [0u8; 1024];
+            std::io::Read::read(&mut stream, &mut buf).map(|_| buf)
+        });
+        let err = connector(HttpConnectorSettings::builder().build())
+            .call(post(&url, "{\"secret\":\"not sent\"}"))
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{err:?}").contains("UnknownIssuer"),
+            "refused for its certificate: {err:?}"
+        );
+        assert!(
+            server.join().unwrap().is_err(),
+            "the server read no request"
+        );
+    }
+
     #[test]
     fn one_connector_per_timeout_setting_so_service_clients_share_a_pool() {
         let client = AwsHttpClient::default();
