@@ -14,13 +14,10 @@ use url::Url;
 
 pub(super) async fn check(
     ctx: &Ctx<'_>,
-    base: Option<Url>,
+    base: Url,
     plan: Plan,
     details: &BookingDetails,
 ) -> CheckReport {
-    let Some(base) = base else {
-        return plan.fail_next(CheckCode::VendorNotConfigured, None);
-    };
     let Some(token) = details.value(FieldId::ApiKey) else {
         return plan.fail_next(CheckCode::Required, Some(FieldId::ApiKey));
     };

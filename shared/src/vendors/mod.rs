@@ -186,19 +186,32 @@ impl VendorCheck for Vendors {
                     system,
                     deadline: Instant::now() + self.outbound.deadline,
                 };
-                match system.id {
-                    "pasientsky" => {
-                        pasientsky::check(&ctx, self.base(system), plan, &details).await
+                // Extensor is reached at the booking URL the administrator entered; every
+                // other system at its configured base, and without one nothing can be checked.
+                match (system.id, self.base(system)) {
+                    ("extensor", _) => {
+                        extensor::check(&ctx, &self.sandbox_base, plan, &details).await
                     }
-                    "easypractice" => {
-                        easypractice::check(&ctx, self.base(system), plan, &details).await
+                    (_, None) => plan.fail_next(CheckCode::VendorNotConfigured, None),
+                    ("pasientsky", Some(base)) => {
+                        pasientsky::check(&ctx, base, plan, &details).await
                     }
-                    "extensor" => extensor::check(&ctx, &self.sandbox_base, plan, &details).await,
-                    "physica" => physica::check(&ctx, self.base(system), plan, &details).await,
-                    "psykbase" => psykbase::check(&ctx, self.base(system), plan, &details).await,
-                    "hano" => hano::check(&ctx, self.base(system), plan, &details).await,
-                    "konfidens" => konfidens::check(&ctx, self.base(system), plan, &details).await,
-                    _ => plan.fail_next(CheckCode::VendorNotConfigured, None),
+                    ("easypractice", Some(base)) => {
+                        easypractice::check(&ctx, base, plan, &details).await
+                    }
+                    ("physica", Some(base)) => {
+                        contract::check(&physica::CONTRACT, &ctx, base, plan, &details).await
+                    }
+                    ("psykbase", Some(base)) => {
+                        contract::check(&psykbase::CONTRACT, &ctx, base, plan, &details).await
+                    }
+                    ("hano", Some(base)) => {
+                        contract::check(&hano::CONTRACT, &ctx, base, plan, &details).await
+                    }
+                    ("konfidens", Some(base)) => {
+                        contract::check(&konfidens::CONTRACT, &ctx, base, plan, &details).await
+                    }
+                    (_, Some(_)) => plan.fail_next(CheckCode::VendorNotConfigured, None),
                 }
             }
         };

@@ -36,13 +36,10 @@ struct Calendar {
 
 pub(super) async fn check(
     ctx: &Ctx<'_>,
-    base: Option<Url>,
+    base: Url,
     plan: Plan,
     details: &BookingDetails,
 ) -> CheckReport {
-    let Some(base) = base else {
-        return plan.fail_next(CheckCode::VendorNotConfigured, None);
-    };
     let (Some(clinic), Some(department), Some(key)) = (
         details.value(FieldId::ExternalId),
         details.value(FieldId::ExternalDepartmentId),
