@@ -218,3 +218,26 @@ pub struct Page<T> {
     /// The id of the last item, when more may follow. Encoded into a cursor by the API layer.
     pub next_after: Option<String>,
 }
+
+impl<T> Page<T> {
+    /// A page of at most `limit` of `items` (id and value, in id order). Stores read one item
+    /// more than the page, so a full last page does not cost a request that returns nothing;
+    /// `more_beyond` says the source itself stopped early (DynamoDB's 1 MB page).
+    pub fn cut(
+        items: impl IntoIterator<Item = (String, T)>,
+        limit: u32,
+        more_beyond: bool,
+    ) -> Page<T> {
+        let mut items: Vec<(String, T)> = items.into_iter().take(limit as usize + 1).collect();
+        let more = items.len() > limit as usize || (more_beyond && !items.is_empty());
+        items.truncate(limit as usize);
+        Page {
+            next_after: if more {
+                items.last().map(|(id, _)| id.clone())
+            } else {
+                None
+            },
+            items: items.into_iter().map(|(_, v)| v).collect(),
+        }
+    }
+}

@@ -46,22 +46,11 @@ impl RevalidationStore for MemoryRevalidation {
         limit: u32,
     ) -> Result<Page<SavedConfig>, StoreError> {
         let configs = self.configs.lock().unwrap();
-        let mut items: Vec<(String, SavedConfig)> = configs
+        let items = configs
             .iter()
             .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
-            .take(limit as usize + 1)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let more = items.len() > limit as usize;
-        items.truncate(limit as usize);
-        Ok(Page {
-            next_after: if more {
-                items.last().map(|(k, _)| k.clone())
-            } else {
-                None
-            },
-            items: items.into_iter().map(|(_, v)| v).collect(),
-        })
+            .map(|(k, v)| (k.clone(), v.clone()));
+        Ok(Page::cut(items, limit, false))
     }
 
     async fn record_check(

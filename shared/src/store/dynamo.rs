@@ -371,22 +371,6 @@ pub fn location_from(item: &Item) -> Result<Location, StoreError> {
     })
 }
 
-/// Cuts a query result to `limit` and says whether (and after which id) more may follow.
-/// Queries ask for one item more than the page so a full last page does not cost a request
-/// that returns nothing.
-fn paged<T>(mut items: Vec<(String, T)>, limit: u32, more_in_table: bool) -> Page<T> {
-    let more = items.len() > limit as usize || (more_in_table && !items.is_empty());
-    items.truncate(limit as usize);
-    Page {
-        next_after: if more {
-            items.last().map(|(id, _)| id.clone())
-        } else {
-            None
-        },
-        items: items.into_iter().map(|(_, v)| v).collect(),
-    }
-}
-
 #[async_trait]
 impl CompanyStore for DynamoStore {
     async fn create_company(
@@ -616,7 +600,7 @@ impl LocationStore for DynamoStore {
             .iter()
             .map(|item| location_from(item).map(|l| (l.id.clone(), l)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(paged(items, limit, out.last_evaluated_key().is_some()))
+        Ok(Page::cut(items, limit, out.last_evaluated_key().is_some()))
     }
 
     async fn location(

@@ -72,20 +72,6 @@ impl MemoryStore {
     }
 }
 
-fn page<T: Clone>(items: impl Iterator<Item = (String, T)>, limit: u32) -> Page<T> {
-    let mut out: Vec<(String, T)> = items.take(limit as usize + 1).collect();
-    let more = out.len() > limit as usize;
-    out.truncate(limit as usize);
-    Page {
-        next_after: if more {
-            out.last().map(|(id, _)| id.clone())
-        } else {
-            None
-        },
-        items: out.into_iter().map(|(_, v)| v).collect(),
-    }
-}
-
 #[async_trait]
 impl CompanyStore for MemoryStore {
     async fn create_company(
@@ -128,7 +114,7 @@ impl CompanyStore for MemoryStore {
                     .get(company)
                     .map(|c| (c.id.clone(), c.clone()))
             });
-        Ok(page(items, limit))
+        Ok(Page::cut(items, limit, false))
     }
 
     async fn membership(
@@ -180,7 +166,7 @@ impl LocationStore for MemoryStore {
                 company == company_id && after.is_none_or(|a| id.as_str() > a)
             })
             .map(|((_, id), l)| (id.clone(), l.clone()));
-        Ok(page(items, limit))
+        Ok(Page::cut(items, limit, false))
     }
 
     async fn location(
