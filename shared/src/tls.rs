@@ -9,22 +9,26 @@
 //! the root set reaches production with a rebuild (`cargo update -p webpki-roots`), not with an
 //! image patch; the anchors AWS endpoints chain to are checked by a test below.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// A client configuration trusting Mozilla's root set, TLS 1.2 and 1.3 only, with AWS-LC's
-/// cryptography. Cheap to build (no I/O, no certificate parsing); each HTTP client takes its own.
+/// cryptography. Built once per process (no I/O, no certificate parsing); each HTTP client
+/// takes a copy, since reqwest takes the configuration by value.
 pub fn client_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    // Only fails for a provider without TLS 1.2/1.3 suites, which AWS-LC's default is not.
-    .expect("AWS-LC supports TLS 1.2 and 1.3")
-    .with_root_certificates(roots)
-    .with_no_client_auth()
+    static CONFIG: LazyLock<rustls::ClientConfig> = LazyLock::new(|| {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        // Only fails for a provider without TLS 1.2/1.3 suites, which AWS-LC's default is not.
+        .expect("AWS-LC supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+    });
+    CONFIG.clone()
 }
 
 /// A server presenting a fresh self-signed certificate for `name`: one no root vouches for.
