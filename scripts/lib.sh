@@ -27,6 +27,17 @@ ensure_tools() {
   export PATH="$VENV/bin:$PATH"
 }
 
+# rustfmt and clippy come with rustup's default profile, but a minimal toolchain lacks them.
+ensure_rust_components() {
+  local component
+  for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+      log "installing the Rust component $component"
+      rustup component add "$component"
+    fi
+  done
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
