@@ -479,10 +479,11 @@ pub mod dynamo {
     use std::collections::HashMap;
 
     use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-    use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
     use super::*;
-    use crate::store::dynamo::{DynamoStore, Item, TTL_ATTRIBUTE, get_n, get_s, n, s, sdk};
+    use crate::store::dynamo::{
+        DynamoStore, Item, SlotClaim, TTL_ATTRIBUTE, get_n, get_s, n, s, sdk,
+    };
 
     fn key(sub: &str, index: u32) -> Item {
         HashMap::from([
@@ -534,34 +535,15 @@ pub mod dynamo {
                 item.insert("state".into(), s(SlotState::Reserved.as_str()));
                 item.insert("attempt_id".into(), s(attempt_id));
                 item.insert(TTL_ATTRIBUTE.into(), n(now + RESERVATION_SECONDS));
-                let result = self
-                    .client()
-                    .put_item()
-                    .table_name(self.table())
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
-                    .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
-                    .expression_attribute_values(":now", n(now))
-                    .return_values_on_condition_check_failure(
-                        ReturnValuesOnConditionCheckFailure::AllOld,
-                    )
-                    .send()
-                    .await;
-                match result {
-                    Ok(_) => {
+                match self.claim_slot(item, now).await? {
+                    SlotClaim::Taken => {
                         return Ok(Admission::Admitted(Reservation {
                             slot: index,
                             attempt_id: attempt_id.to_string(),
                         }));
                     }
-                    Err(err) => match err.as_service_error() {
-                        Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => {
-                            if let Some(old) = e.item() {
-                                in_the_way.push(slot_from(old)?);
-                            }
-                        }
-                        _ => return Err(sdk(err)),
-                    },
+                    SlotClaim::Held(Some(old)) => in_the_way.push(slot_from(&old)?),
+                    SlotClaim::Held(None) => {}
                 }
             }
             Ok(Admission::Full { slots: in_the_way })

@@ -778,6 +778,45 @@ fn send_slot_key(location_id: &str, system: &str, number: u32) -> Item {
     ])
 }
 
+/// Whether a slot item could be written: the slots that bound attempts and detail requests.
+pub(crate) enum SlotClaim {
+    Taken,
+    /// The slot is held; the holder's item, when DynamoDB returned it.
+    Held(Option<Item>),
+}
+
+impl DynamoStore {
+    /// Writes `item` unless its slot is held. A slot is free when absent or expired: TTL
+    /// deletion is late (and never happens in the emulator), so the condition compares the
+    /// expiry itself.
+    pub(crate) async fn claim_slot(
+        &self,
+        item: Item,
+        now: Timestamp,
+    ) -> Result<SlotClaim, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(SlotClaim::Taken),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => {
+                    Ok(SlotClaim::Held(e.item().cloned()))
+                }
+                _ => Err(sdk(err)),
+            },
+        }
+    }
+}
+
 fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
     err.as_service_error()
         .and_then(|e| e.code())
@@ -808,35 +847,14 @@ impl SendLimitStore for DynamoStore {
             item.insert("token".into(), s(&slot.token));
             item.insert("taken_at".into(), n(now));
             item.insert(TTL_ATTRIBUTE.into(), n(slot.expires_at));
-            // An expired slot is free even while it still exists: TTL deletion is late (and
-            // never happens in the emulator), so the condition compares the expiry itself.
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
-                .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
-                .expression_attribute_values(":now", n(now))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(SlotReservation::Reserved(slot)),
-                Err(err) if is_condition_failure(&err) => {
-                    let held_until = err
-                        .as_service_error()
-                        .and_then(|e| match e {
-                            aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => e.item(),
-                            _ => None,
-                        })
-                        .and_then(|old| get_n::<Timestamp>(old, TTL_ATTRIBUTE).ok())
+            match self.claim_slot(item, now).await? {
+                SlotClaim::Taken => return Ok(SlotReservation::Reserved(slot)),
+                SlotClaim::Held(holder) => {
+                    let held_until = holder
+                        .and_then(|old| get_n::<Timestamp>(&old, TTL_ATTRIBUTE).ok())
                         .unwrap_or(now + window_seconds);
                     retry_at = retry_at.min(held_until);
                 }
-                Err(err) => return Err(sdk(err)),
             }
         }
         Ok(SlotReservation::Full { retry_at })
