@@ -822,41 +822,26 @@ async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together(
         body
     };
 
-    h.secrets.fail_put.store(true, Ordering::SeqCst);
-    let cut = h.save(&ola(), &location, second(true), 2).await;
-    assert_eq!(cut.status, 500, "{}", cut.raw);
-    h.secrets.fail_put.store(false, Ordering::SeqCst);
-    let now = h.get(&ola(), &location).await;
-    assert_eq!(
-        (now.body["version"].as_u64(), now.body["offline"].as_bool()),
-        (Some(2), Some(false))
-    );
-    assert_eq!(
-        h.secret_version(&location).await.as_ref(),
-        Some(&first_version)
-    );
-    assert_eq!(
-        h.stored_key(&location).await.as_deref(),
-        Some("sandbox-key-ok")
-    );
-
-    h.store.fail_save.store(true, Ordering::SeqCst);
-    let cut = h.save(&ola(), &location, second(true), 2).await;
-    assert_eq!(cut.status, 500, "{}", cut.raw);
-    h.store.fail_save.store(false, Ordering::SeqCst);
-    let now = h.get(&ola(), &location).await;
-    assert_eq!(
-        (now.body["version"].as_u64(), now.body["offline"].as_bool()),
-        (Some(2), Some(false))
-    );
-    assert_eq!(
-        h.secret_version(&location).await.as_ref(),
-        Some(&first_version)
-    );
-    assert_eq!(
-        h.stored_key(&location).await.as_deref(),
-        Some("sandbox-key-ok")
-    );
+    // Cut at the key write, then at the commit: each leaves the first configuration with its key.
+    for cut_at in [&h.secrets.fail_put, &h.store.fail_save] {
+        cut_at.store(true, Ordering::SeqCst);
+        let cut = h.save(&ola(), &location, second(true), 2).await;
+        assert_eq!(cut.status, 500, "{}", cut.raw);
+        cut_at.store(false, Ordering::SeqCst);
+        let now = h.get(&ola(), &location).await;
+        assert_eq!(
+            (now.body["version"].as_u64(), now.body["offline"].as_bool()),
+            (Some(2), Some(false))
+        );
+        assert_eq!(
+            h.secret_version(&location).await.as_ref(),
+            Some(&first_version)
+        );
+        assert_eq!(
+            h.stored_key(&location).await.as_deref(),
+            Some("sandbox-key-ok")
+        );
+    }
 
     h.secrets.fail_promote.store(true, Ordering::SeqCst);
     let committed = h.save(&ola(), &location, second(true), 2).await;
