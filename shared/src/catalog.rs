@@ -1,4 +1,4 @@
-//! The catalog of booking systems (issue 3): which journal systems a location can be connected
+//! The catalog of booking systems: which journal systems a location can be connected
 //! to, which fields each one needs, how those fields are checked before any network call, who
 //! supports the system, and the text of the "Forespør detaljer" request sent to the vendor.
 //!

@@ -1,4 +1,4 @@
-//! "Forespør detaljer" (issue 5): the pre-written request a clinic sends its booking-system
+//! "Forespør detaljer": the pre-written request a clinic sends its booking-system
 //! vendor for the connection details, shown to copy ([`preview`]) or sent for them through
 //! the configured mailer ([`send`]), at most [`SENDS_PER_WINDOW`] times per location and system
 //! in [`WINDOW_SECONDS`].

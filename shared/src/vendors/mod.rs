@@ -1,4 +1,4 @@
-//! Vendor adapters (issue 3): the "Test tilkobling" check for each booking system.
+//! Vendor adapters: the "Test kobling" check for each booking system.
 //!
 //! A check only reads: it never books, cancels or changes anything at the vendor. Each
 //! adapter module turns one vendor's answers into a [`CheckReport`]; the HTTP client, its
