@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod identity;
 pub mod mail;
 pub mod messages;
+pub mod metrics;
 pub mod model;
 pub mod problem;
 #[cfg(feature = "vendors")]

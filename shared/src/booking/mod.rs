@@ -12,6 +12,7 @@ use crate::domain::authorize;
 use crate::i18n::Lang;
 use crate::identity::Caller;
 use crate::messages as msg;
+use crate::metrics;
 use crate::model::{BookingConfig, CheckSummary, Location};
 use crate::problem::{FieldError, Localized, Problem};
 use crate::secret::ApiKey;
@@ -263,7 +264,10 @@ async fn vendor_check(
 ) -> CheckReport {
     let mut details = input.details.clone();
     details.api_key = key;
-    deps.vendors.check(input.system, &details).await
+    let started = std::time::Instant::now();
+    let report = deps.vendors.check(input.system, &details).await;
+    metrics::connection_check(input.system, report.outcome(), started.elapsed());
+    report
 }
 
 /// Settles the reservation a check ran under; returns the attempts left.
@@ -274,14 +278,18 @@ async fn settle_check(
     reservation: &Reservation,
     report: &CheckReport,
 ) -> Result<u32, Problem> {
+    let settled = settlement(report);
     let remaining = attempts::settle(
         deps.attempts.as_ref(),
         &caller.sub,
         reservation,
-        settlement(report),
+        settled,
         deps.clock.now(),
     )
     .await?;
+    if settled == Settlement::CountedFailure && remaining == 0 {
+        metrics::lockout_started();
+    }
     tracing::info!(
         system = input.system.id,
         outcome = ?report.outcome(),

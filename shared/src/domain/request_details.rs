@@ -11,6 +11,7 @@ use crate::i18n::Lang;
 use crate::identity::Caller;
 use crate::mail::{MailError, Mailer, OutgoingMail};
 use crate::messages as msg;
+use crate::metrics;
 use crate::model::{Company, DetailsRequest, Location, Membership};
 use crate::problem::{FieldError, Problem};
 use crate::store::{RequestDetailsStore, SlotReservation, Store};
@@ -242,8 +243,12 @@ pub async fn send(
         text: request.body.clone(),
     };
     let message_id = match mailer.send(&mail).await {
-        Ok(id) => id,
+        Ok(id) => {
+            metrics::details_mail_sent();
+            id
+        }
         Err(err) => {
+            metrics::details_mail_refused(&err);
             if let Err(release) = store.release_send_slot(&slot).await {
                 // The slot then frees itself when it expires; the caller's answer is the mail's.
                 tracing::error!(error = %release, "could not release the send slot");
@@ -465,6 +470,7 @@ mod tests {
     #[tokio::test]
     async fn a_refused_mail_gives_its_slot_back() {
         let w = world().await;
+        let recording = metrics::record();
         w.mailer
             .fail_with(Some(MailError::Rejected("not verified".into())));
         for _ in 0..4 {
@@ -478,6 +484,19 @@ mod tests {
         for _ in 0..3 {
             w.send(&caller("ola"), "hano").await.unwrap();
         }
+        assert_eq!(recording.total(&metrics::DETAILS_MAILS_SENT), 3.0);
+        let refused = recording.values(&metrics::DETAILS_MAILS_REFUSED);
+        let reasons: Vec<&str> = refused
+            .iter()
+            .map(|(_, dims)| dims["Reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            reasons,
+            ["rejected", "rejected", "rejected", "rejected", "throttled"]
+        );
+        // The limit refusing a fourth request sends nothing and counts nothing.
+        w.send(&caller("ola"), "hano").await.unwrap_err();
+        assert_eq!(recording.lines().len(), 8);
         let location = w
             .store
             .location(&w.company, &w.location)

@@ -28,6 +28,7 @@ use crate::clock::{self, Clock, Timestamp};
 use crate::i18n::Lang;
 use crate::mail::{Mailer, OutgoingMail};
 use crate::messages as msg;
+use crate::metrics;
 use crate::model::{BookingConfig, CheckSummary, Membership, Page};
 use crate::secret::ApiKey;
 use crate::store::StoreError;
@@ -184,6 +185,9 @@ pub struct RunSummary {
     pub failed: u64,
     pub unavailable: u64,
     pub skipped: u64,
+    /// Connections that went from working to failing, and back.
+    pub broken: u64,
+    pub recovered: u64,
     pub notices_sent: u64,
 }
 
@@ -217,6 +221,8 @@ pub async fn run(
         return Ok(summary);
     };
     summary.ran = true;
+    let started = std::time::Instant::now();
+    let was_done = state.done;
     state.invocations += 1;
     let limits = Limits::new(&deps.settings);
     while !state.done && budget.may_start_page() {
@@ -240,6 +246,10 @@ pub async fn run(
     deps.store.save_run(&state, true, deps.clock.now()).await?;
     summary.done = state.done;
     summary.checked_in_run = state.checked;
+    metrics::revalidation_invocation(&summary, started.elapsed());
+    if state.done && !was_done {
+        metrics::revalidation_run_completed(state.checked);
+    }
     tracing::info!(?summary, "revalidation invocation finished");
     Ok(summary)
 }
@@ -251,6 +261,8 @@ impl RunSummary {
         self.failed += other.failed;
         self.unavailable += other.unavailable;
         self.skipped += other.skipped;
+        self.broken += other.broken;
+        self.recovered += other.recovered;
         self.notices_sent += other.notices_sent;
     }
 }
@@ -279,10 +291,12 @@ async fn check_page(
     limits: &Limits,
     configs: Vec<SavedConfig>,
 ) -> RunSummary {
+    let mut tally = RunSummary::default();
     let mut tasks = JoinSet::new();
     for config in configs {
         let Some(system) = catalog::system(&config.booking.system) else {
             tracing::warn!(location_id = %config.location_id, "saved configuration names an unknown system");
+            tally.skipped += 1;
             continue;
         };
         let vendor = limits.by_vendor[system.id].clone();
@@ -300,7 +314,6 @@ async fn check_page(
             revalidate_one(&deps, system, config).await
         });
     }
-    let mut tally = RunSummary::default();
     while let Some(result) = tasks.join_next().await {
         match result {
             Ok(one) => tally.add(&one),
@@ -335,7 +348,9 @@ async fn revalidate_one(
         _ => None,
     };
     let details = details_of(booking, key);
+    let started = std::time::Instant::now();
     let report = deps.vendors.check(system, &details).await;
+    metrics::connection_check(system, report.outcome(), started.elapsed());
     tally.checked_now = 1;
     let previous = booking.health.as_deref().unwrap_or("ok");
     let (status, health) = match report.outcome() {
@@ -376,6 +391,13 @@ async fn revalidate_one(
         .record_check(&config, &check, health, notice)
         .await
     {
+        Ok(true) if health != previous => {
+            if health == "failing" {
+                tally.broken = 1;
+            } else {
+                tally.recovered = 1;
+            }
+        }
         Ok(true) => {}
         Ok(false) => {
             tracing::info!(location_id = %config.location_id, "configuration saved meanwhile; result not recorded");
@@ -646,6 +668,66 @@ mod tests {
         assert_eq!(
             store.config("c", "l000").unwrap().booking.notice_pending,
             None
+        );
+    }
+
+    #[tokio::test]
+    async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
+        let (deps, _store, vendor, _mailer) = setup(5, 2);
+        vendor
+            .answers
+            .lock()
+            .unwrap()
+            .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
+        vendor
+            .answers
+            .lock()
+            .unwrap()
+            .insert("clinic-2".into(), CheckCode::VendorError);
+        let recording = metrics::record();
+        run(deps.clone(), "n1", &Pages(AtomicU32::new(1)))
+            .await
+            .unwrap();
+        assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 2.0);
+        assert_eq!(recording.total(&metrics::REVALIDATION_BROKEN), 1.0);
+        assert_eq!(recording.total(&metrics::REVALIDATION_RUNS_COMPLETED), 0.0);
+        run(deps.clone(), "n1", &all()).await.unwrap();
+        // The night is done: later invocations of it hold the run but complete nothing again.
+        run(deps.clone(), "n1", &all()).await.unwrap();
+        assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 5.0);
+        assert_eq!(recording.total(&metrics::REVALIDATION_UNAVAILABLE), 1.0);
+        assert_eq!(
+            recording
+                .values(&metrics::REVALIDATION_RUNS_COMPLETED)
+                .len(),
+            1
+        );
+        assert_eq!(recording.total(&metrics::REVALIDATION_RUN_LOCATIONS), 5.0);
+        assert_eq!(
+            recording.values(&metrics::REVALIDATION_DURATION).len(),
+            3,
+            "one line per invocation that held the run"
+        );
+        // Every check is counted by system and outcome too.
+        let checks = recording.values(&metrics::CONNECTION_CHECKS);
+        assert_eq!(checks.len(), 5);
+        let outcomes: Vec<&str> = checks
+            .iter()
+            .map(|(_, dims)| dims["Outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(outcomes.iter().filter(|o| **o == "success").count(), 3);
+        assert!(outcomes.contains(&"rejected") && outcomes.contains(&"unavailable"));
+        assert!(checks.iter().all(|(_, dims)| dims["System"] == "hano"));
+
+        // The next night the broken connection works again.
+        vendor.answers.lock().unwrap().clear();
+        run(deps.clone(), "n2", &all()).await.unwrap();
+        assert_eq!(recording.total(&metrics::REVALIDATION_RECOVERED), 1.0);
+        assert_eq!(
+            recording
+                .values(&metrics::REVALIDATION_RUNS_COMPLETED)
+                .len(),
+            2
         );
     }
 

@@ -12,6 +12,7 @@ use bookinglink::booking::secrets::aws::SecretsManager;
 use bookinglink::booking::secrets::{SecretError, SecretStore};
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
+use bookinglink::metrics;
 use bookinglink::model::{BookingConfig, Company, Location, Membership, Page};
 use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
@@ -666,11 +667,22 @@ async fn twenty_concurrent_failures_let_exactly_five_reach_the_vendor() {
 async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
+    let recording = metrics::record();
     for i in 0..5u64 {
         let answer = h.test(&ola(), &location, pasientsky("wrong-key")).await;
         assert_eq!(answer.body["attempts_remaining"], 4 - i);
+        let lockouts = if i == 4 { 1.0 } else { 0.0 };
+        assert_eq!(recording.total(&metrics::LOCKOUTS_STARTED), lockouts);
         h.clock.advance(300);
     }
+    let checks = recording.values(&metrics::CONNECTION_CHECKS);
+    assert_eq!(checks.len(), 5);
+    assert!(
+        checks
+            .iter()
+            .all(|(_, d)| d["System"] == "pasientsky" && d["Outcome"] == "rejected"),
+        "{checks:?}"
+    );
     let fifth = h.clock.now() - 300;
     let locked = h
         .test(&ola(), &location, pasientsky("sandbox-key-ok"))
@@ -881,6 +893,7 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
     let secret_wrong = format!("wrong-{}", uuid::Uuid::new_v4());
+    let recording = metrics::record();
     h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
         .await;
     h.test(&ola(), &location, pasientsky(&secret_wrong)).await;
@@ -891,7 +904,12 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
     h.test(&ola(), &location, pasientsky("sandbox-key-500"))
         .await;
     h.get(&ola(), &location).await;
+    let metric_lines: Vec<String> = recording.lines().iter().map(|l| l.to_string()).collect();
+    assert_eq!(metric_lines.len(), 5, "one metric line per check");
     for secret in ["sandbox-key-ok", secret_wrong.as_str()] {
+        for line in &metric_lines {
+            assert!(!line.contains(secret), "a metric line contains the key");
+        }
         for answer in ANSWERS.lock().unwrap().iter() {
             assert!(
                 !answer.contains(secret),
