@@ -53,6 +53,8 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    pub const ALL: [Dimension; 3] = [Dimension::System, Dimension::Outcome, Dimension::Reason];
+
     pub fn name(self) -> &'static str {
         match self {
             Dimension::System => "System",
@@ -162,7 +164,7 @@ pub const REVALIDATION_RUNS_COMPLETED: Metric = Metric {
     name: "RevalidationRunsCompleted",
     unit: Unit::Count,
     dimension_sets: NONE,
-    meaning: "a night's run checked its last page (one datum per run)",
+    meaning: "tonight's scheduled run (named by the Oslo date) checked its last page",
 };
 pub const REVALIDATION_RUN_LOCATIONS: Metric = Metric {
     name: "RevalidationRunLocations",
@@ -334,7 +336,8 @@ pub fn revalidation_invocation(summary: &crate::revalidate::RunSummary, took: Du
     );
 }
 
-/// A night's run finished; written once, by the invocation that checked its last page.
+/// Tonight's run finished; written once, by the invocation that checked its last page. Runs
+/// started by hand under another name do not write it, so they cannot stand in for a night.
 pub fn revalidation_run_completed(locations_checked: u64) {
     emit(
         &[

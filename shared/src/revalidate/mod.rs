@@ -247,7 +247,9 @@ pub async fn run(
     summary.done = state.done;
     summary.checked_in_run = state.checked;
     metrics::revalidation_invocation(&summary, started.elapsed());
-    if state.done && !was_done {
+    // The nightly alarm waits for tonight's run; a run started by hand under another name
+    // completing must not stand in for it.
+    if state.done && !was_done && run_id == run_id_for(deps.clock.now()) {
         metrics::revalidation_run_completed(state.checked);
     }
     tracing::info!(?summary, "revalidation invocation finished");
@@ -674,6 +676,7 @@ mod tests {
     #[tokio::test]
     async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
         let (deps, _store, vendor, _mailer) = setup(5, 2);
+        let tonight = run_id_for(deps.clock.now());
         vendor
             .answers
             .lock()
@@ -685,15 +688,15 @@ mod tests {
             .unwrap()
             .insert("clinic-2".into(), CheckCode::VendorError);
         let recording = metrics::record();
-        run(deps.clone(), "n1", &Pages(AtomicU32::new(1)))
+        run(deps.clone(), &tonight, &Pages(AtomicU32::new(1)))
             .await
             .unwrap();
         assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 2.0);
         assert_eq!(recording.total(&metrics::REVALIDATION_BROKEN), 1.0);
         assert_eq!(recording.total(&metrics::REVALIDATION_RUNS_COMPLETED), 0.0);
-        run(deps.clone(), "n1", &all()).await.unwrap();
-        // The night is done: later invocations of it hold the run but complete nothing again.
-        run(deps.clone(), "n1", &all()).await.unwrap();
+        run(deps.clone(), &tonight, &all()).await.unwrap();
+        // The night is done: later invocations hold the run but complete nothing again.
+        run(deps.clone(), &tonight, &all()).await.unwrap();
         assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 5.0);
         assert_eq!(recording.total(&metrics::REVALIDATION_UNAVAILABLE), 1.0);
         assert_eq!(
@@ -719,15 +722,17 @@ mod tests {
         assert!(outcomes.contains(&"rejected") && outcomes.contains(&"unavailable"));
         assert!(checks.iter().all(|(_, dims)| dims["System"] == "hano"));
 
-        // The next night the broken connection works again.
+        // A run started by hand: the broken connection works again, which it counts, but its
+        // completion is not tonight's.
         vendor.answers.lock().unwrap().clear();
-        run(deps.clone(), "n2", &all()).await.unwrap();
+        run(deps.clone(), "rerun-1", &all()).await.unwrap();
         assert_eq!(recording.total(&metrics::REVALIDATION_RECOVERED), 1.0);
+        assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 10.0);
         assert_eq!(
             recording
                 .values(&metrics::REVALIDATION_RUNS_COMPLETED)
                 .len(),
-            2
+            1
         );
     }
 
