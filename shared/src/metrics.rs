@@ -205,7 +205,7 @@ pub enum Outcome {
     Unavailable,
     /// Right details, clinic not ready (no calendar open for online booking).
     SetupIncomplete,
-    /// The vendor answered but its answer could not confirm the details.
+    /// The check passed, but a step could not be confirmed from the vendor's answer.
     NotVerifiable,
 }
 
@@ -225,6 +225,24 @@ impl Outcome {
             Outcome::Unavailable => "unavailable",
             Outcome::SetupIncomplete => "setup_incomplete",
             Outcome::NotVerifiable => "not_verifiable",
+        }
+    }
+}
+
+/// A check's outcome as measured: a success that could not confirm every step (a vendor whose
+/// answer shows no calendar, Extensor's booking page) is `not_verifiable`, so the share of
+/// checks that prove less than they seem stays visible.
+#[cfg(feature = "vendors")]
+impl From<&crate::vendors::CheckReport> for Outcome {
+    fn from(report: &crate::vendors::CheckReport) -> Self {
+        let outcome = Outcome::from(report.outcome());
+        let unverified = report
+            .steps
+            .iter()
+            .any(|s| s.code == crate::vendors::CheckCode::NotVerifiable);
+        match outcome {
+            Outcome::Success if unverified => Outcome::NotVerifiable,
+            other => other,
         }
     }
 }
@@ -493,6 +511,11 @@ impl Recording {
             .collect()
     }
 
+    /// How many data were written for `metric`.
+    pub fn count(&self, metric: &Metric) -> usize {
+        self.values(metric).len()
+    }
+
     /// The sum of the values written for `metric`.
     pub fn total(&self, metric: &Metric) -> f64 {
         self.values(metric).iter().map(|(v, _)| v).sum()
@@ -581,6 +604,51 @@ mod tests {
             directives[1]["Metrics"],
             json!([{"Name": "ConnectionCheckDuration", "Unit": "Milliseconds"}])
         );
+    }
+
+    #[cfg(feature = "vendors")]
+    #[test]
+    fn a_success_that_could_not_confirm_a_step_counts_as_not_verifiable() {
+        use crate::vendors::{CheckCode, CheckReport, CheckStep, StepId, StepStatus};
+        let step = |step, status, code| CheckStep {
+            step,
+            status,
+            code,
+            field: None,
+        };
+        let report = |steps| CheckReport {
+            system: "extensor".into(),
+            steps,
+        };
+        let reachable = step(StepId::VendorReachable, StepStatus::Ok, CheckCode::Ok);
+        let ok = report(vec![reachable.clone()]);
+        assert_eq!(Outcome::from(&ok), Outcome::Success);
+        let unverified = report(vec![
+            reachable.clone(),
+            step(
+                StepId::OnlineBookingOpen,
+                StepStatus::Ok,
+                CheckCode::NotVerifiable,
+            ),
+        ]);
+        // A report that succeeds without confirming a step is counted apart; one that fails
+        // keeps its failure's outcome.
+        assert!(unverified.succeeded());
+        assert_eq!(Outcome::from(&unverified), Outcome::NotVerifiable);
+        let setup = report(vec![
+            reachable,
+            step(
+                StepId::DepartmentFound,
+                StepStatus::Skipped,
+                CheckCode::NotVerifiable,
+            ),
+            step(
+                StepId::OnlineBookingOpen,
+                StepStatus::Failed,
+                CheckCode::NoOnlineBookingCalendar,
+            ),
+        ]);
+        assert_eq!(Outcome::from(&setup), Outcome::SetupIncomplete);
     }
 
     #[test]

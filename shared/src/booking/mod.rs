@@ -266,7 +266,7 @@ async fn vendor_check(
     details.api_key = key;
     let started = std::time::Instant::now();
     let report = deps.vendors.check(input.system, &details).await;
-    metrics::connection_check(input.system, report.outcome(), started.elapsed());
+    metrics::connection_check(input.system, &report, started.elapsed());
     report
 }
 

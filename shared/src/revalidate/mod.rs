@@ -352,7 +352,7 @@ async fn revalidate_one(
     let details = details_of(booking, key);
     let started = std::time::Instant::now();
     let report = deps.vendors.check(system, &details).await;
-    metrics::connection_check(system, report.outcome(), started.elapsed());
+    metrics::connection_check(system, &report, started.elapsed());
     tally.checked_now = 1;
     let previous = booking.health.as_deref().unwrap_or("ok");
     let (status, health) = match report.outcome() {
@@ -699,15 +699,10 @@ mod tests {
         run(deps.clone(), &tonight, &all()).await.unwrap();
         assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 5.0);
         assert_eq!(recording.total(&metrics::REVALIDATION_UNAVAILABLE), 1.0);
-        assert_eq!(
-            recording
-                .values(&metrics::REVALIDATION_RUNS_COMPLETED)
-                .len(),
-            1
-        );
+        assert_eq!(recording.count(&metrics::REVALIDATION_RUNS_COMPLETED), 1);
         assert_eq!(recording.total(&metrics::REVALIDATION_RUN_LOCATIONS), 5.0);
         assert_eq!(
-            recording.values(&metrics::REVALIDATION_DURATION).len(),
+            recording.count(&metrics::REVALIDATION_DURATION),
             3,
             "one line per invocation that held the run"
         );
@@ -728,12 +723,7 @@ mod tests {
         run(deps.clone(), "rerun-1", &all()).await.unwrap();
         assert_eq!(recording.total(&metrics::REVALIDATION_RECOVERED), 1.0);
         assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 10.0);
-        assert_eq!(
-            recording
-                .values(&metrics::REVALIDATION_RUNS_COMPLETED)
-                .len(),
-            1
-        );
+        assert_eq!(recording.count(&metrics::REVALIDATION_RUNS_COMPLETED), 1);
     }
 
     #[tokio::test]
