@@ -1,0 +1,135 @@
+import type { ComponentChildren, Ref } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { useApp } from "./app";
+import { ApiError } from "./api/client";
+
+/** A heading that takes focus when the screen opens, so a screen reader starts there. */
+export function ScreenTitle(props: { children: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <h1 tabIndex={-1} ref={ref}>
+      {props.children}
+    </h1>
+  );
+}
+
+export interface FieldProps {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  required?: boolean;
+  help?: string | undefined;
+  error?: string | undefined;
+  type?: string;
+  maxLength?: number | undefined;
+  autoComplete?: string;
+  inputMode?: "text" | "numeric" | "tel" | "email" | "url";
+  placeholder?: string | undefined;
+  inputRef?: Ref<HTMLInputElement>;
+  highlighted?: boolean;
+}
+
+/** A labelled input whose help and error are tied to it with aria-describedby. */
+export function Field(p: FieldProps) {
+  const { t } = useApp();
+  const described = [p.error ? `${p.id}-error` : "", p.help ? `${p.id}-help` : ""].filter(Boolean).join(" ");
+  return (
+    <div class={`field${p.error || p.highlighted ? " invalid" : ""}`}>
+      <label for={p.id}>
+        {p.label}
+        {p.required && <span class="req"> ({t("required")})</span>}
+      </label>
+      {p.help && (
+        <p class="help" id={`${p.id}-help`}>
+          {p.help}
+        </p>
+      )}
+      {p.error && (
+        <p class="error" id={`${p.id}-error`}>
+          {p.error}
+        </p>
+      )}
+      <input
+        id={p.id}
+        name={p.id}
+        ref={p.inputRef}
+        type={p.type ?? "text"}
+        value={p.value}
+        required={p.required}
+        maxLength={p.maxLength}
+        autoComplete={p.autoComplete}
+        inputMode={p.inputMode}
+        placeholder={p.placeholder}
+        aria-invalid={p.error || p.highlighted ? "true" : undefined}
+        aria-describedby={described || undefined}
+        onInput={(e) => p.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
+
+/** The text to show for a failed request: the API's own detail, or a network message. */
+export function useErrorText(): (e: unknown) => string {
+  const { t } = useApp();
+  return (e) => {
+    if (e instanceof ApiError && e.problem?.detail) return e.problem.detail;
+    return t("networkError");
+  };
+}
+
+export function Alert(props: { children: ComponentChildren; kind?: "error" | "success" | "info"; focus?: boolean; id?: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (props.focus) ref.current?.focus();
+  }, [props.focus]);
+  return (
+    <div
+      ref={ref}
+      id={props.id}
+      class={`alert ${props.kind ?? "info"}`}
+      role={props.kind === "error" ? "alert" : "status"}
+      tabIndex={props.focus ? -1 : undefined}
+    >
+      {props.children}
+    </div>
+  );
+}
+
+/** Loads data when the screen opens (and when `deps` change); `reload` fetches it again. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error: unknown) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, n]);
+  return { ...state, reload: () => setN((x) => x + 1), set: (data: T) => setState({ data, loading: false }) };
+}
+
+export function Loading() {
+  const { t } = useApp();
+  return <p role="status">{t("loading")}</p>;
+}
+
+export function LoadError(props: { error: unknown; retry: () => void }) {
+  const text = useErrorText()(props.error);
+  const { t } = useApp();
+  return (
+    <Alert kind="error">
+      <p>{text}</p>
+      <button type="button" onClick={props.retry}>
+        {t("retry")}
+      </button>
+    </Alert>
+  );
+}
