@@ -92,3 +92,80 @@ stop_started() {
     [[ -n "$pid" ]] && wait "$pid" 2>/dev/null || true
   done
 }
+
+# The admin app's npm packages, exactly as web/package-lock.json pins them (npm ci), installed
+# again only when the lock file changes.
+ensure_web() {
+  local stamp="$ROOT/web/node_modules/.lock.sha" want
+  want="$(sha256sum "$ROOT/web/package-lock.json" | cut -d' ' -f1)"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    log "installing the admin app's npm packages (npm ci in web/)"
+    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+}
+
+# Debian's Chromium for the browser tests; Playwright drives it, and downloads no browser.
+ensure_chromium() {
+  if [[ ! -x /usr/bin/chromium ]]; then
+    log "installing Chromium from Debian's packages"
+    local sudo=""
+    [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+    # Another install on the machine may hold dpkg's lock for a while: wait for it.
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
+  fi
+}
+
+# The local OpenID Connect issuer and the front door (the API Gateway stand-in, which also
+# serves the built app from web/dist) in front of `cargo lambda watch` at $1. Logs go to $2.
+# Ports: $3 app, $4 front door, $5 issuer (free ports when not given). Sets APP_URL,
+# FRONT_DOOR_URL and ISSUER_URL.
+start_web_stack() {
+  local watch_url="$1" log_dir="$2"
+  local app_port="${3:-$(free_port)}" door_port="${4:-$(free_port)}" issuer_port="${5:-$(free_port)}"
+  APP_URL="http://127.0.0.1:$app_port"
+  FRONT_DOOR_URL="http://127.0.0.1:$door_port"
+  ISSUER_URL="http://127.0.0.1:$issuer_port"
+  node "$ROOT/web/dev/issuer.mjs" --port "$issuer_port" --redirect-origin "$APP_URL" \
+    >"$log_dir/issuer.log" 2>&1 &
+  PIDS+=("$!")
+  wait_for_line "$log_dir/issuer.log" "issuer listening on" "the local issuer"
+  node "$ROOT/web/dev/front-door.mjs" --port "$door_port" --watch "$watch_url" \
+    --issuer "$ISSUER_URL" --app-port "$app_port" --app-dir "$ROOT/web/dist" \
+    >"$log_dir/front-door.log" 2>&1 &
+  PIDS+=("$!")
+  wait_for_line "$log_dir/front-door.log" "admin app on" "the front door"
+}
+
+# One request per function through `cargo lambda watch` at $1 (with the development identity
+# headers): watch builds and starts each function on its first request, which must not happen
+# while a test or a fuzzer waits for an answer.
+warm_functions() {
+  local api="$1"
+  local l="/v1/companies/c0000000-0000-4000-8000-000000000001/locations/10000000-0000-4000-8000-000000000001"
+  local method path
+  for route in "GET /v1/companies" "GET $l/booking/request-details?system=hano" "POST $l/booking/test" "POST $l/booking/save"; do
+    method="${route%% *}" path="${route#* }"
+    local ok=""
+    for _ in $(seq 600); do
+      if python3 - "$method" "$api$path" <<'PY' 2>/dev/null; then ok=1; break; fi
+import sys, urllib.request, urllib.error
+method, url = sys.argv[1], sys.argv[2]
+data = b"{}" if method == "POST" else None
+req = urllib.request.Request(url, data=data, method=method, headers={
+    "X-Dev-User": "demo-admin", "Content-Type": "application/json"})
+try:
+    status = urllib.request.urlopen(req, timeout=60).status
+except urllib.error.HTTPError as e:
+    status = e.code
+sys.exit(0 if status < 500 else 1)
+PY
+      sleep 0.5
+    done
+    if [[ -z "$ok" ]]; then
+      log "$method $path did not answer at $api"
+      return 1
+    fi
+  done
+}
