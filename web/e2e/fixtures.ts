@@ -26,6 +26,7 @@ export interface Person {
 }
 
 export const DEMO_ADMIN: Person = { sub: "demo-admin", email: "admin@fysio-demo.no", name: "Demo Administrator" };
+export const DEMO_OPERATOR: Person = { sub: "demo-operator", email: "drift@bookinglink.no", name: "Demo Operatør", groups: ["bookinglink-operators"] };
 
 /** A person no other test uses, so tests run in parallel without sharing a lockout or data. */
 export function newPerson(label: string): Person {
@@ -70,24 +71,57 @@ export interface Workspace {
   locationName: string;
 }
 
+/** The invitation link in the newest mail to `email`, as the emulator's SES holds it. */
+export async function invitationLink(email: string): Promise<URL> {
+  const mail = (await sentMail()).filter((m) => m.destinations.ToAddresses.includes(email)).pop();
+  expect(mail, `an invitation mail to ${email}`).toBeTruthy();
+  const link = /https?:\/\/\S+invitation=[^\s&]+&token=[^\s&>"]+/.exec(mail?.body ?? "");
+  expect(link, "the mail carries the link").toBeTruthy();
+  return new URL(link?.[0] ?? "");
+}
+
+let trustModel: Promise<boolean> | null = null;
+/** Whether the API has operators and invitations (`GET /v1/me`), or anyone may register a company. */
+function hasTrustModel(): Promise<boolean> {
+  trustModel ??= devApi(DEMO_ADMIN, "GET", "/v1/me").then((r) => r.status === 200);
+  return trustModel;
+}
+
+/**
+ * A company `person` administers. With the trust model an operator registers it, invites
+ * `person`, and `person` accepts with the token from the mail; before it, `person` registers it.
+ */
+export async function companyAdministeredBy(person: Person, companyName: string): Promise<string> {
+  const body = { name: companyName, org_number: orgNumber(), invoice_email: person.email };
+  if (!(await hasTrustModel())) {
+    const own = await devApi<{ id: string }>(person, "POST", "/v1/companies", body);
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    return own.body.id;
+  }
+  const company = await devApi<{ id: string }>(DEMO_OPERATOR, "POST", "/v1/companies", body);
+  expect(company.status, JSON.stringify(company.body)).toBe(201);
+  const invitation = await devApi<{ id: string }>(DEMO_OPERATOR, "POST", `/v1/companies/${company.body.id}/invitations`, { email: person.email });
+  expect(invitation.status, JSON.stringify(invitation.body)).toBe(201);
+  const link = await invitationLink(person.email);
+  expect(link.searchParams.get("invitation")).toBe(invitation.body.id);
+  const accepted = await devApi(person, "POST", `/v1/invitations/${invitation.body.id}/accept`, { token: link.searchParams.get("token") });
+  expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+  return company.body.id;
+}
+
 /** A person who administers a company of their own with one location. */
 export async function adminWithLocation(label: string, locationName = "Majorstuen"): Promise<Workspace> {
   const person = newPerson(label);
   const companyName = `E2E ${label} AS`;
-  const company = await devApi<{ id: string }>(person, "POST", "/v1/companies", {
-    name: companyName,
-    org_number: orgNumber(),
-    invoice_email: person.email,
-  });
-  expect(company.status, JSON.stringify(company.body)).toBe(201);
-  const location = await devApi<{ id: string }>(person, "POST", `/v1/companies/${company.body.id}/locations`, {
+  const companyId = await companyAdministeredBy(person, companyName);
+  const location = await devApi<{ id: string }>(person, "POST", `/v1/companies/${companyId}/locations`, {
     name: locationName,
     address: { street: "Kirkeveien 64", postal_code: "0364", city: "Oslo" },
     phone: "+47 22 00 00 01",
     email: "majorstuen@fysio-demo.no",
   });
   expect(location.status, JSON.stringify(location.body)).toBe(201);
-  return { person, companyId: company.body.id, companyName, locationId: location.body.id, locationName };
+  return { person, companyId, companyName, locationId: location.body.id, locationName };
 }
 
 export interface SignInOptions {
