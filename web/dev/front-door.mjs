@@ -42,6 +42,8 @@ const { values: args } = parseArgs({
     "app-port": { type: "string" },
     "app-dir": { type: "string" },
     "timeout-ms": { type: "string", default: "30000" },
+    // What the app's config.json tells it to send: the access token, or the ID token.
+    "bearer-token": { type: "string", default: "access" },
     root: { type: "string", default: resolve(here, "../..") },
   },
 });
@@ -205,7 +207,7 @@ function startApp() {
   if (!args["app-port"] || !args["app-dir"]) return;
   const dir = resolve(args["app-dir"]);
   const apiOrigin = `http://${args.host}:${args.port}`;
-  const config = JSON.stringify({ apiUrl: apiOrigin, issuer, clientId: audiences[0] });
+  const config = JSON.stringify({ apiUrl: apiOrigin, issuer, clientId: audiences[0], bearerToken: args["bearer-token"] });
   const app = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://app").pathname);
     const headers = securityHeaders(apiOrigin);

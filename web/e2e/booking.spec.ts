@@ -276,3 +276,30 @@ test("create a location: errors next to their fields", async ({ page, shot }) =>
   await expect(page.getByRole("row", { name: /Grünerløkka/ })).toContainText("Ikke satt opp");
   await shot("ny-lokasjon");
 });
+
+test("keyboard only: from the location to Suksess without a pointer", async ({ page, shot }) => {
+  const w = await adminWithLocation("keyboard");
+  await openApp(page, w.person, `#/firma/${w.companyId}/lokasjon/${w.locationId}`);
+  await expect(page.getByRole("heading", { level: 1, name: w.locationName })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("button", { name: "Endre" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByLabel("Bookingsystem")).toBeFocused();
+  await page.keyboard.type("EG Pasientsky");
+  await expect(page.getByLabel("Bookingsystem")).toHaveValue("pasientsky");
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("button", { name: "Forespør detaljer" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Ekstern ID")).toBeFocused();
+  await page.keyboard.type(PASIENTSKY.external_id);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(PASIENTSKY.external_department_id);
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("API-nøkkel")).toBeFocused();
+  await page.keyboard.type(PASIENTSKY.key);
+  // Enter in the form is "Test kobling".
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".report .verdict")).toHaveText("Suksess");
+  await expect(page.locator("section.result")).toBeFocused();
+  await shot("tastatur");
+});

@@ -50,6 +50,7 @@ test("an expired token that cannot be renewed asks to sign in again and comes ba
   const dialog = page.getByRole("alertdialog", { name: "Innloggingen er utløpt" });
   await expect(dialog).toBeVisible({ timeout: 20_000 });
   await expect(dialog.getByRole("button", { name: "Logg inn igjen" })).toBeFocused();
+  await expectAccessible(page);
   // The front door refuses the expired token as API Gateway does.
   const token = await page.evaluate(() => {
     for (const k of Object.keys(sessionStorage)) {

@@ -85,10 +85,11 @@ export function App(props: { auth: Auth; apiUrl: string; user: User; initialLang
 
   return (
     <AppContext.Provider value={ctx}>
-      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>
+      <a class="skip" href="#main" inert={expired} onClick={(e) => { e.preventDefault(); document.getElementById("main")?.focus(); }}>
         {t("skipToContent")}
       </a>
-      <header class="top">
+      {/* While the session-expired dialog is open, the page behind it takes no focus or input. */}
+      <header class="top" inert={expired}>
         <a class="brand" href="#/">{t("appName")}</a>
         <nav aria-label={t("mainNav")}>
           <a href="#/" aria-current={route.name === "companies" ? "page" : undefined}>{t("companies")}</a>
@@ -101,7 +102,7 @@ export function App(props: { auth: Auth; apiUrl: string; user: User; initialLang
           <button type="button" onClick={() => void props.auth.signOut()}>{t("signOut")}</button>
         </div>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} inert={expired}>
         {route.name === "companies" && <CompaniesScreen key={lang} />}
         {route.name === "locations" && <LocationsScreen key={`${lang}${route.companyId}`} companyId={route.companyId} />}
         {route.name === "location" && (

@@ -10,8 +10,10 @@ import type { AppConfig } from "./config";
 export class Auth {
   readonly manager: UserManager;
   private expiredListeners = new Set<() => void>();
+  private readonly bearer: "access" | "id";
 
   constructor(config: AppConfig) {
+    this.bearer = config.bearerToken;
     const origin = window.location.origin;
     const store = new WebStorageStateStore({ store: window.sessionStorage });
     this.manager = new UserManager({
@@ -48,15 +50,17 @@ export class Auth {
     return user && !user.expired ? user : null;
   }
 
+  /** The token the API is called with (the access token, or the ID token where configured). */
   async accessToken(): Promise<string | null> {
-    return (await this.user())?.access_token ?? null;
+    const user = await this.user();
+    return (this.bearer === "id" ? user?.id_token : user?.access_token) ?? null;
   }
 
   /** Tries the refresh token once; null when the session cannot be renewed. */
   async renew(): Promise<string | null> {
     try {
       const user = await this.manager.signinSilent();
-      return user?.access_token ?? null;
+      return (this.bearer === "id" ? user?.id_token : user?.access_token) ?? null;
     } catch {
       return null;
     }

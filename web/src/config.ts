@@ -5,6 +5,11 @@ export interface AppConfig {
   /** The OpenID Connect issuer (the tokens' `iss`). */
   issuer: string;
   clientId: string;
+  /**
+   * Which token the API gets as the bearer: `access` (default), or `id` where access tokens
+   * carry no `email`/`email_verified` (Cognito without a pre-token-generation trigger).
+   */
+  bearerToken: "access" | "id";
 }
 
 export async function loadConfig(): Promise<AppConfig> {
@@ -12,5 +17,10 @@ export async function loadConfig(): Promise<AppConfig> {
   if (!res.ok) throw new Error(`config.json: ${res.status}`);
   const raw = (await res.json()) as Partial<AppConfig>;
   if (!raw.apiUrl || !raw.issuer || !raw.clientId) throw new Error("config.json is incomplete");
-  return { apiUrl: raw.apiUrl.replace(/\/$/, ""), issuer: raw.issuer, clientId: raw.clientId };
+  return {
+    apiUrl: raw.apiUrl.replace(/\/$/, ""),
+    issuer: raw.issuer,
+    clientId: raw.clientId,
+    bearerToken: raw.bearerToken === "id" ? "id" : "access",
+  };
 }
