@@ -104,6 +104,10 @@ pub struct BookingSystem {
     /// `.a.b` (never `a.b` itself, never `xa.b`). For Extensor these are also the hosts a booking
     /// URL may point at.
     pub allowed_hosts: &'static [&'static str],
+    /// The hosts above are a guess, not a vendor's word: an environment may replace them
+    /// (`VENDOR_ALLOWED_HOSTS_<SYSTEM>`, see `crate::vendors`). Never for a system whose URL
+    /// the administrator types.
+    pub allowed_hosts_configurable: bool,
     /// The vendor's production API base, where one is known publicly. `None` means it must be
     /// configured per environment before the adapter can run.
     pub default_base_url: Option<&'static str>,
@@ -175,13 +179,13 @@ const fn external_id(format: FieldFormat, help: Text) -> FieldSpec {
     }
 }
 
-const fn department(required: bool, help: Text) -> FieldSpec {
+const fn department(required: bool, format: FieldFormat, help: Text) -> FieldSpec {
     FieldSpec {
         id: FieldId::ExternalDepartmentId,
         required,
         label: DEPARTMENT_LABEL,
         help,
-        format: FieldFormat::Text,
+        format,
         secret: false,
         max_len: MAX_ID_LEN,
     }
@@ -206,12 +210,13 @@ static SYSTEMS: [BookingSystem; 7] = [
             external_id(
                 FieldFormat::Text,
                 Text::new(
-                    "Klinikkens ID i Physica. ASPIT oppgir den når appene «Online-booking» og plattformens app er slått på.",
-                    "The clinic's ID in Physica. ASPIT provides it once the apps \"Online-booking\" and the platform's app are turned on.",
+                    "Klinikkens ID i Physica. ASPIT oppgir den når appene Treatment Series, Contacts and Payers, Online Booking, EHF og DigiCare er slått på.",
+                    "The clinic's ID in Physica. ASPIT provides it once the apps Treatment Series, Contacts and Payers, Online Booking, EHF and DigiCare are turned on.",
                 ),
             ),
             department(
                 false,
+                FieldFormat::Text,
                 Text::new(
                     "Bare hvis klinikken har flere avdelinger i Physica: avdelingens ID.",
                     "Only if the clinic has several departments in Physica: the department's ID.",
@@ -220,10 +225,11 @@ static SYSTEMS: [BookingSystem; 7] = [
             api_key(ASPIT_KEY_HELP),
         ],
         allowed_hosts: &["*.aspit.no"],
+        allowed_hosts_configurable: true,
         default_base_url: None,
         request_note: Text::new(
-            "Vi ber om at appene «Online-booking» og plattformens app slås på i Physica, og om klinikkens ID, eventuell avdelings-ID og API-nøkkel.",
-            "Please turn on the apps \"Online-booking\" and the platform's app in Physica, and send us the clinic ID, the department ID if any, and the API key.",
+            "Vi ber om at appene Treatment Series, Contacts and Payers, Online Booking og EHF slås på i Physica, og deretter DigiCare, og om klinikkens ID, eventuell avdelings-ID og API-nøkkel.",
+            "Please turn on the apps Treatment Series, Contacts and Payers, Online Booking and EHF in Physica, then DigiCare, and send us the clinic ID, the department ID if any, and the API key.",
         ),
     },
     BookingSystem {
@@ -245,6 +251,7 @@ static SYSTEMS: [BookingSystem; 7] = [
             ),
             department(
                 false,
+                FieldFormat::Text,
                 Text::new(
                     "Bare hvis klinikken har flere avdelinger i Psykbase: avdelingen som eier kalenderen for denne lokasjonen.",
                     "Only if the clinic has several departments in Psykbase: the department that owns this location's calendar.",
@@ -253,6 +260,7 @@ static SYSTEMS: [BookingSystem; 7] = [
             api_key(ASPIT_KEY_HELP),
         ],
         allowed_hosts: &["*.aspit.no"],
+        allowed_hosts_configurable: true,
         default_base_url: None,
         request_note: Text::new(
             "Vi ber om at kalenderen for denne lokasjonen gjøres tilgjengelig for plattformen i Psykbase, og om klinikkens ID, eventuell avdelings-ID og API-nøkkel.",
@@ -269,14 +277,15 @@ static SYSTEMS: [BookingSystem; 7] = [
             phone: None,
         },
         fields: &[api_key(Text::new(
-            "Et personlig tilgangstoken laget under API-innstillingene i EasyPractice. Lim inn hele tokenet.",
-            "A personal access token created under API settings in EasyPractice. Paste the whole token.",
+            "Et personlig tilgangstoken fra innstillingene til appen «API» i EasyPractice (slå på appen først). Tokenet må ha tilgangen calendars-read; tilgangene kan ikke endres etterpå. Lim inn hele tokenet.",
+            "A personal access token from the settings of the \"API\" app in EasyPractice (turn the app on first). The token must have the scope calendars-read; scopes cannot be changed later. Paste the whole token.",
         ))],
         allowed_hosts: &["system.easypractice.net", "*.easypractice.net"],
+        allowed_hosts_configurable: false,
         default_base_url: Some("https://system.easypractice.net"),
         request_note: Text::new(
-            "Vi trenger et personlig tilgangstoken for API-et (API-innstillinger i EasyPractice).",
-            "We need a personal access token for the API (API settings in EasyPractice).",
+            "Vi trenger et personlig tilgangstoken for API-et: slå på appen «API» i EasyPractice, og lag tokenet i appens innstillinger med tilgangen calendars-read.",
+            "We need a personal access token for the API: turn on the \"API\" app in EasyPractice, and create the token in the app's settings with the scope calendars-read.",
         ),
     },
     BookingSystem {
@@ -298,9 +307,10 @@ static SYSTEMS: [BookingSystem; 7] = [
             ),
             department(
                 true,
+                FieldFormat::Uuid,
                 Text::new(
-                    "ID-en til avdelingen som eier behandlernes kalendere i EG Pasientsky.",
-                    "The ID of the department that owns the therapists' calendars in EG Pasientsky.",
+                    "ID-en til avdelingen som eier behandlernes kalendere i EG Pasientsky, en UUID som 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b.",
+                    "The ID of the department that owns the therapists' calendars in EG Pasientsky, a UUID such as 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b.",
                 ),
             ),
             api_key(Text::new(
@@ -309,10 +319,11 @@ static SYSTEMS: [BookingSystem; 7] = [
             )),
         ],
         allowed_hosts: &["*.pasientsky.no"],
+        allowed_hosts_configurable: false,
         default_base_url: Some("https://psno-portal.svc.pasientsky.no/partner-api"),
         request_note: Text::new(
-            "Vi ber om klinikk-ID, avdelings-ID og API-nøkkel for partner-API-et. Behandlerne må eie kalenderne sine, og kalenderne må være åpne for nettbooking.",
-            "Please send the clinic ID, department ID and partner API key. The therapists must own their calendars, and the calendars must be open for online booking.",
+            "Vi ber om klinikk-ID, avdelings-ID og API-nøkkel for partner-API-et. Behandlerne må eie kalenderne sine, kalenderne må være åpne for nettbooking, og timetypene må være merket «Kan bestilles online».",
+            "Please send the clinic ID, department ID and partner API key. The therapists must own their calendars, the calendars must be open for online booking, and the appointment types must be marked \"Kan bestilles online\" (bookable online).",
         ),
     },
     BookingSystem {
@@ -338,6 +349,7 @@ static SYSTEMS: [BookingSystem; 7] = [
         }],
         // Extensor's own domain only; a new Extensor domain needs a code change, on purpose.
         allowed_hosts: &["extensor.no", "*.extensor.no"],
+        allowed_hosts_configurable: false,
         default_base_url: None,
         request_note: Text::new(
             "Vi ber om klinikkens booking-URL for nettbooking.",
@@ -367,6 +379,7 @@ static SYSTEMS: [BookingSystem; 7] = [
             )),
         ],
         allowed_hosts: &["*.hano.no"],
+        allowed_hosts_configurable: false,
         default_base_url: None,
         request_note: Text::new(
             "Vi ber om klinikkens ID og en API-nøkkel for nettbooking.",
@@ -396,6 +409,7 @@ static SYSTEMS: [BookingSystem; 7] = [
             )),
         ],
         allowed_hosts: &["*.konfidens.com"],
+        allowed_hosts_configurable: false,
         default_base_url: None,
         request_note: Text::new(
             "Vi ber om klinikkens ID og en API-nøkkel. Bookinger knyttes til en behandlingsserie med forsikringsselskapets saksnummer.",
@@ -802,6 +816,22 @@ pub fn catalog_json(lang: Lang) -> Value {
     json!({ "systems": systems })
 }
 
+/// A `## heading` section of docs/vendor-contracts.md, up to the next `## ` heading: the
+/// tests that keep the code and that document in step read it.
+#[cfg(test)]
+pub(crate) fn contracts_doc_section(heading: &str) -> &'static str {
+    let doc = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/vendor-contracts.md"
+    ));
+    doc.split(&format!("## {heading}\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("docs/vendor-contracts.md has no section {heading:?}"))
+        .split("\n## ")
+        .next()
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1043,6 +1073,122 @@ mod tests {
                 "{ok}"
             );
         }
+    }
+
+    /// docs/vendor-contracts.md has one table per system under "Per system: what is public,
+    /// what is ours, what the vendor must confirm"; its "Contract" row is the catalog's.
+    #[test]
+    fn the_contract_field_follows_the_documented_tables() {
+        let section = contracts_doc_section(
+            "Per system: what is public, what is ours, what the vendor must confirm",
+        );
+        let tables: Vec<&str> = section.split("\n### ").skip(1).collect();
+        assert_eq!(tables.len(), systems().len(), "one table per system");
+        for s in systems() {
+            let heading = format!("{} (`{}`)", s.name, s.id);
+            let table = tables
+                .iter()
+                .find(|t| t.starts_with(&heading))
+                .unwrap_or_else(|| panic!("no table headed {heading}"));
+            let row = |name: &str| -> &str {
+                table
+                    .lines()
+                    .find_map(|l| l.strip_prefix(&format!("| {name} | ")))
+                    .unwrap_or_else(|| panic!("{}: no row {name}", s.id))
+                    .trim_end_matches(" |")
+            };
+            let contract = serde_json::to_value(s.contract).unwrap();
+            assert_eq!(
+                row("Contract"),
+                format!("`{}`", contract.as_str().unwrap()),
+                "{}",
+                s.id
+            );
+            for name in ["Public", "Ours", "Vendor must confirm"] {
+                assert!(row(name).len() > 20, "{}: row {name} is empty", s.id);
+            }
+            if s.contract == ContractStatus::Public {
+                assert!(
+                    row("Public").contains("https://"),
+                    "{}: a public source's URL",
+                    s.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn help_and_request_texts_say_what_the_clinic_must_do() {
+        let ctx = RequestContext::default();
+        let physica = sys("physica");
+        let apps = [
+            "Treatment Series",
+            "Contacts and Payers",
+            "Online Booking",
+            "EHF",
+            "DigiCare",
+        ];
+        for lang in [Lang::Nb, Lang::En] {
+            let help = physica.field(FieldId::ExternalId).unwrap().help.get(lang);
+            let (_, body) = request_text(physica, lang, &ctx);
+            for app in apps {
+                assert!(help.contains(app), "{lang:?} help: {app}");
+                assert!(body.contains(app), "{lang:?} request: {app}");
+            }
+            let easypractice = sys("easypractice");
+            let help = easypractice.field(FieldId::ApiKey).unwrap().help.get(lang);
+            let (_, body) = request_text(easypractice, lang, &ctx);
+            for text in [help, body.as_str()] {
+                assert!(text.contains("calendars-read"), "{text}");
+                assert!(text.contains("API"), "{text}");
+            }
+            let (_, body) = request_text(sys("pasientsky"), lang, &ctx);
+            assert!(body.contains("Kan bestilles online"), "{body}");
+        }
+        assert!(
+            sys("easypractice")
+                .field(FieldId::ApiKey)
+                .unwrap()
+                .help
+                .nb
+                .contains("appen «API»")
+        );
+    }
+
+    #[test]
+    fn pasientsky_department_is_a_uuid() {
+        let pasientsky = sys("pasientsky");
+        assert_eq!(
+            pasientsky
+                .field(FieldId::ExternalDepartmentId)
+                .unwrap()
+                .format,
+            FieldFormat::Uuid
+        );
+        let details = |department: &str| BookingDetails {
+            external_id: Some("3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b".into()),
+            external_department_id: Some(department.into()),
+            api_key: Some(ApiKey::new("k")),
+            booking_url: None,
+        };
+        assert_eq!(
+            codes(&validate(pasientsky, &details("avdeling-1"), false)),
+            [(FieldId::ExternalDepartmentId, "invalid_uuid")]
+        );
+        assert!(
+            validate(
+                pasientsky,
+                &details("5C6D7E8F-9A0B-4E21-9A0F-3F2A9C1E8B7D"),
+                false
+            )
+            .is_empty()
+        );
+        // Other systems keep free-form department ids.
+        let physica = BookingDetails {
+            external_id: Some("42".into()),
+            ..details("avdeling-1")
+        };
+        assert!(validate(sys("physica"), &physica, false).is_empty());
     }
 
     #[test]

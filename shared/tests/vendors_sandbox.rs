@@ -161,15 +161,15 @@ async fn pasientsky() {
     let mut cases = vec![
         Case {
             name: "ok",
-            details: d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, sb::KEY_OK),
+            details: d(sb::PASIENTSKY_CLINIC_OK, sb::PASIENTSKY_DEPT_OK, sb::KEY_OK),
             expect: plan.iter().map(|&s| ok(s)).collect(),
             outcome: CheckOutcome::Success,
         },
         Case {
-            name: "ok, pasted with spaces and upper-case uuid",
+            name: "ok, pasted with spaces and upper-case uuids",
             details: d(
                 &format!(" {} ", sb::PASIENTSKY_CLINIC_OK.to_uppercase()),
-                " dept-ok\n",
+                &format!(" {}\n", sb::PASIENTSKY_DEPT_OK.to_uppercase()),
                 " sandbox-key-ok ",
             ),
             expect: plan.iter().map(|&s| ok(s)).collect(),
@@ -177,7 +177,11 @@ async fn pasientsky() {
         },
         Case {
             name: "unknown clinic",
-            details: d(sb::PASIENTSKY_CLINIC_UNKNOWN, sb::DEPT_OK, sb::KEY_OK),
+            details: d(
+                sb::PASIENTSKY_CLINIC_UNKNOWN,
+                sb::PASIENTSKY_DEPT_OK,
+                sb::KEY_OK,
+            ),
             expect: vec![
                 ok(VendorReachable),
                 ok(KeyAccepted),
@@ -189,7 +193,11 @@ async fn pasientsky() {
         },
         Case {
             name: "unknown department",
-            details: d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_UNKNOWN, sb::KEY_OK),
+            details: d(
+                sb::PASIENTSKY_CLINIC_OK,
+                sb::PASIENTSKY_DEPT_UNKNOWN,
+                sb::KEY_OK,
+            ),
             expect: vec![
                 ok(VendorReachable),
                 ok(KeyAccepted),
@@ -205,19 +213,28 @@ async fn pasientsky() {
         },
         Case {
             name: "no calendar open",
-            details: d(sb::PASIENTSKY_CLINIC_NO_CALENDARS, sb::DEPT_OK, sb::KEY_OK),
+            details: d(
+                sb::PASIENTSKY_CLINIC_NO_CALENDARS,
+                sb::PASIENTSKY_DEPT_OK,
+                sb::KEY_OK,
+            ),
             expect: vec![
                 ok(VendorReachable),
                 ok(KeyAccepted),
                 ok(ClinicFound),
-                (DepartmentFound, StepStatus::Skipped, C::NotVerifiable, None),
+                (
+                    DepartmentFound,
+                    StepStatus::NotVerifiable,
+                    C::NotVerifiable,
+                    None,
+                ),
                 failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
             ],
             outcome: CheckOutcome::SetupIncomplete,
         },
         Case {
             name: "not a uuid: refused before sending",
-            details: d("clinic-ok", sb::DEPT_OK, sb::KEY_OK),
+            details: d("clinic-ok", sb::PASIENTSKY_DEPT_OK, sb::KEY_OK),
             expect: vec![
                 failed(
                     VendorReachable,
@@ -229,13 +246,45 @@ async fn pasientsky() {
                 skipped(DepartmentFound),
                 skipped(OnlineBookingOpen),
             ],
+            outcome: CheckOutcome::InputRefused,
+        },
+        Case {
+            name: "department not a uuid: refused before sending",
+            details: d(sb::PASIENTSKY_CLINIC_OK, "dept-ok", sb::KEY_OK),
+            expect: vec![
+                failed(
+                    VendorReachable,
+                    C::InvalidDetails,
+                    Some(FieldId::ExternalDepartmentId),
+                ),
+                skipped(KeyAccepted),
+                skipped(ClinicFound),
+                skipped(DepartmentFound),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::InputRefused,
+        },
+        Case {
+            name: "200 whose error body says the clinic is unknown",
+            details: d(
+                sb::PASIENTSKY_CLINIC_ERROR_BODY,
+                sb::PASIENTSKY_DEPT_OK,
+                sb::KEY_OK,
+            ),
+            expect: vec![
+                ok(VendorReachable),
+                ok(KeyAccepted),
+                failed(ClinicFound, C::ClinicNotFound, Some(FieldId::ExternalId)),
+                skipped(DepartmentFound),
+                skipped(OnlineBookingOpen),
+            ],
             outcome: CheckOutcome::Rejected,
         },
         Case {
             name: "no key",
             details: BookingDetails {
                 api_key: None,
-                ..d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, "")
+                ..d(sb::PASIENTSKY_CLINIC_OK, sb::PASIENTSKY_DEPT_OK, "")
             },
             expect: vec![
                 failed(VendorReachable, C::Required, Some(FieldId::ApiKey)),
@@ -244,11 +293,29 @@ async fn pasientsky() {
                 skipped(DepartmentFound),
                 skipped(OnlineBookingOpen),
             ],
-            outcome: CheckOutcome::Rejected,
+            outcome: CheckOutcome::InputRefused,
         },
     ];
+    // EG documents no error answers: an error inside a 200 and a 400 read as a rejected key.
+    for (name, key) in [
+        ("200 whose body is an error", sb::KEY_200_ERROR),
+        ("400 with an error body", sb::KEY_400),
+    ] {
+        cases.push(Case {
+            name,
+            details: d(sb::PASIENTSKY_CLINIC_OK, sb::PASIENTSKY_DEPT_OK, key),
+            expect: vec![
+                ok(VendorReachable),
+                failed(KeyAccepted, C::ApiKeyRejected, Some(FieldId::ApiKey)),
+                skipped(ClinicFound),
+                skipped(DepartmentFound),
+                skipped(OnlineBookingOpen),
+            ],
+            outcome: CheckOutcome::Rejected,
+        });
+    }
     cases.extend(key_failure_cases(
-        |k| d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, k),
+        |k| d(sb::PASIENTSKY_CLINIC_OK, sb::PASIENTSKY_DEPT_OK, k),
         &plan,
     ));
     run("pasientsky", cases).await;
@@ -261,12 +328,27 @@ async fn easypractice() {
         ..Default::default()
     };
     let plan = [VendorReachable, KeyAccepted];
-    let mut cases = vec![Case {
-        name: "ok",
-        details: d(sb::KEY_OK),
-        expect: vec![ok(VendorReachable), ok(KeyAccepted)],
-        outcome: CheckOutcome::Success,
-    }];
+    let mut cases = vec![
+        Case {
+            name: "ok",
+            details: d(sb::KEY_OK),
+            expect: vec![ok(VendorReachable), ok(KeyAccepted)],
+            outcome: CheckOutcome::Success,
+        },
+        Case {
+            name: "token without the calendars-read scope",
+            details: d(sb::KEY_NO_SCOPE),
+            expect: vec![
+                ok(VendorReachable),
+                failed(
+                    KeyAccepted,
+                    C::KeyLacksCalendarAccess,
+                    Some(FieldId::ApiKey),
+                ),
+            ],
+            outcome: CheckOutcome::SetupIncomplete,
+        },
+    ];
     cases.extend(key_failure_cases(d, &plan));
     run("easypractice", cases).await;
 }
@@ -297,44 +379,50 @@ async fn extensor() {
             skipped(ClinicFound),
             skipped(OnlineBookingOpen),
         ],
-        outcome: CheckOutcome::Rejected,
+        outcome: CheckOutcome::InputRefused,
     };
+    let page_ok = vec![
+        ok(VendorReachable),
+        ok(ClinicFound),
+        (
+            OnlineBookingOpen,
+            StepStatus::NotVerifiable,
+            C::NotVerifiable,
+            None,
+        ),
+    ];
+    let page_missing = vec![
+        ok(VendorReachable),
+        failed(ClinicFound, C::BookingPageNotFound, field),
+        skipped(OnlineBookingOpen),
+    ];
     let cases = vec![
         Case {
-            name: "ok",
+            name: "an html booking page",
             details: url("ok"),
-            expect: vec![ok(VendorReachable), ok(ClinicFound), ok(OnlineBookingOpen)],
+            expect: page_ok.clone(),
             outcome: CheckOutcome::Success,
         },
         Case {
             name: "apex host",
             details: d("https://extensor.no/klinikk/ok"),
-            expect: vec![ok(VendorReachable), ok(ClinicFound), ok(OnlineBookingOpen)],
+            expect: page_ok,
             outcome: CheckOutcome::Success,
         },
         Case {
-            name: "unknown url",
+            name: "404 page",
             details: url("unknown"),
-            expect: vec![
-                ok(VendorReachable),
-                failed(ClinicFound, C::ClinicNotFound, field),
-                skipped(OnlineBookingOpen),
-            ],
+            expect: page_missing.clone(),
             outcome: CheckOutcome::Rejected,
         },
         Case {
-            name: "no calendar open",
-            details: url("no-calendars"),
-            expect: vec![
-                ok(VendorReachable),
-                ok(ClinicFound),
-                failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
-            ],
-            outcome: CheckOutcome::SetupIncomplete,
+            name: "410 page",
+            details: url("gone"),
+            expect: page_missing,
+            outcome: CheckOutcome::Rejected,
         },
         unavailable("500", "500", C::VendorError),
         unavailable("slow", "slow", C::VendorTimeout),
-        unavailable("malformed", "malformed", C::VendorBadResponse),
         unavailable("redirect", "redirect", C::RedirectRefused),
         unavailable("huge, declared length", "huge", C::ResponseTooLarge),
         // The guard runs on what was typed, even in sandbox mode.

@@ -60,6 +60,9 @@ async fn the_key_appears_in_no_report_and_no_log_line() {
             sb::KEY_MALFORMED,
             sb::KEY_REDIRECT,
             sb::KEY_HUGE,
+            sb::KEY_200_ERROR,
+            sb::KEY_400,
+            sb::KEY_NO_SCOPE,
         ]
         .map(String::from),
     );
@@ -67,13 +70,14 @@ async fn the_key_appears_in_no_report_and_no_log_line() {
     let mut set = tokio::task::JoinSet::new();
     for system in catalog::systems().iter().filter(|s| s.id != "extensor") {
         for key in &keys {
+            let (clinic, department) = if system.id == "pasientsky" {
+                (sb::PASIENTSKY_CLINIC_OK, sb::PASIENTSKY_DEPT_OK)
+            } else {
+                (sb::CLINIC_OK, sb::DEPT_OK)
+            };
             let details = BookingDetails {
-                external_id: Some(if system.id == "pasientsky" {
-                    sb::PASIENTSKY_CLINIC_OK.into()
-                } else {
-                    sb::CLINIC_OK.into()
-                }),
-                external_department_id: Some(sb::DEPT_OK.into()),
+                external_id: Some(clinic.into()),
+                external_department_id: Some(department.into()),
                 api_key: Some(ApiKey::new(key.clone())),
                 booking_url: None,
             };

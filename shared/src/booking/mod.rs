@@ -212,11 +212,12 @@ fn secret_problem(err: SecretError) -> Problem {
     }
 }
 
+/// Which failures count is decided by the report (`vendors::report::outcome_of`).
 fn settlement(report: &CheckReport) -> Settlement {
     match report.outcome() {
         CheckOutcome::Success => Settlement::Success,
-        CheckOutcome::Rejected => Settlement::CountedFailure,
-        CheckOutcome::Unavailable | CheckOutcome::SetupIncomplete => Settlement::NotCounted,
+        _ if report.counts_toward_lockout() => Settlement::CountedFailure,
+        _ => Settlement::NotCounted,
     }
 }
 

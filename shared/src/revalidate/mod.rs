@@ -360,7 +360,7 @@ async fn revalidate_one(
             tally.succeeded = 1;
             ("success", "ok")
         }
-        CheckOutcome::Rejected | CheckOutcome::SetupIncomplete => {
+        CheckOutcome::Rejected | CheckOutcome::InputRefused | CheckOutcome::SetupIncomplete => {
             tally.failed = 1;
             ("failure", "failing")
         }

@@ -12,7 +12,8 @@
 use super::outbound::Auth;
 use super::report::Plan;
 use super::{
-    CheckCode, CheckReport, Ctx, StepId, endpoint, fetch_failure, first_answer, id_string, parse,
+    CheckCode, CheckReport, Ctx, StepId, contract_status, endpoint, fetch_failure, first_answer,
+    id_string, parse,
 };
 use crate::catalog::{BookingDetails, FieldId};
 use serde::Deserialize;
@@ -71,10 +72,11 @@ pub(super) async fn check(
         .out
         .get(&url, ctx.allowed_hosts(), Auth::Bearer(key), ctx.deadline)
         .await;
-    let (mut plan, clinic) = match first_answer(plan, answer, true) {
-        Ok(answered) => answered,
-        Err(report) => return report,
-    };
+    let (mut plan, clinic) =
+        match first_answer(plan, answer, |status| contract_status(status, true)) {
+            Ok(answered) => answered,
+            Err(report) => return report,
+        };
     let Some(clinic) = parse::<Clinic>(&clinic.body) else {
         return plan.fail_next(CheckCode::VendorBadResponse, None);
     };

@@ -1,16 +1,30 @@
-//! EasyPractice, through its public REST API (`https://system.easypractice.net/api/v1/`,
+//! EasyPractice, through its public REST API (system.easypractice.net/api,
 //! `Authorization: Bearer <personal access token>`).
 //!
 //! One read: `GET {base}/api/v1/bookings?start=<today>&end=<today>` — the cheapest documented
-//! call that proves the token works. `401`/`403` mean the token was rejected. The token is the
-//! account, so there is no clinic step, and the public API says nothing about online-booking
-//! settings, so that step is not part of an EasyPractice report.
+//! call that proves the token works and may read the calendars. A token is made on the settings
+//! page of the "API" app with scopes chosen once; the check needs `calendars-read`. So `401`
+//! means a wrong or revoked token, while `403` most likely means a real token without that
+//! scope: a set-up problem with its own code, not a guess. The token is the account, so there is
+//! no clinic step, and the public API says nothing about online-booking settings, so that step
+//! is not part of an EasyPractice report.
 
 use super::outbound::Auth;
 use super::report::Plan;
-use super::{CheckCode, CheckReport, Ctx, StepId, endpoint, first_answer, oslo_date, parse};
+use super::{
+    CheckCode, CheckReport, Ctx, StepId, Verdict, endpoint, first_answer, oslo_date, parse,
+};
 use crate::catalog::{BookingDetails, FieldId};
 use url::Url;
+
+fn read_status(status: u16) -> Verdict {
+    match status {
+        200 => Verdict::Answered,
+        401 => Verdict::KeyRejected,
+        403 => Verdict::KeyLacksAccess,
+        _ => Verdict::VendorError,
+    }
+}
 
 pub(super) async fn check(
     ctx: &Ctx<'_>,
@@ -30,7 +44,7 @@ pub(super) async fn check(
         .out
         .get(&url, ctx.allowed_hosts(), Auth::Bearer(token), ctx.deadline)
         .await;
-    let (mut plan, fetched) = match first_answer(plan, answer, false) {
+    let (mut plan, fetched) = match first_answer(plan, answer, read_status) {
         Ok(answered) => answered,
         Err(report) => return report,
     };

@@ -10,7 +10,12 @@
 //!   base per vendor. Must be `https` on a host in the system's catalog `allowed_hosts`.
 //!   Pasientsky and EasyPractice default to their public production APIs; the four vendors with
 //!   an unconfirmed contract have no default, and their checks report `vendor_not_configured`
-//!   until one is set. Extensor has none: it calls the administrator's booking URL.
+//!   until one is set. Extensor has none: it calls the administrator's booking URL. An empty
+//!   value is the same as none.
+//! - `VENDOR_ALLOWED_HOSTS_PHYSICA`, `VENDOR_ALLOWED_HOSTS_PSYKBASE`: the hosts those adapters
+//!   may call, comma-separated (`api.example.no`, `*.example.no`), replacing the catalog's
+//!   default (`*.aspit.no`), which no vendor has confirmed. Only systems whose catalog entry says
+//!   `allowed_hosts_configurable` take one; for any other system the variable is refused.
 //! - `VENDOR_TIMEOUT_MS`: the deadline for a whole check (default 8000, at most 9000 so a check
 //!   stays under 10 s). The connect timeout is 3 s or the deadline, whichever is shorter.
 //! - `VENDOR_SANDBOX_URL=http://127.0.0.1:PORT`: local development and tests only, never set in
@@ -59,6 +64,8 @@ pub enum ConfigError {
 pub struct VendorsConfig {
     /// Base URL overrides by system id.
     pub base_urls: HashMap<String, String>,
+    /// Allowed-host overrides by system id (raw, comma-separated patterns).
+    pub allowed_hosts: HashMap<String, String>,
     pub sandbox_url: Option<String>,
     pub deadline: Duration,
 }
@@ -69,6 +76,7 @@ impl Default for VendorsConfig {
     fn default() -> Self {
         VendorsConfig {
             base_urls: HashMap::new(),
+            allowed_hosts: HashMap::new(),
             sandbox_url: None,
             deadline: outbound::DEFAULT_DEADLINE,
         }
@@ -79,9 +87,12 @@ impl VendorsConfig {
     pub fn from_env() -> Result<VendorsConfig, ConfigError> {
         let mut config = VendorsConfig::default();
         for system in catalog::systems() {
-            let var = base_url_var(system.id);
-            if let Ok(value) = std::env::var(&var) {
+            let set = |var: String| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+            if let Some(value) = set(base_url_var(system.id)) {
                 config.base_urls.insert(system.id.to_owned(), value);
+            }
+            if let Some(value) = set(allowed_hosts_var(system.id)) {
+                config.allowed_hosts.insert(system.id.to_owned(), value);
             }
         }
         config.sandbox_url = std::env::var("VENDOR_SANDBOX_URL")
@@ -112,10 +123,48 @@ pub fn base_url_var(system_id: &str) -> String {
     format!("VENDOR_BASE_URL_{}", system_id.to_ascii_uppercase())
 }
 
+/// `VENDOR_ALLOWED_HOSTS_` + the upper-cased system id.
+pub fn allowed_hosts_var(system_id: &str) -> String {
+    format!("VENDOR_ALLOWED_HOSTS_{}", system_id.to_ascii_uppercase())
+}
+
+/// Parses an allowed-hosts setting: comma-separated host names, each optionally `*.` for its
+/// subdomains. Names are lower-cased; IP addresses, single labels and a wildcard over a bare
+/// top-level domain (`*.no`) are refused.
+pub fn parse_allowed_hosts(raw: &str) -> Result<Vec<String>, String> {
+    let mut hosts = Vec::new();
+    for pattern in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let pattern = pattern.to_ascii_lowercase();
+        let name = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        let labels: Vec<&str> = name.split('.').collect();
+        let label_ok = |l: &&str| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        let top_is_alpha = labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_alphabetic()));
+        if labels.len() < 2 || !labels.iter().all(label_ok) || !top_is_alpha {
+            return Err(format!(
+                "{pattern:?} is not a host name like api.example.no or *.example.no"
+            ));
+        }
+        hosts.push(pattern);
+    }
+    if hosts.is_empty() {
+        return Err("no host given".into());
+    }
+    Ok(hosts)
+}
+
 /// The adapters behind one shared HTTP client. Build once per Lambda instance.
 pub struct Vendors {
     outbound: Outbound,
     bases: HashMap<&'static str, Url>,
+    /// Allowed hosts per system: the catalog's, or the environment's where it may set them.
+    hosts: HashMap<&'static str, Vec<String>>,
     sandbox_base: Option<Url>,
 }
 
@@ -135,23 +184,39 @@ impl Vendors {
             ),
         };
         let mut bases = HashMap::new();
+        let mut hosts = HashMap::new();
         for system in catalog::systems() {
+            let allowed = match config.allowed_hosts.get(system.id) {
+                None => system.allowed_hosts.iter().map(|h| h.to_string()).collect(),
+                Some(_) if !system.allowed_hosts_configurable => {
+                    return Err(ConfigError::Invalid {
+                        var: allowed_hosts_var(system.id),
+                        reason: "this system's hosts are not a setting".into(),
+                    });
+                }
+                Some(raw) => parse_allowed_hosts(raw).map_err(|reason| ConfigError::Invalid {
+                    var: allowed_hosts_var(system.id),
+                    reason,
+                })?,
+            };
+            let allowed_refs: Vec<&str> = allowed.iter().map(String::as_str).collect();
             let raw = config
                 .base_urls
                 .get(system.id)
                 .map(String::as_str)
                 .or(system.default_base_url);
-            let Some(raw) = raw else { continue };
-            let url = check_outbound_url(system.allowed_hosts, raw.trim_end_matches('/')).map_err(
-                |code| ConfigError::Invalid {
-                    var: base_url_var(system.id),
-                    reason: format!(
-                        "{code}: must be https on {}",
-                        system.allowed_hosts.join(", ")
-                    ),
-                },
-            )?;
-            bases.insert(system.id, url);
+            let checked = raw.map(|raw| {
+                check_outbound_url(&allowed_refs, raw.trim_end_matches('/')).map_err(|code| {
+                    ConfigError::Invalid {
+                        var: base_url_var(system.id),
+                        reason: format!("{code}: must be https on {}", allowed.join(", ")),
+                    }
+                })
+            });
+            if let Some(url) = checked.transpose()? {
+                bases.insert(system.id, url);
+            }
+            hosts.insert(system.id, allowed);
         }
         let deadline = config.deadline.min(MAX_DEADLINE);
         let connect = outbound::DEFAULT_CONNECT_TIMEOUT.min(deadline);
@@ -160,6 +225,7 @@ impl Vendors {
         Ok(Vendors {
             outbound,
             bases,
+            hosts,
             sandbox_base,
         })
     }
@@ -181,9 +247,14 @@ impl VendorCheck for Vendors {
         let report = match refuse_input(system, &details) {
             Some((code, field)) => plan.fail(StepId::VendorReachable, code, Some(field)),
             None => {
+                let allowed_hosts: Vec<&str> = self
+                    .hosts
+                    .get(system.id)
+                    .map(|hosts| hosts.iter().map(String::as_str).collect())
+                    .unwrap_or_else(|| system.allowed_hosts.to_vec());
                 let ctx = Ctx {
                     out: &self.outbound,
-                    system,
+                    allowed_hosts: &allowed_hosts,
                     deadline: Instant::now() + self.outbound.deadline,
                 };
                 // Extensor is reached at the booking URL the administrator entered; every
@@ -267,16 +338,16 @@ fn input_code(code: &str) -> CheckCode {
     }
 }
 
-/// What every adapter gets: the shared client, its system and the check's deadline.
+/// What every adapter gets: the shared client, the hosts it may call and the check's deadline.
 pub(crate) struct Ctx<'a> {
     out: &'a Outbound,
-    system: &'a BookingSystem,
+    allowed_hosts: &'a [&'a str],
     deadline: Instant,
 }
 
 impl Ctx<'_> {
-    fn allowed_hosts(&self) -> &[&'static str] {
-        self.system.allowed_hosts
+    fn allowed_hosts(&self) -> &[&str] {
+        self.allowed_hosts
     }
 }
 
@@ -290,16 +361,35 @@ fn endpoint(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// A transport problem as a report code; `url_field` is the field the URL came from, if the
-/// administrator typed it.
-/// Reads the first answer of a check that sends the key (and, when `names_clinic`, the clinic
-/// in the URL): 401/403 mean the key was rejected, 404 that the clinic is unknown, 200 goes
-/// on, anything else is the vendor's error; a request that got no answer becomes its outage
-/// code. `Err` is the finished report.
+/// What a vendor's answer to the first request of a check means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Go on and read the body.
+    Answered,
+    KeyRejected,
+    KeyLacksAccess,
+    ClinicUnknown,
+    VendorError,
+}
+
+/// The reading of our own contract: 200 goes on, 401/403 mean the key was rejected, 404 (when
+/// the request names a clinic) that the clinic is unknown, anything else is the vendor's error.
+fn contract_status(status: u16, names_clinic: bool) -> Verdict {
+    match status {
+        200 => Verdict::Answered,
+        401 | 403 => Verdict::KeyRejected,
+        404 if names_clinic => Verdict::ClinicUnknown,
+        _ => Verdict::VendorError,
+    }
+}
+
+/// Reads the first answer of a check that sends the key (and maybe names the clinic): `read`
+/// turns the status into a [`Verdict`]; a request that got no answer becomes its outage code.
+/// `Err` is the finished report.
 fn first_answer(
-    mut plan: Plan,
+    plan: Plan,
     answer: Result<Fetched, FetchError>,
-    names_clinic: bool,
+    read: impl Fn(u16) -> Verdict,
 ) -> Result<(Plan, Fetched), CheckReport> {
     let fetched = match answer {
         Ok(fetched) => fetched,
@@ -308,29 +398,39 @@ fn first_answer(
             return Err(plan.fail_next(code, field));
         }
     };
-    match fetched.status {
-        200 => Ok((plan, fetched)),
-        401 | 403 => {
-            plan.ok(StepId::VendorReachable);
-            Err(plan.fail(
-                StepId::KeyAccepted,
-                CheckCode::ApiKeyRejected,
-                Some(FieldId::ApiKey),
-            ))
-        }
-        404 if names_clinic => {
-            plan.ok(StepId::VendorReachable);
-            plan.ok(StepId::KeyAccepted);
-            Err(plan.fail(
-                StepId::ClinicFound,
-                CheckCode::ClinicNotFound,
-                Some(FieldId::ExternalId),
-            ))
-        }
-        _ => Err(plan.fail_next(CheckCode::VendorError, None)),
+    match read(fetched.status) {
+        Verdict::Answered => Ok((plan, fetched)),
+        verdict => Err(settle_verdict(plan, verdict)),
     }
 }
 
+/// The report for an answer that ends the check at the key or the clinic.
+fn settle_verdict(mut plan: Plan, verdict: Verdict) -> CheckReport {
+    match verdict {
+        Verdict::Answered | Verdict::VendorError => plan.fail_next(CheckCode::VendorError, None),
+        Verdict::KeyRejected | Verdict::KeyLacksAccess => {
+            plan.ok(StepId::VendorReachable);
+            let code = if verdict == Verdict::KeyRejected {
+                CheckCode::ApiKeyRejected
+            } else {
+                CheckCode::KeyLacksCalendarAccess
+            };
+            plan.fail(StepId::KeyAccepted, code, Some(FieldId::ApiKey))
+        }
+        Verdict::ClinicUnknown => {
+            plan.ok(StepId::VendorReachable);
+            plan.ok(StepId::KeyAccepted);
+            plan.fail(
+                StepId::ClinicFound,
+                CheckCode::ClinicNotFound,
+                Some(FieldId::ExternalId),
+            )
+        }
+    }
+}
+
+/// A transport problem as a report code; `url_field` is the field the URL came from, if the
+/// administrator typed it.
 fn fetch_failure(error: FetchError, url_field: Option<FieldId>) -> (CheckCode, Option<FieldId>) {
     match error {
         FetchError::Timeout => (CheckCode::VendorTimeout, None),
@@ -400,6 +500,68 @@ mod tests {
             .insert("hano".into(), "https://api.hano.no/v".into());
         assert!(Vendors::new(config).is_ok());
         assert!(Vendors::new(VendorsConfig::sandbox("http://localhost:1", MAX_DEADLINE)).is_err());
+    }
+
+    #[test]
+    fn allowed_hosts_are_a_setting_where_no_vendor_confirmed_them() {
+        assert_eq!(
+            parse_allowed_hosts(" API.Physica.no , *.physica.no ").unwrap(),
+            ["api.physica.no", "*.physica.no"]
+        );
+        for bad in [
+            "",
+            " , ",
+            "*",
+            "*.no",
+            "no",
+            "127.0.0.1",
+            "a..b.no",
+            "-a.no",
+            "a_b.no",
+            "https://x.no",
+        ] {
+            assert!(parse_allowed_hosts(bad).is_err(), "{bad:?}");
+        }
+        let config = |system: &str, hosts: &str, base: Option<&str>| {
+            let mut config = VendorsConfig::default();
+            config.allowed_hosts.insert(system.into(), hosts.into());
+            if let Some(base) = base {
+                config.base_urls.insert(system.into(), base.into());
+            }
+            Vendors::new(config)
+        };
+        // The default (`*.aspit.no`) is replaced, not extended.
+        let vendors = config("physica", "*.physica.no", Some("https://api.physica.no/v")).unwrap();
+        assert_eq!(vendors.hosts["physica"], ["*.physica.no"]);
+        assert_eq!(vendors.hosts["psykbase"], ["*.aspit.no"]);
+        assert!(config("physica", "*.physica.no", Some("https://api.aspit.no")).is_err());
+        assert!(
+            config(
+                "psykbase",
+                "api.psykbase.no",
+                Some("https://api.psykbase.no")
+            )
+            .is_ok()
+        );
+        assert!(config("psykbase", "*", None).is_err());
+        // Systems with confirmed (or typed) hosts do not take the setting.
+        for system in [
+            "extensor",
+            "pasientsky",
+            "easypractice",
+            "hano",
+            "konfidens",
+        ] {
+            let error = config(system, "*.example.no", None)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(error.starts_with(&allowed_hosts_var(system)), "{error}");
+        }
+        let defaults = Vendors::new(VendorsConfig::default()).unwrap();
+        for system in catalog::systems() {
+            assert_eq!(defaults.hosts[system.id], system.allowed_hosts);
+        }
     }
 
     #[test]

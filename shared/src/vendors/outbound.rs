@@ -31,6 +31,10 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Keeps a whole check (all its requests) under the 10 s the form waits for.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(8000);
+/// What API calls accept.
+const ACCEPT_JSON: &str = "application/json";
+/// What a browser opening a booking page accepts.
+const ACCEPT_PAGE: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8";
 
 /// Why a request produced no usable response. Never carries the URL or a header value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,15 +147,19 @@ impl Outbound {
         auth: Auth<'_>,
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
-        self.send(
-            reqwest::Method::GET,
-            url,
-            allowed_hosts,
-            auth,
-            None,
-            deadline,
-        )
-        .await
+        self.send(url, allowed_hosts, auth, None, ACCEPT_JSON, deadline)
+            .await
+    }
+
+    /// A web page, as a browser would ask for it (no credentials).
+    pub(crate) async fn get_page(
+        &self,
+        url: &Url,
+        allowed_hosts: &[&str],
+        deadline: Instant,
+    ) -> Result<Fetched, FetchError> {
+        self.send(url, allowed_hosts, Auth::None, None, ACCEPT_PAGE, deadline)
+            .await
     }
 
     pub(crate) async fn post_json(
@@ -162,23 +170,24 @@ impl Outbound {
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
         self.send(
-            reqwest::Method::POST,
             url,
             allowed_hosts,
             Auth::None,
             Some(body),
+            ACCEPT_JSON,
             deadline,
         )
         .await
     }
 
+    /// A GET, or a POST of `body` when there is one.
     async fn send(
         &self,
-        method: reqwest::Method,
         url: &Url,
         allowed_hosts: &[&str],
         auth: Auth<'_>,
         body: Option<Vec<u8>>,
+        accept: &'static str,
         deadline: Instant,
     ) -> Result<Fetched, FetchError> {
         self.permit(url, allowed_hosts)?;
@@ -188,9 +197,16 @@ impl Outbound {
             .ok_or(FetchError::Timeout)?;
         let mut request = self
             .client
-            .request(method, url.clone())
+            .request(
+                if body.is_some() {
+                    reqwest::Method::POST
+                } else {
+                    reqwest::Method::GET
+                },
+                url.clone(),
+            )
             .timeout(remaining)
-            .header(reqwest::header::ACCEPT, "application/json");
+            .header(reqwest::header::ACCEPT, accept);
         if let Auth::Bearer(token) = auth {
             let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
                 // A key that is not a valid header value cannot be right; say so without it.

@@ -207,7 +207,7 @@ impl Fleet {
         let booking = BookingConfig {
             system: "pasientsky".into(),
             external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-            external_department_id: Some("dept-ok".into()),
+            external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
             booking_url: None,
             key_stored: true,
             secret_version_id: Some(version_id),
@@ -348,7 +348,7 @@ async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
     assert_eq!(mails[0].1, ["ola@fysio.no"]);
     let text = &fleet.mailer.sent()[0].text;
     assert!(
-        text.contains("EG Pasientsky avviste API-nøkkelen"),
+        text.contains("EG Pasientsky godtok ikke API-nøkkelen"),
         "{text}"
     );
     assert!(!text.contains("revoked-key"), "no key in the mail");

@@ -100,3 +100,37 @@ fn the_template_never_enables_development_identity_headers() {
         "VENDOR_SANDBOX_URL must never be set in the SAM template"
     );
 }
+
+/// The vendor settings the template passes (ASPIT's unconfirmed hosts) default to the catalog's
+/// values, and the functions read them under the names the adapters use.
+#[test]
+fn the_templates_vendor_settings_default_to_the_catalog() {
+    use bookinglink::vendors::{allowed_hosts_var, base_url_var, parse_allowed_hosts};
+    let text = repo_file("infra/template.yaml");
+    let template: serde_norway::Value = serde_norway::from_str(&text).expect("template is YAML");
+    for (system_id, prefix) in [("physica", "Physica"), ("psykbase", "Psykbase")] {
+        let system = bookinglink::catalog::system(system_id).unwrap();
+        assert!(system.allowed_hosts_configurable, "{system_id}");
+        let default = |parameter: &str| {
+            template["Parameters"][parameter]["Default"]
+                .as_str()
+                .unwrap_or_else(|| panic!("parameter {parameter} with a default"))
+                .to_owned()
+        };
+        let hosts = default(&format!("{prefix}AllowedHosts"));
+        assert_eq!(parse_allowed_hosts(&hosts).unwrap(), system.allowed_hosts);
+        assert_eq!(default(&format!("{prefix}BaseUrl")), "", "{system_id}");
+        for (var, parameter) in [
+            (
+                allowed_hosts_var(system_id),
+                format!("{prefix}AllowedHosts"),
+            ),
+            (base_url_var(system_id), format!("{prefix}BaseUrl")),
+        ] {
+            assert!(
+                text.contains(&format!("{var}: !Ref {parameter}")),
+                "{var} is set from {parameter}"
+            );
+        }
+    }
+}

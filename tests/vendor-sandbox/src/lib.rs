@@ -33,18 +33,30 @@ pub const KEY_REDIRECT: &str = "sandbox-key-redirect";
 pub const KEY_HUGE: &str = "sandbox-key-huge";
 /// Unconfirmed-contract systems only: the clinic is found, then the calendar request fails.
 pub const KEY_CALENDARS_500: &str = "sandbox-key-calendars-500";
+/// EG Pasientsky only: a 200 whose body is an error (EG documents no error answers).
+pub const KEY_200_ERROR: &str = "sandbox-key-200-error";
+/// EG Pasientsky only: a 400 with an error body.
+pub const KEY_400: &str = "sandbox-key-400";
+/// EasyPractice only: a real token created without the scope `calendars-read` (403).
+pub const KEY_NO_SCOPE: &str = "sandbox-key-no-scope";
 
 /// EG Pasientsky clinic ids.
 pub const PASIENTSKY_CLINIC_OK: &str = "00000000-0000-4000-8000-000000000001";
 pub const PASIENTSKY_CLINIC_NO_CALENDARS: &str = "00000000-0000-4000-8000-000000000002";
 pub const PASIENTSKY_CLINIC_UNKNOWN: &str = "00000000-0000-4000-8000-000000000404";
+/// Answers 200 with an error body that says 404.
+pub const PASIENTSKY_CLINIC_ERROR_BODY: &str = "00000000-0000-4000-8000-000000000e04";
+/// EG Pasientsky departments: UUIDs, written in lower case in EG's answers.
+pub const PASIENTSKY_DEPT_OK: &str = "00000000-0000-4000-8000-0000000000d1";
+pub const PASIENTSKY_DEPT_OTHER: &str = "00000000-0000-4000-8000-0000000000d2";
+pub const PASIENTSKY_DEPT_UNKNOWN: &str = "00000000-0000-4000-8000-0000000000d9";
 
 /// Clinic ids for Physica, Psykbase, HANO and Konfidens.
 pub const CLINIC_OK: &str = "clinic-ok";
 pub const CLINIC_NO_CALENDARS: &str = "clinic-no-calendars";
 pub const CLINIC_UNKNOWN: &str = "clinic-unknown";
 
-/// Departments: `dept-ok` owns an open calendar; `dept-closed` exists (not in Pasientsky)
+/// Departments of the contract systems: `dept-ok` owns an open calendar; `dept-closed` exists
 /// with no calendar open for online booking; `dept-unknown` exists nowhere.
 pub const DEPT_OK: &str = "dept-ok";
 pub const DEPT_CLOSED: &str = "dept-closed";
@@ -204,6 +216,7 @@ async fn handle(req: Request<Incoming>, options: Options) -> Result<Reply, Infal
 #[derive(Debug)]
 enum Answer {
     Json(StatusCode, Value),
+    Html(StatusCode, &'static str),
     Malformed,
     Redirect,
     /// `declared`: with a Content-Length; otherwise streamed in chunks without one.
@@ -217,6 +230,14 @@ impl Answer {
     async fn into_reply(self, options: Options) -> Reply {
         match self {
             Answer::Json(status, value) => json_reply(status, value),
+            Answer::Html(status, page) => {
+                let mut reply = raw_reply(status, page);
+                reply.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+                reply
+            }
             Answer::Malformed => raw_reply(StatusCode::OK, r#"{"data": {"calendars": [{"id": "#),
             Answer::Redirect => {
                 let mut reply = raw_reply(StatusCode::FOUND, "");
@@ -337,9 +358,9 @@ fn pasientsky_search(clinic: &str, body: &[u8]) -> Answer {
     let key = request["apikey"].as_str().unwrap_or("");
     let calendars = |clinic: &str| match clinic {
         PASIENTSKY_CLINIC_OK => json!([
-            {"id": "cal-1", "name": "Fysioterapeut Hansen", "ownedByDepartment": DEPT_OK,
+            {"id": "cal-1", "name": "Fysioterapeut Hansen", "ownedByDepartment": PASIENTSKY_DEPT_OK,
              "containsSelectedTimeslotTypes": true, "sortingPosition": 1},
-            {"id": "cal-2", "name": "Manuellterapeut Berg", "ownedByDepartment": "dept-other",
+            {"id": "cal-2", "name": "Manuellterapeut Berg", "ownedByDepartment": PASIENTSKY_DEPT_OTHER,
              "containsSelectedTimeslotTypes": true, "sortingPosition": 2}
         ]),
         _ => json!([]),
@@ -358,11 +379,26 @@ fn pasientsky_search(clinic: &str, body: &[u8]) -> Answer {
     if let Some(answer) = key_scenario(key, || found(PASIENTSKY_CLINIC_OK)) {
         return answer;
     }
-    if key != KEY_OK {
-        return unauthorized();
+    // EG's docs give no error answers; these are shapes they allow.
+    match key {
+        KEY_OK => {}
+        KEY_200_ERROR => {
+            return Answer::Json(
+                StatusCode::OK,
+                json!({"success": false, "error": {"message": "Invalid apikey"}}),
+            );
+        }
+        KEY_400 => {
+            return Answer::Json(StatusCode::BAD_REQUEST, json!({"error": "apikey: invalid"}));
+        }
+        _ => return unauthorized(),
     }
     match clinic {
         PASIENTSKY_CLINIC_OK | PASIENTSKY_CLINIC_NO_CALENDARS => found(clinic),
+        PASIENTSKY_CLINIC_ERROR_BODY => Answer::Json(
+            StatusCode::OK,
+            json!({"error": {"code": 404, "message": "Clinic not found"}}),
+        ),
         _ => Answer::Json(StatusCode::NOT_FOUND, json!({"error": "clinic not found"})),
     }
 }
@@ -372,6 +408,13 @@ fn easypractice_bookings(bearer: Option<&str>, query: &str) -> Answer {
     let ok = || Answer::Json(StatusCode::OK, json!({"data": [], "meta": {"total": 0}}));
     if let Some(answer) = key_scenario(bearer.unwrap_or(""), ok) {
         return answer;
+    }
+    if bearer == Some(KEY_NO_SCOPE) {
+        // A real token whose scopes do not include `calendars-read`.
+        return Answer::Json(
+            StatusCode::FORBIDDEN,
+            json!({"message": "Invalid scope(s) provided."}),
+        );
     }
     if bearer != Some(KEY_OK) {
         return Answer::Json(
@@ -388,35 +431,28 @@ fn easypractice_bookings(bearer: Option<&str>, query: &str) -> Answer {
     ok()
 }
 
-/// Extensor's booking URL (our contract); the last path segment picks the scenario.
+/// An Extensor booking page: HTML, as a browser gets it. The last path segment picks the
+/// scenario.
 fn extensor(scenario: &str) -> Answer {
-    let clinic = |open: bool| {
-        Answer::Json(
-            StatusCode::OK,
-            json!({
-                "clinic": {"name": "Sandbox Fysio"},
-                "calendars": [{"id": "cal-1", "name": "Behandler 1", "onlineBooking": open}]
-            }),
-        )
-    };
+    let page = Answer::Html(StatusCode::OK, EXTENSOR_PAGE);
     match scenario {
-        "ok" => clinic(true),
-        "no-calendars" => clinic(false),
-        "500" => Answer::Json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"error": "internal"}),
-        ),
-        "slow" => Answer::Slow(Box::new(clinic(true))),
-        "malformed" => Answer::Malformed,
+        "ok" => page,
+        "gone" => Answer::Html(StatusCode::GONE, EXTENSOR_NOT_FOUND_PAGE),
+        "500" => Answer::Html(StatusCode::INTERNAL_SERVER_ERROR, "<h1>Server error</h1>"),
+        "slow" => Answer::Slow(Box::new(page)),
         "redirect" => Answer::Redirect,
         // With a Content-Length, unlike the chunked answer the key scenarios give.
         "huge" => Answer::Huge { declared: true },
-        _ => Answer::Json(
-            StatusCode::NOT_FOUND,
-            json!({"error": "unknown booking url"}),
-        ),
+        _ => Answer::Html(StatusCode::NOT_FOUND, EXTENSOR_NOT_FOUND_PAGE),
     }
 }
+
+const EXTENSOR_PAGE: &str = "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\">\
+<title>Bestill time - Sandbox Fysio</title></head><body><h1>Bestill time</h1>\
+<form><select name=\"behandler\"><option>Behandler 1</option></select></form></body></html>";
+
+const EXTENSOR_NOT_FOUND_PAGE: &str = "<!doctype html><html><head><title>Siden finnes ikke</title>\
+</head><body><h1>404</h1><p>Siden finnes ikke.</p></body></html>";
 
 /// Bookinglink's proposed contract (Physica, Psykbase, HANO, Konfidens).
 fn contract(bearer: Option<&str>, clinic: &str, rest: &[&str], query: &str) -> Answer {

@@ -277,7 +277,7 @@ fn saved_booking(version_id: String) -> BookingConfig {
     BookingConfig {
         system: "pasientsky".into(),
         external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-        external_department_id: Some("dept-ok".into()),
+        external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
         booking_url: None,
         key_stored: true,
         secret_version_id: Some(version_id),
