@@ -201,6 +201,8 @@ pub enum Outcome {
     Success,
     /// The vendor rejected what was entered (counts toward the lockout).
     Rejected,
+    /// Refused on our side before anything was sent (does not count).
+    InputRefused,
     /// The vendor gave no usable answer.
     Unavailable,
     /// Right details, clinic not ready (no calendar open for online booking).
@@ -210,9 +212,10 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Success,
         Outcome::Rejected,
+        Outcome::InputRefused,
         Outcome::Unavailable,
         Outcome::SetupIncomplete,
         Outcome::NotVerifiable,
@@ -222,6 +225,7 @@ impl Outcome {
         match self {
             Outcome::Success => "success",
             Outcome::Rejected => "rejected",
+            Outcome::InputRefused => "input_refused",
             Outcome::Unavailable => "unavailable",
             Outcome::SetupIncomplete => "setup_incomplete",
             Outcome::NotVerifiable => "not_verifiable",
@@ -254,6 +258,7 @@ impl From<crate::vendors::CheckOutcome> for Outcome {
         match outcome {
             C::Success => Outcome::Success,
             C::Rejected => Outcome::Rejected,
+            C::InputRefused => Outcome::InputRefused,
             C::Unavailable => Outcome::Unavailable,
             C::SetupIncomplete => Outcome::SetupIncomplete,
         }
