@@ -3,7 +3,7 @@ import { adminWithLocation, devApi, expect, expectAccessible, openApp, sentMail,
 
 const PASIENTSKY = {
   external_id: "00000000-0000-4000-8000-000000000001",
-  external_department_id: "dept-ok",
+  external_department_id: "00000000-0000-4000-8000-0000000000d1",
   key: "sandbox-key-ok",
 };
 
@@ -45,7 +45,7 @@ test("pasientsky: the seven steps, a wrong key first, then the right one, then s
   const key = page.getByLabel("API-nøkkel");
   await expect(key).toBeFocused();
   await expect(key).toHaveAttribute("aria-invalid", "true");
-  await expect(page.locator("#bk-api_key-error")).toContainText("avviste API-nøkkelen");
+  await expect(page.locator("#bk-api_key-error")).toContainText("godtok ikke API-nøkkelen");
   const report = page.locator(".report");
   await expect(report).toContainText("Koblingen virker ikke");
   await expect(report.locator("li").nth(0)).toContainText("OK");
@@ -112,7 +112,7 @@ test("extensor shows only the booking URL", async ({ page, shot }) => {
   await expect(page.getByLabel("Ekstern ID")).toHaveCount(0);
   await expect(page.getByLabel("API-nøkkel")).toHaveCount(0);
   await expect(page.locator("#bk-booking_url-help")).toContainText("extensor.no");
-  // A URL off the vendor's domain is the field's fault.
+  // A booking page that does not exist (404) is the field's fault.
   await page.getByLabel("Booking-URL").fill("https://booking.extensor.no/sandbox/unknown");
   await page.getByRole("button", { name: "Test kobling" }).click();
   await expect(page.getByLabel("Booking-URL")).toBeFocused();
@@ -221,7 +221,7 @@ test("English: the switch changes the app and the API's texts", async ({ page, s
   await page.getByLabel("External department ID").fill(PASIENTSKY.external_department_id);
   await page.getByLabel("API key").fill("wrong-key");
   await page.getByRole("button", { name: "Test connection" }).click();
-  await expect(page.locator("#bk-api_key-error")).toContainText("rejected");
+  await expect(page.locator("#bk-api_key-error")).toContainText("did not accept the API key");
   await expect(page.locator("#attempts")).toHaveText("Failed tests left before a lockout: 4 of 5.");
   await expectAccessible(page);
   await shot("english");

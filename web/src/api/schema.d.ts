@@ -463,25 +463,34 @@ export interface components {
         CheckStep: {
             /** @enum {string} */
             step: "vendor_reachable" | "key_accepted" | "clinic_found" | "department_found" | "online_booking_open";
-            /** @enum {string} */
-            status: "ok" | "failed" | "skipped";
             /**
-             * @description Stabil kode; nye kan komme.
+             * @description `ok`; `failed`; `skipped` (ikke sjekket fordi et tidligere steg feilet);
+             *     `not_verifiable` (kan ikke sjekkes mot dette systemet, f.eks. kalenderen i Extensor 05,
+             *     som ikke har åpent API; hindrer ikke at testen lykkes).
              * @enum {string}
              */
-            code: "ok" | "not_checked" | "not_verifiable" | "vendor_not_configured" | "vendor_unreachable" | "vendor_timeout" | "vendor_error" | "vendor_bad_response" | "redirect_refused" | "response_too_large" | "api_key_rejected" | "clinic_not_found" | "department_not_found" | "no_online_booking_calendar" | "required" | "invalid_details" | "https_required" | "host_not_allowed" | "address_not_allowed" | "unknown";
+            status: "ok" | "failed" | "skipped" | "not_verifiable";
+            /**
+             * @description Stabil kode; nye kan komme. Hvilke feil som teller mot sperren: se `CheckOutcome`
+             *     og tabellen i docs/vendor-contracts.md.
+             * @enum {string}
+             */
+            code: "ok" | "not_checked" | "not_verifiable" | "vendor_not_configured" | "vendor_unreachable" | "vendor_timeout" | "vendor_error" | "vendor_bad_response" | "redirect_refused" | "response_too_large" | "api_key_rejected" | "clinic_not_found" | "department_not_found" | "booking_page_not_found" | "no_online_booking_calendar" | "key_lacks_calendar_access" | "required" | "invalid_details" | "https_required" | "host_not_allowed" | "address_not_allowed" | "unknown";
             /** @description Feltet steget gjelder, når det er ett. */
             field: components["schemas"]["BookingFieldId"] | null;
             /** @description Hva som skjedde og hva du kan gjøre. */
             message: string;
         };
         /**
-         * @description `success`; `rejected` (leverandøren avviste det som ble fylt inn: teller mot sperren);
-         *     `unavailable` (leverandøren svarte ikke brukbart: teller ikke); `setup_incomplete`
-         *     (opplysningene stemmer, men ingen kalender er åpen for nettbooking: teller ikke).
+         * @description `success`; `rejected` (leverandøren avviste nøkkel, klinikk, avdeling eller
+         *     bookingside: teller mot sperren); `input_refused` (stoppet hos oss før noe ble sendt,
+         *     f.eks. en adresse utenfor leverandørens domene: teller ikke); `unavailable`
+         *     (leverandøren svarte ikke brukbart: teller ikke); `setup_incomplete` (opplysningene
+         *     stemmer, men oppsettet hos klinikken er ikke ferdig, f.eks. ingen kalender åpen for
+         *     nettbooking eller et token uten tilgang til kalenderne: teller ikke).
          * @enum {string}
          */
-        CheckOutcome: "success" | "rejected" | "unavailable" | "setup_incomplete";
+        CheckOutcome: "success" | "rejected" | "input_refused" | "unavailable" | "setup_incomplete";
         /** @description Mislykkede tester du har igjen før sperren (0–5). */
         AttemptsRemaining: number;
         CheckResult: {
@@ -1342,10 +1351,10 @@ export interface operations {
                      *             {
                      *               "id": "external_department_id",
                      *               "label": "Ekstern avdeling ID",
-                     *               "help": "ID-en til avdelingen som eier behandlernes kalendere i EG Pasientsky.",
+                     *               "help": "ID-en til avdelingen som eier behandlernes kalendere i EG Pasientsky, en UUID som 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b.",
                      *               "required": true,
                      *               "secret": false,
-                     *               "format": "text",
+                     *               "format": "uuid",
                      *               "max_length": 100
                      *             },
                      *             {
@@ -1480,7 +1489,7 @@ export interface operations {
                  * @example {
                  *       "system": "pasientsky",
                  *       "external_id": "00000000-0000-4000-8000-000000000001",
-                 *       "external_department_id": "dept-ok",
+                 *       "external_department_id": "00000000-0000-4000-8000-0000000000d1",
                  *       "api_key": "sandbox-key-ok",
                  *       "version": 1
                  *     }
