@@ -56,10 +56,8 @@ const nb = {
   err_too_long: "{field} kan ha høyst {max} tegn.",
   err_uuid: "{field} må være en UUID, for eksempel 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b.",
   err_https: "{field} må begynne med https://.",
-  back: "Tilbake",
   backToLocations: "Tilbake til lokasjonene",
   backToCompanies: "Tilbake til firmaene",
-  location: "Lokasjon",
   booking: "Booking",
   edit: "Endre",
   cancel: "Avbryt",
@@ -124,8 +122,6 @@ const nb = {
   lastRequested: "Sist forespurt {time} av {who}.",
   close: "Lukk",
   notFound: "Siden finnes ikke.",
-  yes: "Ja",
-  no: "Nei",
 };
 
 export type MessageKey = keyof typeof nb;
@@ -181,10 +177,8 @@ const en: Record<MessageKey, string> = {
   err_too_long: "{field} can have at most {max} characters.",
   err_uuid: "{field} must be a UUID, for example 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b.",
   err_https: "{field} must start with https://.",
-  back: "Back",
   backToLocations: "Back to the locations",
   backToCompanies: "Back to the companies",
-  location: "Location",
   booking: "Booking",
   edit: "Edit",
   cancel: "Cancel",
@@ -248,8 +242,6 @@ const en: Record<MessageKey, string> = {
   lastRequested: "Last requested {time} by {who}.",
   close: "Close",
   notFound: "This page does not exist.",
-  yes: "Yes",
-  no: "No",
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { nb, en };

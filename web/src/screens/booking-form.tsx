@@ -370,7 +370,7 @@ function BookingInput(props: { field: BookingField; value: string; onInput: (v: 
       error={props.error}
       maxLength={f.max_length}
       type={f.secret ? "password" : f.format === "https_url" ? "url" : "text"}
-      autoComplete={f.secret ? "off" : "off"}
+      autoComplete="off"
       placeholder={stored ? `${t("apiKeyStored")} ••••••••` : undefined}
       inputMode={f.format === "https_url" ? "url" : "text"}
     />
@@ -383,7 +383,7 @@ function ReportView(props: { report: Report }) {
   return (
     <div class={`report ${r.succeeded ? "ok" : "bad"}`}>
       <p class="verdict">
-        <strong>{r.succeeded && r.kind === "test" ? t("success") : r.succeeded ? t("success") : t("failure")}</strong>
+        <strong>{r.succeeded ? t("success") : t("failure")}</strong>
       </p>
       <p>{r.message}</p>
       {!r.succeeded && r.kind === "save" && <p>{t("notSaved")}</p>}
@@ -393,7 +393,7 @@ function ReportView(props: { report: Report }) {
             <li key={s.step} class={`step ${stepStatus(s)}`}>
               <span class="step-name">{t(`step_${s.step}` as MessageKey)}</span>{" "}
               <span class={`badge ${stepStatus(s)}`}>{t(`status_${stepStatus(s)}` as MessageKey)}</span>
-              {"message" in s && s.message && <span class="step-message">{s.message}</span>}
+              {s.message && <span class="step-message">{s.message}</span>}
             </li>
           ))}
         </ol>
