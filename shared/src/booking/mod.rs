@@ -689,6 +689,54 @@ impl BookingDeps {
 mod tests {
     use super::*;
 
+    /// The lockout table (`vendors::report::outcome_of`), row by row, as the booking routes
+    /// settle an attempt: only a vendor's rejection is a counted failure.
+    #[test]
+    fn each_failure_code_settles_as_the_lockout_table_says() {
+        use crate::vendors::{CheckCode, CheckStep, StepId, StepStatus};
+        let step = |step, status, code| CheckStep {
+            step,
+            status,
+            code,
+            field: None,
+        };
+        let counted = [
+            CheckCode::ApiKeyRejected,
+            CheckCode::ClinicNotFound,
+            CheckCode::DepartmentNotFound,
+            CheckCode::BookingPageNotFound,
+        ];
+        for code in CheckCode::ALL {
+            let report = CheckReport {
+                system: "pasientsky".into(),
+                steps: vec![
+                    step(StepId::VendorReachable, StepStatus::Ok, CheckCode::Ok),
+                    step(StepId::KeyAccepted, StepStatus::Failed, code),
+                ],
+            };
+            let expected = if counted.contains(&code) {
+                Settlement::CountedFailure
+            } else {
+                Settlement::NotCounted
+            };
+            assert_eq!(settlement(&report), expected, "{code:?}");
+        }
+        // A check whose calendar step cannot be verified (Extensor) is a success.
+        let page = CheckReport {
+            system: "extensor".into(),
+            steps: vec![
+                step(StepId::VendorReachable, StepStatus::Ok, CheckCode::Ok),
+                step(StepId::ClinicFound, StepStatus::Ok, CheckCode::Ok),
+                step(
+                    StepId::OnlineBookingOpen,
+                    StepStatus::NotVerifiable,
+                    CheckCode::NotVerifiable,
+                ),
+            ],
+        };
+        assert_eq!(settlement(&page), Settlement::Success);
+    }
+
     #[test]
     fn a_stored_key_follows_the_system_and_the_host_it_is_sent_to() {
         // Systems with a fixed API: the system alone decides where a key goes.
