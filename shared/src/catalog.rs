@@ -816,15 +816,21 @@ pub fn catalog_json(lang: Lang) -> Value {
     json!({ "systems": systems })
 }
 
+/// docs/vendor-contracts.md, which the tests that keep the code and that document in step read.
+#[cfg(test)]
+pub(crate) fn contracts_doc() -> &'static str {
+    include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/vendor-contracts.md"
+    ))
+}
+
 /// A `## heading` section of docs/vendor-contracts.md, up to the next `## ` heading: the
 /// tests that keep the code and that document in step read it.
 #[cfg(test)]
 pub(crate) fn contracts_doc_section(heading: &str) -> &'static str {
-    let doc = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../docs/vendor-contracts.md"
-    ));
-    doc.split(&format!("## {heading}\n"))
+    contracts_doc()
+        .split(&format!("## {heading}\n"))
         .nth(1)
         .unwrap_or_else(|| panic!("docs/vendor-contracts.md has no section {heading:?}"))
         .split("\n## ")
@@ -1114,6 +1120,19 @@ mod tests {
                     s.id
                 );
             }
+        }
+        // The overview table at the top says the same.
+        for s in systems() {
+            let prefix = format!("| {} (`{}`) | ", s.name, s.id);
+            let line = contracts_doc()
+                .lines()
+                .find(|l| l.starts_with(&prefix))
+                .unwrap_or_else(|| panic!("no overview row for {}", s.id));
+            let contract = serde_json::to_value(s.contract).unwrap();
+            assert!(
+                line[prefix.len()..].starts_with(&format!("{} |", contract.as_str().unwrap())),
+                "{line}"
+            );
         }
     }
 
