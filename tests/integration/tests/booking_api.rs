@@ -432,6 +432,7 @@ async fn test_and_save_succeed_for_every_system() {
         "910000012",
         "910000020",
     ];
+    let recording = metrics::record();
     for ((system, details), org) in working_details().into_iter().zip(orgs) {
         let location = h.location(&ola(), org).await;
         let tested = h.test(&ola(), &location, details.clone()).await;
@@ -471,6 +472,23 @@ async fn test_and_save_succeed_for_every_system() {
             .call("GET", location.rsplit_once('/').unwrap().0, &ola(), None)
             .await;
         assert_eq!(list.body["items"][0]["booking"]["state"], "connected");
+    }
+    // One test and one save per system, each measured under its system; Extensor's pass that
+    // could not see the calendar is told apart from a full success.
+    let checks = recording.values(&metrics::CONNECTION_CHECKS);
+    assert_eq!(checks.len(), 2 * orgs.len());
+    for (system, _) in working_details() {
+        let outcomes: Vec<&str> = checks
+            .iter()
+            .filter(|(_, d)| d["System"] == system)
+            .map(|(_, d)| d["Outcome"].as_str().unwrap())
+            .collect();
+        let expected = if system == "extensor" {
+            "not_verifiable"
+        } else {
+            "success"
+        };
+        assert_eq!(outcomes, [expected, expected], "{system}");
     }
 }
 
