@@ -9,7 +9,9 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
 pub mod demo;
+pub mod leaks;
 pub mod round_trips;
+pub mod runtime_api;
 
 /// AWS configuration for the emulator, built the way the functions build theirs (so every
 /// integration test goes through the production HTTP client). The test command exports
@@ -31,6 +33,8 @@ pub async fn fresh_table() -> (aws_sdk_dynamodb::Client, String) {
     bookinglink::store::dynamo::create_table(&client, &table)
         .await
         .expect("create the test table in the emulator");
+    leaks::capture_logs();
+    leaks::record_table(&table);
     (client, table)
 }
 
@@ -67,6 +71,18 @@ pub fn event(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> Request {
+    let event = event_json(method, path_and_query, identity, headers, body);
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+}
+
+/// The JSON document of [`event`], as Lambda hands it to a function's runtime.
+pub fn event_json(
+    method: &str,
+    path_and_query: &str,
+    identity: &Identity,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Value {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -100,7 +116,7 @@ pub fn event(
         }
         Identity::Anonymous => {}
     }
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
@@ -110,8 +126,7 @@ pub fn event(
         "requestContext": context,
         "body": body,
         "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event")
+    })
 }
 
 /// Like [`event`] but with raw bytes as the body, as lambda_http hands over a payload that
@@ -152,6 +167,7 @@ impl Answer {
             _ => String::new(),
         };
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        leaks::check("an answer", &format!("{headers:?} {raw}"));
         Answer {
             status,
             headers,

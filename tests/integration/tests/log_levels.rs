@@ -1,0 +1,277 @@
+//! At the most verbose log level, no log line holds an API key or a bearer token.
+//!
+//! The functions run the way Lambda runs them: `lambda_http::run` / `lambda_runtime::run`
+//! polling a local Runtime API ([`integration_tests::runtime_api`]), with the functions' own
+//! log layer at `RUST_LOG=trace` writing into a capture. The runtime then sees every event
+//! whole (the body with `api_key`, the `Authorization` header), and the AWS SDK sends the key to
+//! Secrets Manager (a save) and reads it back (a test with the stored key, revalidation) against
+//! the emulator. One test in its own binary: the runtime reads its address from the
+//! environment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bookinglink::booking::BookingDeps;
+use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::clock::SystemClock;
+use bookinglink::mail::{RecordingMailer, SesMailer};
+use bookinglink::revalidate::{RevalidateDeps, Settings};
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::runtime_api::RuntimeApi;
+use integration_tests::{Answer, Identity, emulator_config, event, event_json, fresh_table, leaks};
+use lambda_http::{Error, service_fn};
+use serde_json::{Value, json};
+
+const SENDER: &str = "bookinglink@fysio-demo.no";
+const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvbGEifQ.bearer-token-signature-4711";
+
+/// Points the next runtime started at `api`.
+fn use_runtime_api(api: &RuntimeApi) {
+    // SAFETY: this binary holds one test on a current-thread runtime; nothing else reads the
+    // environment while it changes (each runtime reads it once, when it starts).
+    unsafe { std::env::set_var("AWS_LAMBDA_RUNTIME_API", api.host()) };
+}
+
+/// Runs `event` through an HTTP function started with `lambda_http::run`, as its `main` does.
+/// Each app is leaked: its runtime task holds it until the test process ends.
+async fn invoke_http<F, Fut>(handler: F, event: Value) -> Value
+where
+    F: Fn(lambda_http::Request) -> Fut + 'static,
+    Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    let api = RuntimeApi::start().await;
+    use_runtime_api(&api);
+    // The runtime's loop runs on this thread until the answer is in; dropping the set ends it.
+    let local = tokio::task::LocalSet::new();
+    local.spawn_local(lambda_http::run(service_fn(move |req| {
+        let answer = handler(req);
+        async move { Ok::<_, Error>(answer.await) }
+    })));
+    let answer = local.run_until(api.invoke(event)).await;
+    drop(local);
+    leaks::check("an answer", &answer.to_string());
+    answer
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn nothing_secret_is_logged_at_trace() {
+    // SAFETY: as in `use_runtime_api`; set before anything else runs.
+    unsafe {
+        for (name, value) in [
+            ("AWS_LAMBDA_FUNCTION_NAME", "local"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "local"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "local"),
+        ] {
+            std::env::set_var(name, value);
+        }
+    }
+    leaks::watch(TOKEN);
+    let (ddb, table) = fresh_table().await;
+    let config = emulator_config().await;
+    let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options::default())
+        .expect("start the vendor sandbox");
+    let vendors = || {
+        Arc::new(
+            Vendors::new(VendorsConfig::sandbox(
+                &sandbox,
+                Duration::from_millis(1500),
+            ))
+            .unwrap(),
+        )
+    };
+    let store = Arc::new(DynamoStore::new(ddb.clone(), table.clone()));
+    let secrets = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
+        &config,
+    )));
+    let prefix = format!("test-{}/", uuid::Uuid::new_v4());
+    let booking = || bookinglink::booking::api::BookingApp {
+        deps: BookingDeps {
+            store: store.clone(),
+            attempts: store.clone(),
+            secrets: secrets.clone(),
+            vendors: vendors(),
+            clock: Arc::new(SystemClock),
+            secret_prefix: prefix.clone(),
+        },
+        dev_identity_headers: false,
+    };
+    aws_sdk_ses::Client::new(&config)
+        .verify_email_identity()
+        .email_address(SENDER)
+        .send()
+        .await
+        .expect("verify the sender in the emulator");
+
+    // Set-up through the handler directly: a company and a location.
+    let ola = Identity::jwt("ola");
+    let locations = locations::App {
+        store: store.clone(),
+        clock: Arc::new(SystemClock),
+        dev_identity_headers: false,
+    };
+    let company = Answer::from(
+        locations::handle(
+            &locations,
+            event(
+                "POST",
+                "/v1/companies",
+                &ola,
+                &[],
+                Some(r#"{"name": "Fysio AS", "org_number": "923609016"}"#),
+            ),
+        )
+        .await,
+    );
+    let company = company.body["id"].as_str().unwrap().to_string();
+    let location = Answer::from(
+        locations::handle(
+            &locations,
+            event(
+                "POST",
+                &format!("/v1/companies/{company}/locations"),
+                &ola,
+                &[],
+                Some(
+                    &json!({
+                        "name": "Majorstuen",
+                        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+                        "phone": "+47 22 00 00 00",
+                        "email": "post@fysio.no"
+                    })
+                    .to_string(),
+                ),
+            ),
+        )
+        .await,
+    );
+    let path = format!(
+        "/v1/companies/{company}/locations/{}",
+        location.body["id"].as_str().unwrap()
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    let headers = [("authorization", bearer.as_str())];
+    let details = json!({
+        "system": "pasientsky",
+        "external_id": vendor_sandbox::PASIENTSKY_CLINIC_OK,
+        "external_department_id": vendor_sandbox::DEPT_OK,
+        "api_key": vendor_sandbox::KEY_OK,
+    });
+
+    // "Test kobling" with the key typed in.
+    let app: &'static _ = Box::leak(Box::new(booking()));
+    let tested = invoke_http(
+        move |req| test_connection::handle(app, req),
+        event_json(
+            "POST",
+            &format!("{path}/booking/test"),
+            &ola,
+            &headers,
+            Some(&details.to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(tested["statusCode"], 200, "{tested}");
+
+    // "Test og lagre": the key goes to Secrets Manager.
+    let mut save = details.clone();
+    save["version"] = json!(1);
+    let app: &'static _ = Box::leak(Box::new(booking()));
+    let saved = invoke_http(
+        move |req| test_and_save::handle(app, req),
+        event_json(
+            "POST",
+            &format!("{path}/booking/save"),
+            &ola,
+            &headers,
+            Some(&save.to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(saved["statusCode"], 200, "{saved}");
+
+    // "Test kobling" with the stored key: read back from Secrets Manager.
+    let mut stored = details.clone();
+    stored.as_object_mut().unwrap().remove("api_key");
+    let app: &'static _ = Box::leak(Box::new(booking()));
+    let retested = invoke_http(
+        move |req| test_connection::handle(app, req),
+        event_json(
+            "POST",
+            &format!("{path}/booking/test"),
+            &ola,
+            &headers,
+            Some(&stored.to_string()),
+        ),
+    )
+    .await;
+    assert_eq!(retested["statusCode"], 200, "{retested}");
+
+    // "Forespør detaljer", sent through SES.
+    let app: &'static _ = Box::leak(Box::new(request_details::App {
+        store: store.clone(),
+        mailer: Arc::new(SesMailer::new(
+            aws_sdk_ses::Client::new(&config),
+            SENDER.to_string(),
+            None,
+        )),
+        clock: Arc::new(SystemClock),
+        dev_identity_headers: false,
+    }));
+    let sent = invoke_http(
+        move |req| request_details::handle(app, req),
+        event_json(
+            "POST",
+            &format!("{path}/booking/request-details"),
+            &ola,
+            &headers,
+            Some(r#"{"system": "pasientsky"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(sent["statusCode"], 202, "{sent}");
+
+    // Revalidation, started with `lambda_runtime::run` as its `main` does.
+    let mailer = Arc::new(RecordingMailer::new());
+    let deps = Arc::new(RevalidateDeps {
+        store: store.clone(),
+        secrets: secrets.clone(),
+        vendors: vendors(),
+        mailer: mailer.clone(),
+        clock: Arc::new(SystemClock),
+        settings: Settings {
+            secret_prefix: prefix.clone(),
+            ..Settings::default()
+        },
+    });
+    let api = RuntimeApi::start().await;
+    use_runtime_api(&api);
+    let local = tokio::task::LocalSet::new();
+    local.spawn_local(lambda_runtime::run(lambda_runtime::service_fn(
+        move |event| revalidate_function::handle(deps.clone(), event),
+    )));
+    let summary = local
+        .run_until(api.invoke(json!({"run_id": "2026-11-26"})))
+        .await;
+    drop(local);
+    assert_eq!(summary["checked_now"], 1, "{summary}");
+    leaks::check_mails(&mailer.sent());
+
+    let logs = leaks::capture_logs().text();
+    for marker in [
+        // The runtime's span, so the events below came through the real runtime loop.
+        "Lambda runtime invoke",
+        "connection check",
+        "booking configuration saved",
+        "details request sent",
+        "revalidation invocation finished",
+    ] {
+        assert!(logs.contains(marker), "no log line has {marker:?}");
+    }
+    for secret in [vendor_sandbox::KEY_OK, TOKEN] {
+        assert!(!logs.contains(secret), "a log line holds {secret}");
+    }
+    leaks::assert_no_leaks(&ddb).await;
+}
