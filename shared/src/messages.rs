@@ -258,6 +258,17 @@ pub fn too_many_attempts(oslo_time: &str, utc: &str) -> Localized {
     )
 }
 
+pub fn location_locked(oslo_time: &str, utc: &str) -> Localized {
+    Localized::new(
+        format!(
+            "Det har vært for mange mislykkede tester på denne lokasjonen den siste timen. Av sikkerhetshensyn kan ingen teste den igjen før kl. {oslo_time}. Sjekk opplysningene fra leverandøren før dere prøver igjen."
+        ),
+        format!(
+            "There have been too many failed tests on this location within the last hour. For security nobody can test it again before {utc}. Check the details from the vendor before you retry."
+        ),
+    )
+}
+
 pub const CHECKS_IN_PROGRESS: Text = Text::new(
     "Du har flere tester som pågår. Vent noen sekunder og prøv igjen.",
     "You have several tests running. Wait a few seconds and try again.",

@@ -28,10 +28,17 @@ impl BookingApp {
         let incoming = Incoming::new(req, self.dev_identity_headers);
         let result = match self.route(serves, &incoming).await {
             Err(problem) if problem.status != 401 => {
-                Err(
-                    super::with_attempts_remaining(&self.deps, incoming.caller.as_ref(), problem)
-                        .await,
+                // Only a route that matched names a location whose tally also counts.
+                let location_id = routes::resolve(&incoming.method, &incoming.path)
+                    .ok()
+                    .map(|m| m.param("locationId").to_string());
+                Err(super::with_attempts_remaining(
+                    &self.deps,
+                    incoming.caller.as_ref(),
+                    location_id.as_deref().filter(|id| !id.is_empty()),
+                    problem,
                 )
+                .await)
             }
             other => other,
         };

@@ -24,7 +24,7 @@ pub mod api;
 pub mod attempts;
 pub mod secrets;
 
-use attempts::{AttemptStore, Refusal, Reservation, Settlement};
+use attempts::{Admitted, Attempt, AttemptStore, LockScope, Refusal, Settlement};
 use secrets::{SecretError, SecretStore};
 
 pub const DEFAULT_SECRET_PREFIX: &str = "bookinglink/booking/";
@@ -223,37 +223,43 @@ fn settlement(report: &CheckReport) -> Settlement {
 
 fn refusal_problem(refusal: &Refusal, now: Timestamp) -> Problem {
     let wait = (refusal.retry_at - now).max(1);
+    let (oslo, utc) = (
+        clock::oslo_hhmm(refusal.retry_at),
+        clock::rfc3339(refusal.retry_at),
+    );
     let (code, detail) = if refusal.locked {
-        (
-            "too_many_attempts",
-            msg::too_many_attempts(
-                &clock::oslo_hhmm(refusal.retry_at),
-                &clock::rfc3339(refusal.retry_at),
-            ),
-        )
+        let detail = match refusal.scope {
+            LockScope::Administrator => msg::too_many_attempts(&oslo, &utc),
+            LockScope::Location => msg::location_locked(&oslo, &utc),
+        };
+        ("too_many_attempts", detail)
     } else {
         (
             "checks_in_progress",
             Localized::from(msg::CHECKS_IN_PROGRESS),
         )
     };
-    Problem::new(429, code, msg::TOO_MANY_ATTEMPTS, detail)
+    let problem = Problem::new(429, code, msg::TOO_MANY_ATTEMPTS, detail)
         .with_header("retry-after", wait.to_string())
         .with_extension("retry_at", json!(clock::rfc3339(refusal.retry_at)))
-        .with_extension("attempts_remaining", json!(0))
+        .with_extension("attempts_remaining", json!(0));
+    if refusal.locked {
+        problem.with_extension("lock_scope", json!(refusal.scope))
+    } else {
+        problem
+    }
 }
 
 /// Runs the vendor check inside the lockout reservation taken by [`load_and_reserve`], then
 /// settles it. Returns the report and the attempts left after it.
 async fn guarded_check(
     deps: &BookingDeps,
-    caller: &Caller,
     input: &BookingInput,
     key: Option<ApiKey>,
-    reservation: Reservation,
+    admitted: Admitted,
 ) -> Result<(CheckReport, u32), Problem> {
     let report = vendor_check(deps, input, key).await;
-    let remaining = settle_check(deps, caller, input, &reservation, &report).await?;
+    let remaining = settle_check(deps, input, &admitted, &report).await?;
     Ok((report, remaining))
 }
 
@@ -274,16 +280,14 @@ async fn vendor_check(
 /// Settles the reservation a check ran under; returns the attempts left.
 async fn settle_check(
     deps: &BookingDeps,
-    caller: &Caller,
     input: &BookingInput,
-    reservation: &Reservation,
+    admitted: &Admitted,
     report: &CheckReport,
 ) -> Result<u32, Problem> {
     let settled = settlement(report);
     let remaining = attempts::settle(
         deps.attempts.as_ref(),
-        &caller.sub,
-        reservation,
+        admitted,
         settled,
         deps.clock.now(),
     )
@@ -318,7 +322,16 @@ async fn load(
 }
 
 /// The caller's place in the lockout (a reservation, or why there is none) for one check.
-type Admission = Result<Reservation, Refusal>;
+type Admission = Result<Admitted, Refusal>;
+
+/// What a check is aimed at, for the lockout: where the key goes and which clinic it opens.
+fn attempt_target(input: &BookingInput) -> String {
+    format!(
+        "{}#{}",
+        key_target(input.system.id, input.details.booking_url.as_deref()),
+        input.details.external_id.as_deref().unwrap_or_default()
+    )
+}
 
 /// Loads the location (as [`load`]) and, in the same round trip, reserves an attempt slot for
 /// the check: the membership read, the location read and the slot's conditional write run
@@ -333,18 +346,24 @@ async fn load_and_reserve(
     caller: &Caller,
     company_id: &str,
     location_id: &str,
+    input: &BookingInput,
 ) -> Result<(Location, Admission), Problem> {
     let now = deps.clock.now();
-    let attempt_id = uuid::Uuid::new_v4().to_string();
+    let attempt = Attempt {
+        id: uuid::Uuid::new_v4().to_string(),
+        sub: caller.sub.clone(),
+        location_id: location_id.to_string(),
+        target: attempt_target(input),
+    };
     let (location, admission) = tokio::join!(
         load(deps, caller, company_id, location_id),
-        attempts::admit(deps.attempts.as_ref(), &caller.sub, &attempt_id, now)
+        attempts::admit(deps.attempts.as_ref(), attempt, now)
     );
     match location {
         Ok(location) => Ok((location, admission?)),
         Err(problem) => {
             if let Ok(admission) = &admission {
-                give_back(deps, caller, admission).await;
+                give_back(deps, admission).await;
             }
             Err(problem)
         }
@@ -353,16 +372,26 @@ async fn load_and_reserve(
 
 /// Releases a reservation that no check will use. A failure only logs: the reservation frees
 /// itself after [`attempts::RESERVATION_SECONDS`].
-async fn give_back(deps: &BookingDeps, caller: &Caller, admission: &Admission) {
-    if let Ok(reservation) = admission
-        && let Err(e) = deps.attempts.release(&caller.sub, reservation).await
-    {
+async fn give_back(deps: &BookingDeps, admission: &Admission) {
+    let Ok(admitted) = admission else { return };
+    let store = deps.attempts.as_ref();
+    let (admin, location) = tokio::join!(
+        store.release(
+            attempts::Tally::Administrator(&admitted.attempt.sub),
+            &admitted.administrator
+        ),
+        store.release(
+            attempts::Tally::Location(&admitted.attempt.location_id),
+            &admitted.location
+        )
+    );
+    if let Err(e) = admin.and(location) {
         tracing::warn!(error = %e, "unused attempt reservation not released");
     }
 }
 
 /// The admitted reservation, or the lockout's 429.
-fn admitted(deps: &BookingDeps, admission: Admission) -> Result<Reservation, Problem> {
+fn admitted(deps: &BookingDeps, admission: Admission) -> Result<Admitted, Problem> {
     admission.map_err(|refusal| refusal_problem(&refusal, deps.clock.now()))
 }
 
@@ -407,17 +436,17 @@ pub async fn test_connection(
     location_id: &str,
     input: BookingInput,
 ) -> Result<Tested, Problem> {
-    let (location, admission) = load_and_reserve(deps, caller, company_id, location_id).await?;
+    let (location, admission) =
+        load_and_reserve(deps, caller, company_id, location_id, &input).await?;
     let key = match resolve_key(deps, &location, &input).await {
         Ok(key) => key.map(|(key, _)| key),
         Err(problem) => {
-            give_back(deps, caller, &admission).await;
+            give_back(deps, &admission).await;
             return Err(problem);
         }
     };
-    let reservation = admitted(deps, admission)?;
-    let (report, attempts_remaining) =
-        guarded_check(deps, caller, &input, key, reservation).await?;
+    let admitted = admitted(deps, admission)?;
+    let (report, attempts_remaining) = guarded_check(deps, &input, key, admitted).await?;
     Ok(Tested {
         report,
         attempts_remaining,
@@ -454,9 +483,10 @@ pub async fn test_and_save(
     input: BookingInput,
 ) -> Result<Saved, Problem> {
     let expected_version = input.version.ok_or_else(Problem::version_required)?;
-    let (location, admission) = load_and_reserve(deps, caller, company_id, location_id).await?;
+    let (location, admission) =
+        load_and_reserve(deps, caller, company_id, location_id, &input).await?;
     if location.version != expected_version {
-        give_back(deps, caller, &admission).await;
+        give_back(deps, &admission).await;
         if let Some(saved) =
             replayed_save(deps, caller, &location, &input, expected_version).await?
         {
@@ -467,14 +497,14 @@ pub async fn test_and_save(
     let resolved = match resolve_key(deps, &location, &input).await {
         Ok(resolved) => resolved,
         Err(problem) => {
-            give_back(deps, caller, &admission).await;
+            give_back(deps, &admission).await;
             return Err(problem);
         }
     };
-    let reservation = admitted(deps, admission)?;
+    let admitted = admitted(deps, admission)?;
     let report = vendor_check(deps, &input, resolved.as_ref().map(|(k, _)| k.clone())).await;
     if !report.succeeded() {
-        let attempts_remaining = settle_check(deps, caller, &input, &reservation, &report).await?;
+        let attempts_remaining = settle_check(deps, &input, &admitted, &report).await?;
         let steps = |lang| report_json(&report, attempts_remaining, lang)["steps"].clone();
         return Err(Problem::new(
             422,
@@ -517,10 +547,7 @@ pub async fn test_and_save(
                 .and_then(|b| b.secret_version_id.clone())),
         }
     };
-    let (settled, stored) = tokio::join!(
-        settle_check(deps, caller, &input, &reservation, &report),
-        store_key
-    );
+    let (settled, stored) = tokio::join!(settle_check(deps, &input, &admitted, &report), store_key);
     let attempts_remaining = settled?;
     let secret_version_id: Option<String> = stored?;
     let now = deps.clock.now();
@@ -617,8 +644,13 @@ async fn replayed_save(
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
     }
-    let attempts_remaining =
-        attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await?;
+    let attempts_remaining = attempts::remaining(
+        deps.attempts.as_ref(),
+        &caller.sub,
+        Some(&location.id),
+        deps.clock.now(),
+    )
+    .await?;
     Ok(Some(Saved {
         location: location.clone(),
         report: None,
@@ -644,14 +676,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub async fn with_attempts_remaining(
     deps: &BookingDeps,
     caller: Option<&Caller>,
+    location_id: Option<&str>,
     mut problem: Problem,
 ) -> Problem {
     if problem.extensions.contains_key("attempts_remaining") {
         return problem;
     }
     if let Some(caller) = caller
-        && let Ok(remaining) =
-            attempts::remaining(deps.attempts.as_ref(), &caller.sub, deps.clock.now()).await
+        && let Ok(remaining) = attempts::remaining(
+            deps.attempts.as_ref(),
+            &caller.sub,
+            location_id,
+            deps.clock.now(),
+        )
+        .await
     {
         problem = problem.with_extension("attempts_remaining", json!(remaining));
     }

@@ -2,7 +2,7 @@
 //! (DynamoDB, Secrets Manager) and the vendor sandbox over real HTTP.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,14 +18,10 @@ use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
 
 const START: Timestamp = 1_795_608_000;
-
-/// Every answer any test in this binary received, and every log line, for the leak check.
-static ANSWERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-static TABLES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn sandbox_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
@@ -35,34 +31,6 @@ fn sandbox_url() -> &'static str {
             slow: Duration::from_secs(5),
         })
         .expect("start the vendor sandbox")
-    })
-}
-
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Captures every log line of this test binary at the most verbose level.
-fn logs() -> &'static LogBuffer {
-    static LOGS: OnceLock<LogBuffer> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = LogBuffer::default();
-        let writer = buffer.clone();
-        let _ = tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .try_init();
-        buffer
     })
 }
 
@@ -211,9 +179,7 @@ struct Harness {
 
 impl Harness {
     async fn new() -> Self {
-        logs();
         let (ddb, table) = fresh_table().await;
-        TABLES.lock().unwrap().push(table.clone());
         let config = emulator_config().await;
         let sm = aws_sdk_secretsmanager::Client::new(&config);
         let dynamo = DynamoStore::new(ddb.clone(), table.clone());
@@ -285,12 +251,7 @@ impl Harness {
         } else {
             locations::handle(&self.locations, request).await
         };
-        let answer = Answer::from(response);
-        ANSWERS
-            .lock()
-            .unwrap()
-            .push(format!("{:?} {}", answer.headers, answer.raw));
-        answer
+        Answer::from(response)
     }
 
     /// A company administered by `who` with one location; returns the location's path.
@@ -860,6 +821,101 @@ async fn a_success_resets_the_count() {
     }
 }
 
+/// The attack a working location of one's own would allow if any success forgave every
+/// failure: four wrong keys on A, a passing test on B, four more on A. The fifth guess at A
+/// locks the administrator out; no more than five guesses reach the vendor.
+#[tokio::test]
+async fn a_success_on_another_location_forgives_nothing() {
+    let h = Harness::new().await;
+    let target = h.location(&ola(), "923609016").await;
+    let own = h.location(&ola(), "974760673").await;
+    for _ in 0..4 {
+        h.test(&ola(), &target, pasientsky("wrong-key")).await;
+    }
+    let ok = h.test(&ola(), &own, pasientsky("sandbox-key-ok")).await;
+    assert_eq!(ok.body["status"], "success", "{}", ok.raw);
+    assert_eq!(ok.body["attempts_remaining"], 1, "{}", ok.raw);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            h.test(&ola(), &target, pasientsky("wrong-key"))
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses, [200, 429, 429, 429]);
+    assert_eq!(h.calls(), 6, "five guesses and the one passing test");
+    let locked = h.test(&ola(), &own, pasientsky("sandbox-key-ok")).await;
+    assert_eq!(locked.body["lock_scope"], "administrator", "{}", locked.raw);
+}
+
+/// Several administrators of one location together get ten failed tests an hour on it.
+#[tokio::test]
+async fn failures_on_one_location_are_capped_across_administrators() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let company = location.split('/').nth(3).unwrap().to_string();
+    let admins: Vec<String> = (0..3).map(|i| format!("admin-{i}")).collect();
+    for sub in &admins {
+        // A membership item as the store writes one (pk USER#<sub>, sk COMPANY#<id>).
+        use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+        h.ddb
+            .put_item()
+            .table_name(&h.table)
+            .item("pk", S(format!("USER#{sub}")))
+            .item("sk", S(format!("COMPANY#{company}")))
+            .item("gsi1pk", S(format!("COMPANY#{company}")))
+            .item("gsi1sk", S(format!("ADMIN#{sub}")))
+            .item("entity", S("membership".into()))
+            .item("user_sub", S(sub.clone()))
+            .item("company_id", S(company.clone()))
+            .item("created_at", N(START.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut reached = 0;
+    for sub in &admins {
+        for _ in 0..4 {
+            let answer = h
+                .test(&Identity::jwt(sub), &location, pasientsky("wrong-key"))
+                .await;
+            if answer.status == 200 {
+                reached += 1;
+            } else {
+                assert_eq!(answer.status, 429, "{}", answer.raw);
+                assert_eq!(answer.body["lock_scope"], "location", "{}", answer.raw);
+                assert_eq!(answer.body["attempts_remaining"], 0);
+            }
+        }
+    }
+    assert_eq!(reached, 10);
+    assert_eq!(h.calls(), 10);
+    // The location's own administrator, with no failure of their own, is refused too; their
+    // other locations are not.
+    let refused = h
+        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["lock_scope"].as_str()),
+        (429, Some("location"))
+    );
+    let other = h.location(&ola(), "974760673").await;
+    assert_eq!(
+        h.test(&ola(), &other, pasientsky("sandbox-key-ok"))
+            .await
+            .status,
+        200
+    );
+    h.clock.advance(3_600);
+    assert_eq!(
+        h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
+            .await
+            .status,
+        200
+    );
+}
+
 #[tokio::test]
 async fn a_stored_key_is_reused_only_for_the_same_system() {
     let h = Harness::new().await;
@@ -976,6 +1032,7 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
     let h = Harness::new().await;
     let location = h.location(&ola(), "923609016").await;
     let secret_wrong = format!("wrong-{}", uuid::Uuid::new_v4());
+    leaks::watch(&secret_wrong);
     let recording = metrics::record();
     h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
         .await;
@@ -989,26 +1046,16 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
     h.get(&ola(), &location).await;
     let metric_lines: Vec<String> = recording.lines().iter().map(|l| l.to_string()).collect();
     assert_eq!(metric_lines.len(), 5, "one metric line per check");
-    for secret in ["sandbox-key-ok", secret_wrong.as_str()] {
-        for line in &metric_lines {
-            assert!(!line.contains(secret), "a metric line contains the key");
-        }
-        for answer in ANSWERS.lock().unwrap().iter() {
-            assert!(
-                !answer.contains(secret),
-                "an answer contains the key: {answer}"
-            );
-        }
-        let logs = String::from_utf8_lossy(&logs().0.lock().unwrap()).into_owned();
-        assert!(logs.contains("connection check"), "logs were captured");
-        assert!(!logs.contains(secret), "a log line contains the key");
-        let tables = TABLES.lock().unwrap().clone();
-        for table in &tables {
-            let items = h.ddb.scan().table_name(table).send().await.unwrap();
-            let dump = format!("{:?}", items.items());
-            assert!(!dump.contains(secret), "a DynamoDB item contains the key");
-        }
+    for line in &metric_lines {
+        leaks::check("a metric line", line);
     }
+    // Every answer was checked as it was made; the items of every table this binary made so
+    // far and every log line are checked here.
+    assert!(
+        leaks::capture_logs().text().contains("connection check"),
+        "logs were captured"
+    );
+    leaks::assert_no_leaks(&h.ddb).await;
 }
 
 #[tokio::test]

@@ -294,9 +294,13 @@ async fn a_successful_connection_test_takes_one_round_before_and_one_after_the_v
         .await;
     assert_eq!(answer.status, 200, "{}", answer.raw);
     assert_eq!(answer.body["status"], "success", "{}", answer.raw);
-    // Membership, location and the attempt slot together; then the slot given back while the
-    // failures to forgive are read.
-    api.assert_budget("POST booking/test", vec![GET, GET, PUT, DELETE, QUERY], 2);
+    // Membership, location and a place in each tally (the administrator's, the location's)
+    // together; then both places given back while the tallies are read.
+    api.assert_budget(
+        "POST booking/test",
+        vec![GET, GET, PUT, PUT, DELETE, DELETE, QUERY, QUERY],
+        2,
+    );
     assert_eq!(api.log.rounds_around(VENDOR), (1, 1), "{:?}", api.log);
 }
 
@@ -313,10 +317,10 @@ async fn a_rejected_connection_test_takes_one_round_before_and_two_after_the_ven
         .await;
     assert_eq!(answer.status, 200, "{}", answer.raw);
     assert_eq!(answer.body["attempts_remaining"], 4, "{}", answer.raw);
-    // The failure is written, then read back with the others to count what remains.
+    // The failure is written in both tallies, then both are read back to count what remains.
     api.assert_budget(
         "POST booking/test (rejected)",
-        vec![GET, GET, PUT, UPDATE, QUERY],
+        vec![GET, GET, PUT, PUT, UPDATE, UPDATE, QUERY, QUERY],
         3,
     );
     assert_eq!(api.log.rounds_around(VENDOR), (1, 2), "{:?}", api.log);
@@ -338,7 +342,10 @@ async fn a_successful_save_stays_within_its_budget() {
             GET,
             GET,
             PUT,
+            PUT,
             DELETE,
+            DELETE,
+            QUERY,
             QUERY,
             "Secrets Manager.PutSecretValue",
             "Secrets Manager.CreateSecret",
@@ -360,7 +367,10 @@ async fn a_successful_save_stays_within_its_budget() {
             GET,
             GET,
             PUT,
+            PUT,
             DELETE,
+            DELETE,
+            QUERY,
             QUERY,
             "Secrets Manager.PutSecretValue",
             UPDATE,
