@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use bookinglink::clock::SystemClock;
 use bookinglink::store::dynamo::DynamoStore;
-use integration_tests::{Answer, Identity, binary_event, event, fresh_table};
+use integration_tests::{
+    Answer, Identity, binary_event, emulator_config, event, fresh_table, leaks,
+};
 use serde_json::{Value, json};
 
 struct Api {
@@ -592,4 +594,44 @@ async fn booking_systems_catalog_is_served_in_both_languages() {
         assert!(ids.contains(&id), "{id} missing");
     }
     assert_ne!(nb.body, en.body);
+}
+
+/// A key sent where none belongs (an unknown field of a location) is refused without being
+/// echoed, stored or logged.
+#[tokio::test]
+async fn a_key_sent_to_the_locations_routes_goes_nowhere() {
+    let api = Api::new().await;
+    let key = format!("sk-live-{}", uuid::Uuid::new_v4());
+    leaks::watch(&key);
+    let body = json!({
+        "name": "Majorstuen",
+        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+        "phone": "+47 22 00 00 00",
+        "email": "post@fysio.no",
+        "api_key": key
+    })
+    .to_string();
+    let ola = Identity::jwt("ola");
+    let company = Answer::from(
+        locations::handle(
+            &api.app,
+            event(
+                "POST",
+                "/v1/companies",
+                &ola,
+                &[],
+                Some(r#"{"name": "Fysio AS", "org_number": "923609016"}"#),
+            ),
+        )
+        .await,
+    );
+    let path = format!(
+        "/v1/companies/{}/locations",
+        company.body["id"].as_str().unwrap()
+    );
+    let refused = Answer::from(
+        locations::handle(&api.app, event("POST", &path, &ola, &[], Some(&body))).await,
+    );
+    assert_eq!(refused.status, 400, "{}", refused.raw);
+    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
 }

@@ -17,7 +17,7 @@ use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -959,4 +959,8 @@ async fn every_operation_answers_as_documented() {
             route.path
         );
     }
+    // The keys typed in above: not in any item, log line or mail (answers were checked as
+    // they were made).
+    leaks::check_mails(&api.mailer.sent());
+    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
 }

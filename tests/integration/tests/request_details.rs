@@ -14,7 +14,7 @@ use bookinglink::mail::{MailError, Mailer, OutgoingMail, SesMailer};
 use bookinglink::model::BookingConfig;
 use bookinglink::store::LocationStore;
 use bookinglink::store::dynamo::DynamoStore;
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
@@ -494,6 +494,8 @@ async fn the_mail_never_contains_an_api_key() {
             );
         }
     }
+    leaks::check_mails(&api.spy.sent.lock().unwrap());
+    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
 }
 
 /// A long run of key alphabet characters with both letters and digits, as API keys and tokens

@@ -22,7 +22,7 @@ use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::{emulator_config, fresh_table};
+use integration_tests::{emulator_config, fresh_table, leaks};
 
 const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
 
@@ -272,6 +272,7 @@ fn check(location: &Location) -> CheckSummary {
 #[tokio::test]
 async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
     let fleet = Fleet::new().await;
+    leaks::watch("revoked-key");
     let working = fleet.saved(1, "sandbox-key-ok").await;
     let revoked = fleet.saved(2, "revoked-key").await;
     let vendor_down = fleet.saved(3, "sandbox-key-500").await;
@@ -352,6 +353,8 @@ async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
         "{text}"
     );
     assert!(!text.contains("revoked-key"), "no key in the mail");
+    leaks::check_mails(&fleet.mailer.sent());
+    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
 }
 
 #[tokio::test]

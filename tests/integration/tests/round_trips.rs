@@ -19,7 +19,7 @@ use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
 use integration_tests::round_trips::{
     CallLog, counted_dynamodb, counted_secretsmanager, counted_ses, rounds,
 };
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
@@ -381,4 +381,5 @@ async fn a_successful_save_stays_within_its_budget() {
     );
     // Settling the attempt and the pending key together, the commit, the promotion (two).
     assert_eq!(api.log.rounds_around(VENDOR), (1, 4), "{:?}", api.log);
+    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
 }
