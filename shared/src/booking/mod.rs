@@ -285,13 +285,8 @@ async fn settle_check(
     report: &CheckReport,
 ) -> Result<u32, Problem> {
     let settled = settlement(report);
-    let remaining = attempts::settle(
-        deps.attempts.as_ref(),
-        admitted,
-        settled,
-        deps.clock.now(),
-    )
-    .await?;
+    let remaining =
+        attempts::settle(deps.attempts.as_ref(), admitted, settled, deps.clock.now()).await?;
     if settled == Settlement::CountedFailure && remaining == 0 {
         metrics::lockout_started();
     }
