@@ -491,7 +491,10 @@ export interface components {
          * @enum {string}
          */
         CheckOutcome: "success" | "rejected" | "input_refused" | "unavailable" | "setup_incomplete";
-        /** @description Mislykkede tester du har igjen før sperren (0–5). */
+        /**
+         * @description Mislykkede tester du har igjen før sperren (0–5): det minste av dine egne (fem i timen)
+         *     og lokasjonens (ti i timen, fra alle administratorene).
+         */
         AttemptsRemaining: number;
         CheckResult: {
             system: components["schemas"]["BookingSystemId"];
@@ -573,6 +576,13 @@ export interface components {
             current_version?: components["schemas"]["Problem"]["current_version"];
             retry_at?: components["schemas"]["Timestamp"];
             attempts_remaining: components["schemas"]["AttemptsRemaining"];
+            /**
+             * @description Hvilken sperre som gjelder (429 `too_many_attempts`): `administrator` (dine fem
+             *     mislykkede tester siste time) eller `location` (lokasjonens ti, fra alle
+             *     administratorene).
+             * @enum {string}
+             */
+            lock_scope?: "administrator" | "location";
             outcome?: components["schemas"]["CheckOutcome"];
             /** @description Stegene i testen som feilet (422 `connection_test_failed`). */
             steps?: components["schemas"]["CheckStep"][];
@@ -864,8 +874,11 @@ export interface components {
             };
         };
         /**
-         * @description Sperret etter fem mislykkede tester innen en time (`too_many_attempts`), eller for mange
-         *     tester pågår samtidig (`checks_in_progress`). Prøv igjen etter `Retry-After` sekunder
+         * @description Sperret (`too_many_attempts`): administratoren har hatt fem mislykkede tester innen en
+         *     time, på hvilke som helst av sine lokasjoner (`lock_scope: administrator`), eller
+         *     lokasjonen har hatt ti mislykkede tester innen en time fra alle administratorene
+         *     sammen (`lock_scope: location`). Eller for mange tester pågår samtidig
+         *     (`checks_in_progress`, uten `lock_scope`). Prøv igjen etter `Retry-After` sekunder
          *     (`retry_at`).
          */
         TooManyAttempts: {
@@ -883,7 +896,8 @@ export interface components {
                  *       "code": "too_many_attempts",
                  *       "detail": "Du har hatt fem mislykkede tester på under en time. Av sikkerhetshensyn kan du prøve igjen kl. 14:05. Sjekk opplysningene fra leverandøren før du prøver igjen.",
                  *       "retry_at": "2026-11-25T13:05:00Z",
-                 *       "attempts_remaining": 0
+                 *       "attempts_remaining": 0,
+                 *       "lock_scope": "administrator"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["BookingProblem"];
