@@ -269,6 +269,17 @@ pub fn location_locked(oslo_time: &str, utc: &str) -> Localized {
     )
 }
 
+pub fn stored_key_deleted(oslo_when: &str, utc: &str) -> Localized {
+    Localized::new(
+        format!(
+            "Det valgte systemet bruker ingen API-nøkkel, så den lagrede nøkkelen er fjernet. Den slettes for godt {oslo_when} og kan gjenopprettes av plattformens drift frem til da."
+        ),
+        format!(
+            "The chosen system uses no API key, so the stored key has been removed. It is deleted for good at {utc} and can be restored by the platform's operators until then."
+        ),
+    )
+}
+
 pub const CHECKS_IN_PROGRESS: Text = Text::new(
     "Du har flere tester som pågår. Vent noen sekunder og prøv igjen.",
     "You have several tests running. Wait a few seconds and try again.",

@@ -452,15 +452,26 @@ pub struct Saved {
     pub location: Location,
     pub report: Option<CheckReport>,
     pub attempts_remaining: u32,
+    /// When the location's old key will be deleted, if this save removed it (a system without
+    /// a key).
+    pub key_deletion: Option<Timestamp>,
 }
 
 impl Saved {
     pub fn to_json(&self, lang: Lang) -> Value {
-        json!({
+        let mut body = json!({
             "location": self.location.to_json(),
             "check": self.report.as_ref().map(|r| report_json(r, self.attempts_remaining, lang)),
             "attempts_remaining": self.attempts_remaining,
-        })
+        });
+        if let Some(date) = self.key_deletion {
+            body["stored_key_deletion"] = json!({
+                "deletion_date": clock::rfc3339(date),
+                "recovery_window_days": secrets::RECOVERY_WINDOW_DAYS,
+                "message": msg::stored_key_deleted(&clock::oslo_datetime(date), &clock::rfc3339(date)).get(lang),
+            });
+        }
+        body
     }
 }
 
@@ -517,15 +528,36 @@ pub async fn test_and_save(
     }
 
     let name = deps.secret_name(company_id, location_id);
+    let committed = location
+        .booking
+        .as_ref()
+        .filter(|b| b.key_stored)
+        .and_then(|b| b.secret_version_id.clone());
     // The check passed. Settling its attempt and writing the new key as a pending version do not
-    // depend on each other, so they share one round trip. A pending version nothing names yet
-    // is harmless if the settling fails (as when the commit below fails).
+    // depend on each other, so they share one round trip.
     let store_key = async {
-        match &resolved {
-            None => Ok::<_, Problem>(None),
+        // What an earlier save left half done (a lost promotion or clean-up) is repaired first,
+        // so the pending version written next never takes the committed key's last label.
+        let mut current = match (&committed, &resolved) {
+            (Some(committed), Some(_)) => secrets::repair(deps.secrets.as_ref(), &name, committed)
+                .await
+                .map_err(secret_problem)?,
+            // A configuration without a key before this one: its old key may be awaiting
+            // deletion, and comes back to hold the new one.
+            (None, Some((_, true))) if location.booking.is_some() => {
+                secrets::revive(deps.secrets.as_ref(), &name)
+                    .await
+                    .map_err(secret_problem)?;
+                None
+            }
+            _ => None,
+        };
+        let version_id = match &resolved {
+            None => None,
             Some((key, true)) => {
                 let version_id = uuid::Uuid::new_v4().to_string();
-                deps.secrets
+                let created = deps
+                    .secrets
                     .put_pending(
                         &name,
                         &version_id,
@@ -534,17 +566,33 @@ pub async fn test_and_save(
                     )
                     .await
                     .map_err(secret_problem)?;
-                Ok(Some(version_id))
+                if created {
+                    // A secret's first version is current from the start.
+                    current = Some(version_id.clone());
+                }
+                Some(version_id)
             }
-            Some((_, false)) => Ok(location
-                .booking
-                .as_ref()
-                .and_then(|b| b.secret_version_id.clone())),
-        }
+            Some((_, false)) => committed.clone(),
+        };
+        Ok::<_, Problem>((version_id, current))
     };
     let (settled, stored) = tokio::join!(settle_check(deps, &input, &admitted, &report), store_key);
-    let attempts_remaining = settled?;
-    let secret_version_id: Option<String> = stored?;
+    let (secret_version_id, current) = stored?;
+    // A key written now is new only if this save wrote it; it waits under the pending label
+    // until the commit, and loses it if the save goes no further.
+    let fresh = match (&secret_version_id, &resolved) {
+        (Some(version_id), Some((_, true))) => Some(version_id.clone()),
+        _ => None,
+    };
+    let attempts_remaining = match settled {
+        Ok(remaining) => remaining,
+        Err(problem) => {
+            if let Some(version_id) = &fresh {
+                secrets::discard(deps.secrets.as_ref(), &name, version_id).await;
+            }
+            return Err(problem);
+        }
+    };
     let now = deps.clock.now();
     let booking = BookingConfig {
         system: input.system.id.to_string(),
@@ -567,7 +615,7 @@ pub async fn test_and_save(
         saved_at: Some(now),
     };
     let offline = input.offline.unwrap_or(location.offline);
-    let saved = deps
+    let saved = match deps
         .store
         .save_booking(
             company_id,
@@ -578,14 +626,42 @@ pub async fn test_and_save(
             now,
             &caller.sub,
         )
-        .await?;
-    if let (Some(version_id), Some((_, true))) = (&secret_version_id, &resolved) {
-        // The configuration is committed and names its key version, so a failed promotion
-        // only leaves the console's "current" label behind; the next save moves it.
-        if let Err(e) = deps.secrets.promote(&name, version_id).await {
+        .await
+    {
+        Ok(saved) => saved,
+        Err(e) => {
+            if let Some(version_id) = &fresh {
+                secrets::discard(deps.secrets.as_ref(), &name, version_id).await;
+            }
+            return Err(e.into());
+        }
+    };
+    if let Some(version_id) = &fresh {
+        // The configuration is committed and names its key version, so readers use it already;
+        // a lost promotion is repaired by the next save.
+        if let Err(e) =
+            secrets::promote(deps.secrets.as_ref(), &name, version_id, current.as_deref()).await
+        {
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
     }
+    // A system without a key: the old key has no use left and is removed, recoverably.
+    let key_deletion = match &committed {
+        Some(_) if secret_version_id.is_none() => {
+            match deps
+                .secrets
+                .schedule_deletion(&name, secrets::RECOVERY_WINDOW_DAYS, now)
+                .await
+            {
+                Ok(date) => date,
+                Err(e) => {
+                    tracing::error!(error = %e, "the stored key of a location without a key system was not removed");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
     tracing::info!(
         company_id,
         location_id,
@@ -597,6 +673,7 @@ pub async fn test_and_save(
         location: saved,
         report: Some(report),
         attempts_remaining,
+        key_deletion,
     })
 }
 
@@ -635,7 +712,7 @@ async fn replayed_save(
         if !constant_time_eq(stored.expose().as_bytes(), key.expose().as_bytes()) {
             return Ok(None);
         }
-        if let Err(e) = deps.secrets.promote(&name, version_id).await {
+        if let Err(e) = secrets::repair(deps.secrets.as_ref(), &name, version_id).await {
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
     }
@@ -650,6 +727,7 @@ async fn replayed_save(
         location: location.clone(),
         report: None,
         attempts_remaining,
+        key_deletion: None,
     }))
 }
 

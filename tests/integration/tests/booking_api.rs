@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use bookinglink::booking::BookingDeps;
 use bookinglink::booking::attempts::AttemptStore;
 use bookinglink::booking::secrets::aws::SecretsManager;
-use bookinglink::booking::secrets::{SecretError, SecretStore};
+use bookinglink::booking::secrets::{SecretError, SecretStore, Stages};
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::metrics;
@@ -63,7 +63,7 @@ impl SecretStore for FlakySecrets {
         version_id: &str,
         key: &ApiKey,
         tags: &[(&str, &str)],
-    ) -> Result<(), SecretError> {
+    ) -> Result<bool, SecretError> {
         if self.fail_put.load(Ordering::SeqCst) {
             return Err(SecretError::Backend("injected failure".into()));
         }
@@ -72,11 +72,32 @@ impl SecretStore for FlakySecrets {
     async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, SecretError> {
         self.inner.get(name, version_id).await
     }
-    async fn promote(&self, name: &str, version_id: &str) -> Result<(), SecretError> {
+    async fn stages(&self, name: &str) -> Result<Option<Stages>, SecretError> {
+        self.inner.stages(name).await
+    }
+    /// Every label move: the promotion and clean-up after a commit, and the repairs.
+    async fn move_stage(
+        &self,
+        name: &str,
+        stage: &str,
+        to: Option<&str>,
+        from: Option<&str>,
+    ) -> Result<(), SecretError> {
         if self.fail_promote.load(Ordering::SeqCst) {
             return Err(SecretError::Backend("injected failure".into()));
         }
-        self.inner.promote(name, version_id).await
+        self.inner.move_stage(name, stage, to, from).await
+    }
+    async fn schedule_deletion(
+        &self,
+        name: &str,
+        recovery_days: u32,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, SecretError> {
+        self.inner.schedule_deletion(name, recovery_days, now).await
+    }
+    async fn restore(&self, name: &str) -> Result<(), SecretError> {
+        self.inner.restore(name).await
     }
 }
 
@@ -310,6 +331,50 @@ impl Harness {
             .unwrap()
             .unwrap();
         item.booking?.secret_version_id
+    }
+
+    /// The location's secret: each version (deprecated ones too) with its staging labels, and
+    /// whether it is scheduled for deletion.
+    async fn versions(&self, location_path: &str) -> (Vec<(String, Vec<String>)>, bool) {
+        let parts: Vec<&str> = location_path.split('/').collect();
+        let name = format!("{}{}/{}", self.prefix, parts[3], parts[5]);
+        let listed = self
+            .sm
+            .list_secret_version_ids()
+            .secret_id(&name)
+            .include_deprecated(true)
+            .send()
+            .await
+            .unwrap();
+        let mut versions: Vec<(String, Vec<String>)> = listed
+            .versions()
+            .iter()
+            .map(|v| {
+                let mut stages = v.version_stages().to_vec();
+                stages.sort();
+                (v.version_id().unwrap_or_default().to_string(), stages)
+            })
+            .collect();
+        versions.sort();
+        let described = self
+            .sm
+            .describe_secret()
+            .secret_id(&name)
+            .send()
+            .await
+            .unwrap();
+        (versions, described.deleted_date().is_some())
+    }
+
+    /// Which version holds `stage`, and how many do.
+    async fn holders(&self, location_path: &str, stage: &str) -> Vec<String> {
+        self.versions(location_path)
+            .await
+            .0
+            .into_iter()
+            .filter(|(_, stages)| stages.iter().any(|s| s == stage))
+            .map(|(v, _)| v)
+            .collect()
     }
 
     /// The key stored for the location's saved configuration, read the way readers read it:
@@ -1095,5 +1160,135 @@ async fn a_failed_save_speaks_the_requested_language() {
             .as_str()
             .unwrap()
             .contains("did not accept")
+    );
+}
+
+/// Every way a save can end leaves the version the location names labelled AWSCURRENT and no
+/// AWSPENDING behind: read back from Secrets Manager after each.
+#[tokio::test]
+async fn every_save_ends_with_the_committed_key_current_and_nothing_pending() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    let settled = |expected: String| {
+        let h = &h;
+        let location = &location;
+        async move {
+            assert_eq!(h.secret_version(location).await.as_ref(), Some(&expected));
+            assert_eq!(
+                h.holders(location, "AWSCURRENT").await,
+                vec![expected.clone()]
+            );
+            assert!(
+                h.holders(location, "AWSPENDING").await.is_empty(),
+                "{:?}",
+                h.versions(location).await
+            );
+            assert_eq!(
+                h.stored_key(location).await.as_deref(),
+                Some("sandbox-key-ok")
+            );
+        }
+    };
+    let with = |offline: bool| {
+        let mut body = pasientsky("sandbox-key-ok");
+        body["offline"] = json!(offline);
+        body
+    };
+
+    // The first key.
+    assert_eq!(h.save(&ola(), &location, with(false), 1).await.status, 200);
+    let v1 = h.secret_version(&location).await.unwrap();
+    settled(v1.clone()).await;
+
+    // The check passes, the commit fails: the new version does not keep the pending label.
+    h.store.fail_save.store(true, Ordering::SeqCst);
+    assert_eq!(h.save(&ola(), &location, with(true), 2).await.status, 500);
+    h.store.fail_save.store(false, Ordering::SeqCst);
+    settled(v1.clone()).await;
+    assert_eq!(
+        h.versions(&location).await.0.len(),
+        2,
+        "the discarded version is unlabelled"
+    );
+
+    // The commit succeeds, the promotion is lost: the committed version holds only the pending
+    // label for now.
+    h.secrets.fail_promote.store(true, Ordering::SeqCst);
+    assert_eq!(h.save(&ola(), &location, with(true), 2).await.status, 200);
+    h.secrets.fail_promote.store(false, Ordering::SeqCst);
+    let v2 = h.secret_version(&location).await.unwrap();
+    assert_ne!(v2, v1);
+    assert_eq!(h.holders(&location, "AWSPENDING").await, vec![v2.clone()]);
+
+    // The next save repairs before it writes: even when its own commit fails, the committed
+    // version ends current, and nothing is left pending.
+    h.store.fail_save.store(true, Ordering::SeqCst);
+    assert_eq!(h.save(&ola(), &location, with(false), 3).await.status, 500);
+    h.store.fail_save.store(false, Ordering::SeqCst);
+    settled(v2.clone()).await;
+
+    // A save that reuses the stored key changes no label and leaves none behind.
+    let mut reuse = with(false);
+    reuse.as_object_mut().unwrap().remove("api_key");
+    assert_eq!(h.save(&ola(), &location, reuse, 3).await.status, 200);
+    settled(v2.clone()).await;
+
+    // And a plain save of a new key.
+    assert_eq!(h.save(&ola(), &location, with(true), 4).await.status, 200);
+    let v3 = h.secret_version(&location).await.unwrap();
+    assert_ne!(v3, v2);
+    settled(v3).await;
+}
+
+/// A location switched to a system without a key (Extensor) has its secret scheduled for
+/// deletion, and the answer says so; a key saved later brings the secret back.
+#[tokio::test]
+async fn switching_to_a_system_without_a_key_schedules_the_key_for_deletion() {
+    let h = Harness::new().await;
+    let location = h.location(&ola(), "923609016").await;
+    assert_eq!(
+        h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
+            .await
+            .status,
+        200
+    );
+    let extensor =
+        json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/ok"});
+    let switched = h.save(&ola(), &location, extensor, 2).await;
+    assert_eq!(switched.status, 200, "{}", switched.raw);
+    let deletion = &switched.body["stored_key_deletion"];
+    assert_eq!(deletion["recovery_window_days"], 7, "{}", switched.raw);
+    let date = deletion["deletion_date"].as_str().unwrap();
+    assert!(date.ends_with('Z'), "{date}");
+    assert!(
+        deletion["message"]
+            .as_str()
+            .unwrap()
+            .contains("bruker ingen API-nøkkel"),
+        "{deletion}"
+    );
+    assert_eq!(
+        switched.body["location"]["booking"]["api_key_stored"], false,
+        "{}",
+        switched.raw
+    );
+    assert!(
+        h.versions(&location).await.1,
+        "the secret is scheduled for deletion"
+    );
+
+    // Back to a system with a key: the secret is restored and holds the new key.
+    let back = h
+        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 3)
+        .await;
+    assert_eq!(back.status, 200, "{}", back.raw);
+    assert!(back.body.get("stored_key_deletion").is_none());
+    assert!(!h.versions(&location).await.1, "restored");
+    let current = h.secret_version(&location).await.unwrap();
+    assert_eq!(h.holders(&location, "AWSCURRENT").await, vec![current]);
+    assert!(h.holders(&location, "AWSPENDING").await.is_empty());
+    assert_eq!(
+        h.stored_key(&location).await.as_deref(),
+        Some("sandbox-key-ok")
     );
 }

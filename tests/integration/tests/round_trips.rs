@@ -351,7 +351,8 @@ async fn a_successful_save_stays_within_its_budget() {
             "Secrets Manager.CreateSecret",
             "Secrets Manager.PutSecretValue",
             UPDATE,
-            "Secrets Manager.DescribeSecret",
+            // The first version is current from the start; only its pending label goes.
+            "Secrets Manager.UpdateSecretVersionStage",
         ],
         6,
     );
@@ -372,14 +373,18 @@ async fn a_successful_save_stays_within_its_budget() {
             DELETE,
             QUERY,
             QUERY,
+            // What the last save left is checked (and repaired) before the new key is written.
+            "Secrets Manager.DescribeSecret",
             "Secrets Manager.PutSecretValue",
             UPDATE,
-            "Secrets Manager.DescribeSecret",
+            // AWSCURRENT moved to the new version and its AWSPENDING taken off, together.
+            "Secrets Manager.UpdateSecretVersionStage",
             "Secrets Manager.UpdateSecretVersionStage",
         ],
         5,
     );
-    // Settling the attempt and the pending key together, the commit, the promotion (two).
+    // Settling the attempt alongside the check of the labels and the pending key, the commit,
+    // the promotion.
     assert_eq!(api.log.rounds_around(VENDOR), (1, 4), "{:?}", api.log);
     leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
 }

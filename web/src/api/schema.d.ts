@@ -168,7 +168,9 @@ export interface paths {
         /**
          * «Test og lagre»
          * @description Kjører samme test som «Test kobling» og lagrer bare et oppsett der alle steg lyktes:
-         *     nøkkelen i Secrets Manager, resten på lokasjonen (ny versjon). En mislykket test gir 422
+         *     nøkkelen i Secrets Manager, resten på lokasjonen (ny versjon). Byttes det til et system
+         *     uten nøkkel (Extensor), fjernes den lagrede nøkkelen (slettes etter 7 dager, kan
+         *     gjenopprettes til da), og svaret sier det i `stored_key_deletion`. En mislykket test gir 422
          *     `connection_test_failed` med stegene, og ingenting lagres. Versjonen lokasjonen hadde da
          *     skjemaet ble åpnet, sendes i `If-Match` eller `version`. En lagring som sendes på nytt
          *     fordi svaret gikk tapt, besvares som lagringen den var (`check` er da `null`).
@@ -511,6 +513,16 @@ export interface components {
             /** @description Testen som gikk foran lagringen; `null` når en gjentatt lagring besvares på nytt. */
             check: components["schemas"]["CheckResult"] | null;
             attempts_remaining: components["schemas"]["AttemptsRemaining"];
+            /**
+             * @description Bare når lagringen byttet til et system uten API-nøkkel (Extensor) og lokasjonen hadde
+             *     en lagret nøkkel: nøkkelen er fjernet og slettes for godt `deletion_date`; til da kan
+             *     plattformens drift gjenopprette den. `message` sier det til administratoren.
+             */
+            stored_key_deletion?: {
+                deletion_date: components["schemas"]["Timestamp"];
+                recovery_window_days: number;
+                message: string;
+            };
         };
         PreparedDetailsRequest: {
             system: components["schemas"]["BookingSystemId"];
