@@ -15,9 +15,10 @@ use bookinglink::vendors::Vendors;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{Value, json};
 
-/// Time kept back at the end of an invocation: a whole page may still be running when the
-/// last one starts, and each check has a 9 s deadline.
-pub const RESERVE: Duration = Duration::from_secs(60);
+/// The longest one check can take, in seconds: the vendor deadline (at most 9 s), reading the
+/// key and writing the result, and a margin for saving progress. No check starts later than
+/// this before the invocation's deadline.
+pub const SLOWEST_CHECK_SECONDS: i64 = 20;
 
 pub async fn deps_from_env() -> Result<Arc<RevalidateDeps>, String> {
     let table = bookinglink::runtime::required_env("TABLE_NAME")?;
@@ -59,8 +60,13 @@ pub async fn handle(deps: Arc<RevalidateDeps>, event: LambdaEvent<Value>) -> Res
         SystemTime::now() + Duration::from_secs(900)
     };
     let budget = Deadline {
-        deadline,
-        reserve: RESERVE,
+        clock: deps.clock.clone(),
+        // Whole seconds, rounded down: never later than Lambda's deadline.
+        deadline: deadline
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default(),
+        slowest_check: SLOWEST_CHECK_SECONDS,
     };
     let summary = revalidate::run(deps, &run_id, &budget).await?;
     Ok(json!(summary))

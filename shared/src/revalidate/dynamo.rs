@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::{RevalidationStore, RunState, SavedConfig};
+use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
-use crate::model::{CheckSummary, Membership, Page};
+use crate::model::{CheckSummary, Membership};
 use crate::store::StoreError;
 use crate::store::dynamo::{
     DynamoStore, GSI1, GSI2, Item, SAVED_BOOKINGS_PARTITION, TTL_ATTRIBUTE, get_n, get_opt_s,
@@ -38,13 +38,39 @@ fn condition_failed<E: ProvideErrorMetadata>(err: &E) -> bool {
     err.code() == Some("ConditionalCheckFailedException")
 }
 
+/// One item of the index: a saved configuration, or (one that does not read as a location
+/// with a configuration) its keys and what is wrong with it.
+fn entry_from(item: &Item) -> Entry {
+    let read = location_from(item).and_then(|location| match location.booking {
+        Some(booking) => Ok(SavedConfig {
+            company_id: location.company_id,
+            location_id: location.id,
+            location_name: location.name,
+            booking,
+        }),
+        None => Err(StoreError::Backend("no booking configuration".into())),
+    });
+    match read {
+        Ok(config) => Entry::Config(config),
+        Err(error) => Entry::Unreadable {
+            index_key: get_opt_s(item, "gsi2sk").unwrap_or_default(),
+            item_key: format!(
+                "{}/{}",
+                get_opt_s(item, "pk").unwrap_or_default(),
+                get_opt_s(item, "sk").unwrap_or_default()
+            ),
+            error: error.to_string(),
+        },
+    }
+}
+
 #[async_trait]
 impl RevalidationStore for DynamoStore {
     async fn saved_configs(
         &self,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<SavedConfig>, StoreError> {
+    ) -> Result<IndexPage, StoreError> {
         let start = match after.and_then(|a| a.split_once('#')) {
             Some((company, location)) => {
                 let mut key = location_key(company, location);
@@ -66,24 +92,16 @@ impl RevalidationStore for DynamoStore {
             .send()
             .await
             .map_err(sdk)?;
-        let mut items = Vec::new();
-        for item in out.items() {
-            let location = location_from(item)?;
-            let Some(booking) = location.booking else {
-                continue;
-            };
-            items.push(SavedConfig {
-                company_id: location.company_id,
-                location_id: location.id,
-                location_name: location.name,
-                booking,
-            });
-        }
+        let entries = out.items().iter().map(entry_from).collect();
+        // Where the next page starts is the index key DynamoDB stopped at, whatever that item
+        // holds, so a page that ends with an unreadable item is not read again.
         let next_after = out
             .last_evaluated_key()
-            .and_then(|_| items.last())
-            .map(|c| format!("{}#{}", c.company_id, c.location_id));
-        Ok(Page { items, next_after })
+            .and_then(|key| get_opt_s(key, "gsi2sk"));
+        Ok(IndexPage {
+            entries,
+            next_after,
+        })
     }
 
     async fn record_check(

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{RevalidationStore, RunState, SavedConfig};
+use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
 use crate::model::{CheckSummary, Membership, Page};
 use crate::store::StoreError;
@@ -15,6 +15,8 @@ use crate::store::StoreError;
 pub struct MemoryRevalidation {
     /// Keyed like the index: `<company>#<location>`.
     configs: Mutex<BTreeMap<String, SavedConfig>>,
+    /// Index keys of items that do not read as a configuration.
+    unreadable: Mutex<BTreeMap<String, String>>,
     admins: Mutex<Vec<Membership>>,
     runs: Mutex<BTreeMap<String, (RunState, Timestamp)>>,
 }
@@ -23,6 +25,14 @@ impl MemoryRevalidation {
     pub fn add(&self, config: SavedConfig) {
         let key = format!("{}#{}", config.company_id, config.location_id);
         self.configs.lock().unwrap().insert(key, config);
+    }
+
+    /// An item in the index that cannot be read (as a damaged or foreign item would be).
+    pub fn add_unreadable(&self, index_key: &str) {
+        self.unreadable
+            .lock()
+            .unwrap()
+            .insert(index_key.to_string(), "missing attribute".to_string());
     }
 
     pub fn add_admin(&self, admin: Membership) {
@@ -44,13 +54,31 @@ impl RevalidationStore for MemoryRevalidation {
         &self,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<SavedConfig>, StoreError> {
+    ) -> Result<IndexPage, StoreError> {
         let configs = self.configs.lock().unwrap();
-        let items = configs
+        let unreadable = self.unreadable.lock().unwrap();
+        let mut all: BTreeMap<String, Entry> = configs
             .iter()
-            .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
-            .map(|(k, v)| (k.clone(), v.clone()));
-        Ok(Page::cut(items, limit, false))
+            .map(|(k, v)| (k.clone(), Entry::Config(v.clone())))
+            .collect();
+        for (k, error) in unreadable.iter() {
+            all.insert(
+                k.clone(),
+                Entry::Unreadable {
+                    index_key: k.clone(),
+                    item_key: format!("item {k}"),
+                    error: error.clone(),
+                },
+            );
+        }
+        let entries = all
+            .into_iter()
+            .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a));
+        let page = Page::cut(entries, limit, false);
+        Ok(IndexPage {
+            entries: page.items,
+            next_after: page.next_after,
+        })
     }
 
     async fn record_check(

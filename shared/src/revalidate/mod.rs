@@ -4,10 +4,15 @@
 //! as "Test kobling", and records the result on the location without touching the
 //! administrator's configuration or version. It reads the sparse index of saved configurations
 //! page by page, checks a page's locations concurrently (bounded overall and per vendor), and
-//! after each page stores how far it got. An invocation stops before its deadline between two
-//! pages, and the next one continues after the last finished page, so a table larger than one
-//! invocation can cover is checked completely, each location once per run. A lease on the run
-//! keeps two invocations from working on the same run at once.
+//! after each page stores how far it got. An invocation takes no new check once the time left
+//! is less than the slowest check can take, waits for the checks in flight (each bounded by the
+//! vendor deadline) and stores the last location it started as the cursor: every location
+//! before it is finished, none after it was started. The next invocation continues there, so a
+//! table larger than one invocation can cover is checked completely, each location once per
+//! run, and a slow or failing vendor costs at most one deadline per check in flight, never the
+//! invocation. A lease on the run, held until the invocation's own deadline, keeps two
+//! invocations from working on the same run at once and frees itself when an invocation dies.
+//! An item that cannot be read is skipped, counted and logged by key; the run goes on.
 //!
 //! When a connection goes from working to failing the company's administrators get one e-mail;
 //! when it works again, one more. Vendor outages change nothing: the details may still be right.
@@ -15,7 +20,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
@@ -29,7 +33,7 @@ use crate::i18n::Lang;
 use crate::mail::{Mailer, OutgoingMail};
 use crate::messages as msg;
 use crate::metrics;
-use crate::model::{BookingConfig, CheckSummary, Membership, Page};
+use crate::model::{BookingConfig, CheckSummary, Membership};
 use crate::secret::ApiKey;
 use crate::store::StoreError;
 use crate::vendors::{CheckOutcome, CheckReport, VendorCheck};
@@ -47,7 +51,8 @@ pub struct SavedConfig {
     pub booking: BookingConfig,
 }
 
-/// How far a run has come. `cursor` is the last location of the last finished page.
+/// How far a run has come. `cursor` is the last location (`<company>#<location>`) whose check
+/// is finished; every location before it is finished too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunState {
     pub run_id: String,
@@ -58,14 +63,33 @@ pub struct RunState {
     pub invocations: u64,
 }
 
+/// One entry of the index of saved configurations, in index order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Config(SavedConfig),
+    /// An item in the index that does not read as a location with a configuration.
+    Unreadable {
+        /// Its index key (`<company>#<location>`), where a run continues after it.
+        index_key: String,
+        /// Its table key, for the log.
+        item_key: String,
+        error: String,
+    },
+}
+
+/// A page of the index: its entries, and where the next page starts (`None`: this was the
+/// last).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IndexPage {
+    pub entries: Vec<Entry>,
+    pub next_after: Option<String>,
+}
+
 #[async_trait]
 pub trait RevalidationStore: Send + Sync {
     /// Saved configurations in index order, after the location `after` (`<company>#<location>`).
-    async fn saved_configs(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<SavedConfig>, StoreError>;
+    async fn saved_configs(&self, after: Option<&str>, limit: u32)
+    -> Result<IndexPage, StoreError>;
 
     /// Records a check on the location if its configuration is still `config_id`; false when
     /// a save replaced it meanwhile (the save's own check is newer).
@@ -101,20 +125,30 @@ pub trait RevalidationStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// Whether another page may be started.
+/// How much work one invocation may take on.
 pub trait Budget: Send + Sync {
-    fn may_start_page(&self) -> bool;
+    /// Whether a check started now ends, and its result is saved, before the invocation does.
+    fn may_start_check(&self) -> bool;
+    /// Until when the invocation may hold the run's lease, given the run's clock reads `now`.
+    fn lease_until(&self, now: Timestamp) -> Timestamp;
 }
 
-/// The Lambda invocation's deadline, less a reserve for a whole page of slow vendors.
+/// The Lambda invocation's deadline, and the longest one check can take: the vendor
+/// deadline, reading the key and writing the result, with a margin for saving progress.
 pub struct Deadline {
-    pub deadline: SystemTime,
-    pub reserve: Duration,
+    pub clock: Arc<dyn Clock>,
+    pub deadline: Timestamp,
+    pub slowest_check: i64,
 }
 
 impl Budget for Deadline {
-    fn may_start_page(&self) -> bool {
-        SystemTime::now() + self.reserve < self.deadline
+    fn may_start_check(&self) -> bool {
+        self.clock.now() + self.slowest_check < self.deadline
+    }
+
+    fn lease_until(&self, _now: Timestamp) -> Timestamp {
+        // The lease ends with the invocation: a run whose invocation died is free for the next.
+        self.deadline
     }
 }
 
@@ -185,6 +219,8 @@ pub struct RunSummary {
     pub failed: u64,
     pub unavailable: u64,
     pub skipped: u64,
+    /// Items in the index that could not be read (logged by key) and were passed over.
+    pub unreadable: u64,
     /// Connections that went from working to failing, and back.
     pub broken: u64,
     pub recovered: u64,
@@ -196,10 +232,6 @@ pub fn run_id_for(now: Timestamp) -> String {
     let (y, m, d, ..) = clock::civil(now + clock::oslo_offset(now));
     format!("{y:04}-{m:02}-{d:02}")
 }
-
-/// How long a lease lasts: longer than any invocation (Lambda's limit is 15 minutes), so a
-/// crashed invocation's lease frees the run for the next scheduled one.
-pub const LEASE_SECONDS: i64 = 16 * 60;
 
 pub async fn run(
     deps: Arc<RevalidateDeps>,
@@ -214,7 +246,7 @@ pub async fn run(
     };
     let Some(mut state) = deps
         .store
-        .acquire_run(run_id, &lease_id, now, now + LEASE_SECONDS)
+        .acquire_run(run_id, &lease_id, now, budget.lease_until(now))
         .await?
     else {
         tracing::info!(run_id, "another invocation is working on this run");
@@ -225,23 +257,25 @@ pub async fn run(
     let was_done = state.done;
     state.invocations += 1;
     let limits = Limits::new(&deps.settings);
-    while !state.done && budget.may_start_page() {
+    while !state.done && budget.may_start_check() {
         let page = deps
             .store
             .saved_configs(state.cursor.as_deref(), deps.settings.page_size)
             .await?;
-        let last = page
-            .items
-            .last()
-            .map(|c| format!("{}#{}", c.company_id, c.location_id));
-        let tally = check_page(&deps, &limits, page.items).await;
+        let (tally, cut) = check_page(&deps, &limits, budget, page.entries).await;
         summary.add(&tally);
         state.checked += tally.checked_now;
-        match page.next_after {
-            Some(_) => state.cursor = last,
-            None => state.done = true,
+        match (&cut, page.next_after) {
+            // Cut inside the page: continue after the last entry taken.
+            (Some(Some(last_taken)), _) => state.cursor = Some(last_taken.clone()),
+            (Some(None), _) => {}
+            (None, Some(next)) => state.cursor = Some(next),
+            (None, None) => state.done = true,
         }
         deps.store.save_run(&state, false, deps.clock.now()).await?;
+        if cut.is_some() {
+            break;
+        }
     }
     deps.store.save_run(&state, true, deps.clock.now()).await?;
     summary.done = state.done;
@@ -263,6 +297,7 @@ impl RunSummary {
         self.failed += other.failed;
         self.unavailable += other.unavailable;
         self.skipped += other.skipped;
+        self.unreadable += other.unreadable;
         self.broken += other.broken;
         self.recovered += other.recovered;
         self.notices_sent += other.notices_sent;
@@ -286,19 +321,39 @@ impl Limits {
     }
 }
 
-/// Checks one page with bounded concurrency and waits for all of it, so the cursor stored
-/// after it never passes a location that was not checked.
+/// Checks one page with bounded concurrency, in index order, and waits for every check it
+/// started, so the cursor stored after it never passes a location that was not checked. Stops
+/// taking checks when the budget says a check would not end in time: then `Some` of the index
+/// key of the last entry it took (`Some(None)`: none); `None` when it took the whole page.
 async fn check_page(
     deps: &Arc<RevalidateDeps>,
     limits: &Limits,
-    configs: Vec<SavedConfig>,
-) -> RunSummary {
-    let mut tally = RunSummary::default();
+    budget: &dyn Budget,
+    entries: Vec<Entry>,
+) -> (RunSummary, Option<Option<String>>) {
     let mut tasks = JoinSet::new();
-    for config in configs {
+    let mut tally = RunSummary::default();
+    let mut last_taken: Option<String> = None;
+    let mut cut = false;
+    for entry in entries {
+        let config = match entry {
+            Entry::Unreadable {
+                index_key,
+                item_key,
+                error,
+            } => {
+                tracing::error!(item = %item_key, %error, "unreadable item in the index of saved configurations; skipped");
+                tally.unreadable += 1;
+                last_taken = Some(index_key);
+                continue;
+            }
+            Entry::Config(config) => config,
+        };
+        let index_key = format!("{}#{}", config.company_id, config.location_id);
         let Some(system) = catalog::system(&config.booking.system) else {
             tracing::warn!(location_id = %config.location_id, "saved configuration names an unknown system");
             tally.skipped += 1;
+            last_taken = Some(index_key);
             continue;
         };
         let vendor = limits.by_vendor[system.id].clone();
@@ -310,6 +365,12 @@ async fn check_page(
         let Ok(permit) = limits.all.clone().acquire_owned().await else {
             continue;
         };
+        // Waiting for a place takes time: ask only once one is free.
+        if !budget.may_start_check() {
+            cut = true;
+            break;
+        }
+        last_taken = Some(index_key);
         let deps = deps.clone();
         tasks.spawn(async move {
             let _permits = (vendor_permit, permit);
@@ -322,7 +383,7 @@ async fn check_page(
             Err(e) => tracing::error!(error = %e, "a revalidation task failed"),
         }
     }
-    tally
+    (tally, cut.then_some(last_taken))
 }
 
 async fn revalidate_one(
@@ -489,11 +550,14 @@ mod tests {
     use crate::mail::RecordingMailer;
     use crate::vendors::{CheckCode, CheckStep, StepId, StepStatus};
 
-    /// A vendor whose answer for a clinic the test decides.
+    /// A vendor whose answer for a clinic the test decides, and how long each answer takes on
+    /// the injected clock (checks run one at a time in the tests that use it).
     #[derive(Default)]
     struct Scripted {
         answers: Mutex<HashMap<String, CheckCode>>,
         calls: AtomicU32,
+        by_clinic: Mutex<HashMap<String, u32>>,
+        takes: Mutex<Option<(Arc<ManualClock>, i64)>>,
     }
 
     #[async_trait]
@@ -501,6 +565,15 @@ mod tests {
         async fn check(&self, system: &BookingSystem, details: &BookingDetails) -> CheckReport {
             self.calls.fetch_add(1, Ordering::SeqCst);
             let clinic = details.external_id.clone().unwrap_or_default();
+            *self
+                .by_clinic
+                .lock()
+                .unwrap()
+                .entry(clinic.clone())
+                .or_default() += 1;
+            if let Some((clock, seconds)) = self.takes.lock().unwrap().as_ref() {
+                clock.advance(*seconds);
+            }
             let code = self
                 .answers
                 .lock()
@@ -533,13 +606,18 @@ mod tests {
         }
     }
 
-    struct Pages(AtomicU32);
+    /// Says yes a fixed number of times: once before each page and once before each check.
+    struct Checks(AtomicU32);
 
-    impl Budget for Pages {
-        fn may_start_page(&self) -> bool {
+    impl Budget for Checks {
+        fn may_start_check(&self) -> bool {
             self.0
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok()
+        }
+
+        fn lease_until(&self, now: Timestamp) -> Timestamp {
+            now + 900
         }
     }
 
@@ -574,6 +652,23 @@ mod tests {
         Arc<Scripted>,
         Arc<RecordingMailer>,
     ) {
+        let (deps, store, vendor, mailer, _) = setup_with_clock(locations, page_size, 3, 2);
+        (deps, store, vendor, mailer)
+    }
+
+    fn setup_with_clock(
+        locations: u32,
+        page_size: u32,
+        concurrency: usize,
+        per_vendor: usize,
+    ) -> (
+        Arc<RevalidateDeps>,
+        Arc<MemoryRevalidation>,
+        Arc<Scripted>,
+        Arc<RecordingMailer>,
+        Arc<ManualClock>,
+    ) {
+        let clock = Arc::new(ManualClock::at(0));
         let store = Arc::new(MemoryRevalidation::default());
         for n in 0..locations {
             store.add(saved(n));
@@ -592,19 +687,19 @@ mod tests {
             secrets: Arc::new(MemorySecrets::default()),
             vendors: vendor.clone(),
             mailer: mailer.clone(),
-            clock: Arc::new(ManualClock::at(0)),
+            clock: clock.clone(),
             settings: Settings {
-                concurrency: 3,
-                per_vendor: 2,
+                concurrency,
+                per_vendor,
                 page_size,
                 secret_prefix: String::new(),
             },
         });
-        (deps, store, vendor, mailer)
+        (deps, store, vendor, mailer, clock)
     }
 
-    fn all() -> Pages {
-        Pages(AtomicU32::new(u32::MAX))
+    fn all() -> Checks {
+        Checks(AtomicU32::new(u32::MAX))
     }
 
     #[tokio::test]
@@ -688,7 +783,8 @@ mod tests {
             .unwrap()
             .insert("clinic-2".into(), CheckCode::VendorError);
         let recording = metrics::record();
-        run(deps.clone(), &tonight, &Pages(AtomicU32::new(1)))
+        // One page of two: once before the page, once per check.
+        run(deps.clone(), &tonight, &Checks(AtomicU32::new(3)))
             .await
             .unwrap();
         assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 2.0);
@@ -729,7 +825,8 @@ mod tests {
     #[tokio::test]
     async fn runs_resume_after_the_last_finished_page() {
         let (deps, _store, vendor, _mailer) = setup(7, 2);
-        let first = run(deps.clone(), "n1", &Pages(AtomicU32::new(2)))
+        // Two pages of two: once before each page, once per check.
+        let first = run(deps.clone(), "n1", &Checks(AtomicU32::new(6)))
             .await
             .unwrap();
         assert_eq!((first.done, first.checked_now), (false, 4));
@@ -739,5 +836,107 @@ mod tests {
             (true, 3, 7)
         );
         assert_eq!(vendor.calls.load(Ordering::SeqCst), 7);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_item_mid_run_is_skipped_counted_and_passed() {
+        let (deps, store, vendor, _mailer) = setup(6, 2);
+        // Between l002 and l003 in index order, on the second page.
+        store.add_unreadable("c#l002-damaged");
+        let first = run(deps.clone(), "n1", &all()).await.unwrap();
+        assert!(first.done);
+        assert_eq!((first.checked_now, first.unreadable), (6, 1));
+        assert_eq!(vendor.calls.load(Ordering::SeqCst), 6);
+        // The next night meets it again, and again goes past it.
+        let second = run(deps.clone(), "n2", &all()).await.unwrap();
+        assert_eq!(
+            (second.done, second.checked_now, second.unreadable),
+            (true, 6, 1)
+        );
+    }
+
+    /// Every check of the one vendor times out (8 s, the vendor deadline). The invocation takes
+    /// no check it could not finish before its deadline, so it ends in time with its progress
+    /// saved, and the next one finishes the run: each location checked exactly once.
+    #[tokio::test]
+    async fn a_vendor_timing_out_on_every_check_never_costs_the_invocation() {
+        let (deps, store, vendor, _mailer, clock) = setup_with_clock(20, 10, 1, 1);
+        for n in 0..20 {
+            vendor
+                .answers
+                .lock()
+                .unwrap()
+                .insert(format!("clinic-{n}"), CheckCode::VendorError);
+        }
+        *vendor.takes.lock().unwrap() = Some((clock.clone(), 8));
+        let budget = |from: Timestamp, seconds: i64| Deadline {
+            clock: clock.clone(),
+            deadline: from + seconds,
+            slowest_check: 10,
+        };
+        let first = run(deps.clone(), "n1", &budget(0, 60)).await.unwrap();
+        // Checks start at 0, 8, …, 48 s (12 s left > 10); at 56 s only 4 are left.
+        assert!(
+            clock.now() <= 60,
+            "the invocation ended at {} s",
+            clock.now()
+        );
+        assert_eq!(
+            (first.done, first.checked_now, first.unavailable),
+            (false, 7, 7)
+        );
+        // The next scheduled invocation, after this one's deadline, takes the lease and goes on.
+        clock.set(900);
+        let second = run(deps.clone(), "n1", &budget(900, 900)).await.unwrap();
+        assert!(second.done);
+        assert_eq!(second.checked_in_run, 20);
+        let by_clinic = vendor.by_clinic.lock().unwrap().clone();
+        assert_eq!(by_clinic.len(), 20);
+        assert!(by_clinic.values().all(|n| *n == 1), "{by_clinic:?}");
+        assert!(
+            store
+                .config("c", "l019")
+                .unwrap()
+                .booking
+                .last_check
+                .is_some()
+        );
+    }
+
+    /// An invocation whose time runs out in the middle of a page stores the last location it
+    /// started; the next continues right after it.
+    #[tokio::test]
+    async fn an_invocation_cut_mid_page_resumes_without_skipping_or_repeating() {
+        let (deps, _store, vendor, _mailer, clock) = setup_with_clock(10, 4, 1, 1);
+        *vendor.takes.lock().unwrap() = Some((clock.clone(), 3));
+        let first = run(
+            deps.clone(),
+            "n1",
+            &Deadline {
+                clock: clock.clone(),
+                deadline: 20,
+                slowest_check: 5,
+            },
+        )
+        .await
+        .unwrap();
+        // Checks start at 0, 3, 6, 9 and 12 s; at 15 s only 5 are left: cut inside page two.
+        assert_eq!((first.done, first.checked_now), (false, 5));
+        clock.set(20);
+        let second = run(
+            deps.clone(),
+            "n1",
+            &Deadline {
+                clock: clock.clone(),
+                deadline: 1_000,
+                slowest_check: 5,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((second.done, second.checked_now), (true, 5));
+        let by_clinic = vendor.by_clinic.lock().unwrap().clone();
+        assert_eq!(by_clinic.len(), 10, "{by_clinic:?}");
+        assert!(by_clinic.values().all(|n| *n == 1), "{by_clinic:?}");
     }
 }

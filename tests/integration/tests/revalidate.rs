@@ -12,11 +12,9 @@ use bookinglink::booking::secrets::SecretStore;
 use bookinglink::booking::secrets::aws::SecretsManager;
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
-use bookinglink::model::{
-    Address, BookingConfig, CheckSummary, Company, Location, Membership, Page,
-};
+use bookinglink::model::{Address, BookingConfig, CheckSummary, Company, Location, Membership};
 use bookinglink::revalidate::{
-    self, Budget, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
+    self, Budget, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
 };
 use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
@@ -34,19 +32,23 @@ fn sandbox_url() -> &'static str {
     })
 }
 
-/// Lets a fixed number of pages start.
-struct Pages(AtomicU32);
+/// Says yes a fixed number of times: once before each page and once before each check.
+struct Checks(AtomicU32);
 
-impl Budget for Pages {
-    fn may_start_page(&self) -> bool {
+impl Budget for Checks {
+    fn may_start_check(&self) -> bool {
         self.0
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
     }
+
+    fn lease_until(&self, now: Timestamp) -> Timestamp {
+        now + 900
+    }
 }
 
-fn unlimited() -> Pages {
-    Pages(AtomicU32::new(u32::MAX))
+fn unlimited() -> Checks {
+    Checks(AtomicU32::new(u32::MAX))
 }
 
 /// The real store, counting how often each location's result is recorded.
@@ -61,7 +63,7 @@ impl RevalidationStore for Counted {
         &self,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<SavedConfig>, StoreError> {
+    ) -> Result<IndexPage, StoreError> {
         self.inner.saved_configs(after, limit).await
     }
     async fn record_check(
@@ -485,16 +487,18 @@ async fn a_run_cut_by_the_deadline_resumes_without_skipping_or_repeating() {
         ids.push(fleet.saved(n, "sandbox-key-ok").await);
     }
     let deps = fleet.deps(sandbox_url(), 3);
-    let first = revalidate::run(deps.clone(), "2026-11-26", &Pages(AtomicU32::new(2)))
+    // Before the first page, its three checks, before the second page, two of its checks:
+    // the budget runs out inside the second page.
+    let first = revalidate::run(deps.clone(), "2026-11-26", &Checks(AtomicU32::new(7)))
         .await
         .unwrap();
-    assert_eq!((first.done, first.checked_now), (false, 6));
+    assert_eq!((first.done, first.checked_now), (false, 5));
     let second = revalidate::run(deps.clone(), "2026-11-26", &unlimited())
         .await
         .unwrap();
     assert_eq!(
         (second.done, second.checked_now, second.checked_in_run),
-        (true, 4, 10)
+        (true, 5, 10)
     );
     let finished = revalidate::run(deps, "2026-11-26", &unlimited())
         .await
@@ -514,12 +518,7 @@ async fn only_one_invocation_works_on_a_run_at_a_time() {
     fleet.saved(1, "sandbox-key-ok").await;
     let lease = fleet
         .counted
-        .acquire_run(
-            "2026-11-26",
-            "other-invocation",
-            NIGHT,
-            NIGHT + revalidate::LEASE_SECONDS,
-        )
+        .acquire_run("2026-11-26", "other-invocation", NIGHT, NIGHT + 900)
         .await
         .unwrap();
     assert!(lease.is_some());
@@ -527,8 +526,9 @@ async fn only_one_invocation_works_on_a_run_at_a_time() {
         .await
         .unwrap();
     assert!(!blocked.ran);
-    // An invocation that died leaves its lease behind; it frees itself.
-    fleet.clock.advance(revalidate::LEASE_SECONDS);
+    // An invocation that died leaves its lease behind; it frees itself at that invocation's
+    // deadline.
+    fleet.clock.advance(900);
     let resumed = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
         .await
         .unwrap();
@@ -561,5 +561,43 @@ async fn the_function_runs_the_run_named_in_its_event() {
     assert_eq!(
         (answer["done"].as_bool(), answer["succeeded"].as_u64()),
         (Some(true), Some(1))
+    );
+}
+
+/// An item in the index of saved configurations that does not read as one (here: a location
+/// without its address) is skipped, counted and logged; every location after it is checked.
+#[tokio::test]
+async fn an_unreadable_item_does_not_stop_the_run() {
+    let fleet = Fleet::new().await;
+    for n in [1, 2, 4, 5] {
+        fleet.saved(n, "sandbox-key-ok").await;
+    }
+    // Sorted between locations 2 and 4 in the index; the page size puts it mid-page.
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let damaged = format!("10000000-0000-4000-8000-{:012}", 3);
+    let ddb = aws_sdk_dynamodb::Client::new(&emulator_config().await);
+    ddb.put_item()
+        .table_name(fleet.store.table())
+        .item("pk", S(format!("COMPANY#{}", fleet.company)))
+        .item("sk", S(format!("LOCATION#{damaged}")))
+        .item("gsi2pk", S("BOOKING".into()))
+        .item("gsi2sk", S(format!("{}#{damaged}", fleet.company)))
+        .item("name", S("Skadet".into()))
+        .send()
+        .await
+        .unwrap();
+    let summary = revalidate::run(fleet.deps(sandbox_url(), 3), "2026-11-26", &unlimited())
+        .await
+        .unwrap();
+    assert!(summary.done, "{summary:?}");
+    assert_eq!(
+        (summary.checked_now, summary.succeeded, summary.unreadable),
+        (4, 4, 1)
+    );
+    assert!(
+        leaks::capture_logs()
+            .text()
+            .contains(&format!("LOCATION#{damaged}")),
+        "the item's key is logged"
     );
 }

@@ -30,8 +30,12 @@ use tokio::task::JoinSet;
 struct Unlimited;
 
 impl Budget for Unlimited {
-    fn may_start_page(&self) -> bool {
+    fn may_start_check(&self) -> bool {
         true
+    }
+
+    fn lease_until(&self, now: bookinglink::clock::Timestamp) -> bookinglink::clock::Timestamp {
+        now + 900
     }
 }
 
