@@ -51,7 +51,7 @@ fn entry_from(item: &Item) -> Entry {
         None => Err(StoreError::Backend("no booking configuration".into())),
     });
     match read {
-        Ok(config) => Entry::Config(config),
+        Ok(config) => Entry::Config(Box::new(config)),
         Err(error) => Entry::Unreadable {
             index_key: get_opt_s(item, "gsi2sk").unwrap_or_default(),
             item_key: format!(

@@ -59,7 +59,7 @@ impl RevalidationStore for MemoryRevalidation {
         let unreadable = self.unreadable.lock().unwrap();
         let mut all: BTreeMap<String, Entry> = configs
             .iter()
-            .map(|(k, v)| (k.clone(), Entry::Config(v.clone())))
+            .map(|(k, v)| (k.clone(), Entry::Config(Box::new(v.clone()))))
             .collect();
         for (k, error) in unreadable.iter() {
             all.insert(

@@ -66,7 +66,7 @@ pub struct RunState {
 /// One entry of the index of saved configurations, in index order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Entry {
-    Config(SavedConfig),
+    Config(Box<SavedConfig>),
     /// An item in the index that does not read as a location with a configuration.
     Unreadable {
         /// Its index key (`<company>#<location>`), where a run continues after it.
@@ -347,7 +347,7 @@ async fn check_page(
                 last_taken = Some(index_key);
                 continue;
             }
-            Entry::Config(config) => config,
+            Entry::Config(config) => *config,
         };
         let index_key = format!("{}#{}", config.company_id, config.location_id);
         let Some(system) = catalog::system(&config.booking.system) else {
@@ -656,18 +656,20 @@ mod tests {
         (deps, store, vendor, mailer)
     }
 
-    fn setup_with_clock(
-        locations: u32,
-        page_size: u32,
-        concurrency: usize,
-        per_vendor: usize,
-    ) -> (
+    type Fixture = (
         Arc<RevalidateDeps>,
         Arc<MemoryRevalidation>,
         Arc<Scripted>,
         Arc<RecordingMailer>,
         Arc<ManualClock>,
-    ) {
+    );
+
+    fn setup_with_clock(
+        locations: u32,
+        page_size: u32,
+        concurrency: usize,
+        per_vendor: usize,
+    ) -> Fixture {
         let clock = Arc::new(ManualClock::at(0));
         let store = Arc::new(MemoryRevalidation::default());
         for n in 0..locations {

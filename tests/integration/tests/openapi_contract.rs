@@ -94,6 +94,38 @@ fn the_sam_template_routes_exactly_the_documented_operations() {
     assert_eq!(routed, documented_routes());
 }
 
+/// Each function has concurrency of its own, so one cannot take the account's from the
+/// others; revalidation runs one invocation at a time. The values are the ones infra/README.md
+/// gives.
+#[test]
+fn every_function_has_reserved_concurrency() {
+    let template: serde_norway::Value =
+        serde_norway::from_str(&repo_file("infra/template.yaml")).expect("template is YAML");
+    let readme = repo_file("infra/README.md");
+    let mut functions = 0;
+    for (name, resource) in template["Resources"].as_mapping().expect("Resources") {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        functions += 1;
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_default();
+        let reserved = resource["Properties"]["ReservedConcurrentExecutions"].as_u64();
+        let Some(reserved) = reserved.filter(|n| *n >= 1) else {
+            panic!("{name:?} has no reserved concurrency");
+        };
+        assert!(
+            readme.contains(&format!("`{binary}` {reserved}")),
+            "infra/README.md does not give {binary}'s {reserved}"
+        );
+        if binary == "revalidate" {
+            assert_eq!(reserved, 1, "one invocation per run at a time");
+        }
+    }
+    assert!(functions >= 5, "{functions} functions found");
+}
+
 #[test]
 fn the_documented_booking_systems_are_the_catalog() {
     let documented: Vec<&str> = document()["components"]["schemas"]["BookingSystemId"]["enum"]
