@@ -156,7 +156,7 @@ async fn nothing_secret_is_logged_at_trace() {
     let details = json!({
         "system": "pasientsky",
         "external_id": vendor_sandbox::PASIENTSKY_CLINIC_OK,
-        "external_department_id": vendor_sandbox::DEPT_OK,
+        "external_department_id": vendor_sandbox::PASIENTSKY_DEPT_OK,
         "api_key": vendor_sandbox::KEY_OK,
     });
 
