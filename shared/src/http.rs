@@ -88,6 +88,16 @@ impl Incoming {
         }
     }
 
+    /// The search text from `?q=`, at most `max_chars` characters without control characters.
+    pub fn search_query(&self, max_chars: usize) -> Result<Option<String>, Problem> {
+        match self.query("q") {
+            Some(q) if q.chars().count() > max_chars || q.chars().any(char::is_control) => Err(
+                Problem::invalid_parameter("q", msg::invalid_search_query(max_chars)),
+            ),
+            q => Ok(q),
+        }
+    }
+
     /// The item id to continue after, from the opaque `?cursor=`.
     pub fn cursor(&self) -> Result<Option<String>, Problem> {
         self.query("cursor").map(|c| decode_cursor(&c)).transpose()
@@ -161,6 +171,15 @@ impl Reply {
         }
     }
 
+    /// A change that has nothing to answer with.
+    pub fn no_content() -> Self {
+        Reply {
+            status: 204,
+            body: Value::Null,
+            headers: Vec::new(),
+        }
+    }
+
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
@@ -169,6 +188,12 @@ impl Reply {
 
 pub fn respond(result: Result<Reply, Problem>, lang: Lang) -> Response<Body> {
     match result {
+        Ok(reply) if reply.status == 204 => {
+            let mut response = build(204, JSON, &Value::Null, &reply.headers, lang);
+            *response.body_mut() = Body::Empty;
+            response.headers_mut().remove(header::CONTENT_TYPE);
+            response
+        }
         Ok(reply) => build(reply.status, JSON, &reply.body, &reply.headers, lang),
         Err(problem) => problem_response(&problem, lang),
     }

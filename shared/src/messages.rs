@@ -314,3 +314,133 @@ pub fn connection_recovered_mail(location: &str, system: &str) -> (String, Strin
         ),
     )
 }
+
+// Who administers which company: operators, invitations, administrators.
+
+pub const FORBIDDEN: Text = Text::new("Ikke tillatt", "Not allowed");
+pub const OPERATOR_ONLY_DETAIL: Text = Text::new(
+    "Bare plattformens driftsansvarlige kan gjøre dette. Ta kontakt med Bookinglink hvis firmaet ditt mangler eller trenger en ny administrator.",
+    "Only the platform's operators can do this. Contact Bookinglink if your company is missing or needs a new administrator.",
+);
+pub const LAST_ADMINISTRATOR_DETAIL: Text = Text::new(
+    "Dette er firmaets eneste administrator. Inviter en ny administrator og la vedkommende godta invitasjonen før du fjerner denne.",
+    "This is the company's only administrator. Invite a new administrator and let them accept before you remove this one.",
+);
+pub const CHANGED_MEANWHILE_DETAIL: Text = Text::new(
+    "Noen andre endret dette samtidig. Last inn siden på nytt og prøv igjen.",
+    "Someone else changed this at the same time. Reload the page and try again.",
+);
+pub const ALREADY_ADMINISTRATOR_DETAIL: Text = Text::new(
+    "Denne e-postadressen tilhører allerede en administrator av firmaet.",
+    "This e-mail address already belongs to an administrator of the company.",
+);
+pub const ALREADY_ADMINISTRATOR_FIELD: Text =
+    Text::new("Er allerede administrator.", "Is already an administrator.");
+
+pub fn too_many_invitations_detail(limit: usize) -> Localized {
+    Localized::new(
+        format!(
+            "Firmaet har allerede {limit} ubesvarte invitasjoner. Trekk tilbake noen av dem før du inviterer flere."
+        ),
+        format!(
+            "The company already has {limit} unanswered invitations. Revoke some of them before you invite more."
+        ),
+    )
+}
+
+pub fn invitation_resend_limit_detail(limit: u32) -> Localized {
+    Localized::new(
+        format!(
+            "Invitasjonen til denne adressen er allerede sendt {limit} ganger i dag. Du kan sende den igjen i morgen."
+        ),
+        format!(
+            "The invitation to this address has already been sent {limit} times today. You can send it again tomorrow."
+        ),
+    )
+}
+
+pub const UNKNOWN_LANGUAGE: Text = Text::new(
+    "Språket må være nb (norsk) eller en (engelsk).",
+    "The language must be nb (Norwegian) or en (English).",
+);
+pub const INVITATION_FORBIDDEN: Text = Text::new(
+    "Invitasjonen gjelder ikke deg",
+    "This invitation is not for you",
+);
+pub const INVITATION_TOKEN_INVALID_DETAIL: Text = Text::new(
+    "Lenken i invitasjonen er ikke gyldig. Bruk den nyeste invitasjonen du har fått på e-post, eller be om en ny.",
+    "The link in the invitation is not valid. Use the latest invitation you received by e-mail, or ask for a new one.",
+);
+pub const EMAIL_NOT_VERIFIED_DETAIL: Text = Text::new(
+    "Vi vet ikke sikkert hvilken e-postadresse du har. Bekreft e-postadressen din hos innloggingstjenesten, logg inn på nytt og prøv igjen.",
+    "We cannot be sure of your e-mail address. Verify your e-mail address with the sign-in service, sign in again and retry.",
+);
+pub const INVITATION_EMAIL_MISMATCH_DETAIL: Text = Text::new(
+    "Invitasjonen ble sendt til en annen e-postadresse enn den du er logget inn med. Logg inn med adressen invitasjonen gikk til.",
+    "The invitation was sent to another e-mail address than the one you are signed in with. Sign in with the address the invitation went to.",
+);
+pub const INVITATION_GONE: Text = Text::new(
+    "Invitasjonen gjelder ikke lenger",
+    "The invitation is no longer valid",
+);
+pub const INVITATION_EXPIRED_DETAIL: Text = Text::new(
+    "Invitasjonen er utløpt. Be en administrator for firmaet om å sende den på nytt.",
+    "The invitation has expired. Ask one of the company's administrators to send it again.",
+);
+pub const INVITATION_REVOKED_DETAIL: Text = Text::new(
+    "Invitasjonen er trukket tilbake. Be en administrator for firmaet om en ny hvis du skal ha tilgang.",
+    "The invitation was revoked. Ask one of the company's administrators for a new one if you should have access.",
+);
+pub const INVITATION_USED_DETAIL: Text = Text::new(
+    "Invitasjonen er allerede brukt.",
+    "The invitation has already been used.",
+);
+pub const NO_LOCKOUT_DETAIL: Text = Text::new(
+    "Denne brukeren er ikke sperret.",
+    "This user is not locked out.",
+);
+
+/// The invitation mail: (subject, body). `link` carries the invitation's id and token.
+pub fn invitation_mail(
+    lang: crate::i18n::Lang,
+    company: &str,
+    inviter: &str,
+    link: &str,
+    valid_until_oslo: &str,
+) -> (String, String) {
+    match lang {
+        crate::i18n::Lang::Nb => (
+            format!("Du er invitert som administrator for {company} i Bookinglink"),
+            format!(
+                "Hei!\n\n\
+                 {inviter} har invitert deg til å administrere {company} i Bookinglink, der firmaets \
+                 lokasjoner kobles til journal- og bookingsystemet så forsikringsselskapene kan booke time på nett.\n\n\
+                 Åpne lenken og logg inn med denne e-postadressen for å godta invitasjonen:\n\n\
+                 {link}\n\n\
+                 Invitasjonen gjelder til {valid_until_oslo}. Lenken er personlig: ikke del den med andre.\n\n\
+                 Hvis du ikke venter denne invitasjonen, kan du se bort fra den.\n\n\
+                 Hilsen Bookinglink\n"
+            ),
+        ),
+        crate::i18n::Lang::En => (
+            format!("You are invited to administer {company} in Bookinglink"),
+            format!(
+                "Hello,\n\n\
+                 {inviter} has invited you to administer {company} in Bookinglink, where the company's \
+                 locations are connected to their journal and booking system so that insurers can book treatment online.\n\n\
+                 Open the link and sign in with this e-mail address to accept the invitation:\n\n\
+                 {link}\n\n\
+                 The invitation is valid until {valid_until_oslo} (Oslo time). The link is personal: do not share it.\n\n\
+                 If you did not expect this invitation, you can ignore it.\n\n\
+                 Regards, Bookinglink\n"
+            ),
+        ),
+    }
+}
+
+pub fn invalid_search_query(max: usize) -> Localized {
+    Localized::new(
+        format!("Søket kan være på høyst {max} tegn, uten linjeskift."),
+        format!("The search may be at most {max} characters, without line breaks."),
+    )
+}

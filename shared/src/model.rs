@@ -33,9 +33,134 @@ impl Company {
 pub struct Membership {
     pub user_sub: String,
     pub company_id: String,
+    /// The address that was invited and verified when the administrator joined: the only
+    /// address mail about this company goes to.
     pub email: Option<String>,
     pub name: Option<String>,
     pub created_at: Timestamp,
+    /// Who invited them (e-mail, or subject when the inviter had none), if anyone did.
+    pub invited_by: Option<String>,
+}
+
+impl Membership {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "user_id": self.user_sub,
+            "email": self.email,
+            "name": self.name,
+            "since": rfc3339(self.created_at),
+            "invited_by": self.invited_by,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Revoked,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "pending",
+            InvitationStatus::Accepted => "accepted",
+            InvitationStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(InvitationStatus::Pending),
+            "accepted" => Some(InvitationStatus::Accepted),
+            "revoked" => Some(InvitationStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// An invitation to administer a company, sent to one address. Only the hash of its token is
+/// kept: the token itself exists in the invitation mail and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: String,
+    pub company_id: String,
+    /// Lower case: addresses are compared without regard to case.
+    pub email: String,
+    pub language: crate::i18n::Lang,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    pub status: InvitationStatus,
+    pub created_at: Timestamp,
+    /// Accepting is possible until then.
+    pub valid_until: Timestamp,
+    pub invited_by_sub: String,
+    pub invited_by_email: Option<String>,
+    /// The UTC day (`2026-11-25`) of the last send and how many sends that day had.
+    pub sends_day: String,
+    pub sends_that_day: u32,
+    pub accepted_by: Option<String>,
+    pub closed_at: Option<Timestamp>,
+}
+
+impl Invitation {
+    pub fn is_open(&self, now: Timestamp) -> bool {
+        self.status == InvitationStatus::Pending && self.valid_until > now
+    }
+
+    pub fn invited_by(&self) -> String {
+        self.invited_by_email
+            .clone()
+            .unwrap_or_else(|| self.invited_by_sub.clone())
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "company_id": self.company_id,
+            "email": self.email,
+            "expires_at": rfc3339(self.valid_until),
+            "created_at": rfc3339(self.created_at),
+            "invited_by": self.invited_by(),
+        })
+    }
+}
+
+/// One change, as the audit trail keeps it: when, who, what and where. Written in the same
+/// transaction as the change itself. `details` never holds a key or a token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    /// Time-ordered (UUID v7), so a company's entries sort by time.
+    pub id: String,
+    /// `None` for changes that belong to no company (a lockout lifted).
+    pub company_id: Option<String>,
+    pub at: Timestamp,
+    pub actor_sub: String,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub location_id: Option<String>,
+    pub details: Value,
+    pub request_id: Option<String>,
+    /// When the entry expires ([`AUDIT_RETENTION_SECONDS`] after `at`).
+    pub expires_at: Timestamp,
+}
+
+/// Audit entries are kept 400 days.
+pub const AUDIT_RETENTION_SECONDS: i64 = 400 * 24 * 60 * 60;
+
+impl AuditEntry {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "at": rfc3339(self.at),
+            "actor": {"user_id": self.actor_sub, "email": self.actor_email},
+            "action": self.action,
+            "location_id": self.location_id,
+            "details": self.details,
+            "request_id": self.request_id,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -324,6 +324,83 @@ impl Problem {
             .with_extension("retry_at", json!(crate::clock::rfc3339(retry_at)))
     }
 
+    pub fn operator_only() -> Self {
+        Problem::new(
+            403,
+            "operator_only",
+            msg::FORBIDDEN,
+            msg::OPERATOR_ONLY_DETAIL,
+        )
+    }
+
+    pub fn last_administrator() -> Self {
+        Problem::new(
+            409,
+            "last_administrator",
+            msg::CONFLICT,
+            msg::LAST_ADMINISTRATOR_DETAIL,
+        )
+    }
+
+    /// A conditional write lost a race with another change of the same item.
+    pub fn changed_meanwhile() -> Self {
+        Problem::new(
+            409,
+            "changed_meanwhile",
+            msg::CONFLICT,
+            msg::CHANGED_MEANWHILE_DETAIL,
+        )
+    }
+
+    pub fn already_administrator() -> Self {
+        Problem::new(
+            409,
+            "already_administrator",
+            msg::CONFLICT,
+            msg::ALREADY_ADMINISTRATOR_DETAIL,
+        )
+        .with_errors(vec![FieldError::new(
+            "email",
+            "already_administrator",
+            msg::ALREADY_ADMINISTRATOR_FIELD,
+        )])
+    }
+
+    pub fn too_many_invitations(limit: usize) -> Self {
+        Problem::new(
+            409,
+            "too_many_invitations",
+            msg::CONFLICT,
+            msg::too_many_invitations_detail(limit),
+        )
+    }
+
+    /// 403 for an invitation the caller may not accept: `invitation_token_invalid`,
+    /// `email_not_verified` or `invitation_email_mismatch`.
+    pub fn invitation_forbidden(code: &'static str) -> Self {
+        let detail = match code {
+            "email_not_verified" => msg::EMAIL_NOT_VERIFIED_DETAIL,
+            "invitation_email_mismatch" => msg::INVITATION_EMAIL_MISMATCH_DETAIL,
+            _ => msg::INVITATION_TOKEN_INVALID_DETAIL,
+        };
+        Problem::new(403, code, msg::INVITATION_FORBIDDEN, detail)
+    }
+
+    /// 410 for an invitation that can no longer be accepted: `invitation_expired`,
+    /// `invitation_revoked` or `invitation_used`.
+    pub fn invitation_gone(code: &'static str) -> Self {
+        let detail = match code {
+            "invitation_expired" => msg::INVITATION_EXPIRED_DETAIL,
+            "invitation_revoked" => msg::INVITATION_REVOKED_DETAIL,
+            _ => msg::INVITATION_USED_DETAIL,
+        };
+        Problem::new(410, code, msg::INVITATION_GONE, detail)
+    }
+
+    pub fn no_lockout() -> Self {
+        Problem::new(404, "no_lockout", msg::NOT_FOUND, msg::NO_LOCKOUT_DETAIL)
+    }
+
     /// The person has no e-mail address the vendor could answer.
     pub fn admin_email_missing() -> Self {
         Problem::new(

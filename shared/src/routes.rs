@@ -17,6 +17,14 @@ pub enum RouteId {
     SendDetailsRequest,
     TestConnection,
     SaveBooking,
+    Me,
+    CreateInvitation,
+    RevokeInvitation,
+    AcceptInvitation,
+    ListAdministrators,
+    RemoveAdministrator,
+    LiftLockout,
+    ListAudit,
 }
 
 #[derive(Debug)]
@@ -96,7 +104,58 @@ pub const ROUTES: &[Route] = &[
         path: "/v1/companies/{companyId}/locations/{locationId}/booking/save",
         function: "test-and-save",
     },
+    Route {
+        id: RouteId::Me,
+        method: "GET",
+        path: "/v1/me",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::CreateInvitation,
+        method: "POST",
+        path: "/v1/companies/{companyId}/invitations",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::RevokeInvitation,
+        method: "DELETE",
+        path: "/v1/companies/{companyId}/invitations/{invitationId}",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::AcceptInvitation,
+        method: "POST",
+        path: "/v1/invitations/{invitationId}/accept",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::ListAdministrators,
+        method: "GET",
+        path: "/v1/companies/{companyId}/administrators",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::RemoveAdministrator,
+        method: "DELETE",
+        path: "/v1/companies/{companyId}/administrators/{userId}",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::LiftLockout,
+        method: "DELETE",
+        path: "/v1/administrators/{userId}/lockout",
+        function: "admins",
+    },
+    Route {
+        id: RouteId::ListAudit,
+        method: "GET",
+        path: "/v1/companies/{companyId}/audit",
+        function: "admins",
+    },
 ];
+
+/// Path parameters that name a user (an identity provider's `sub`) rather than one of our ids.
+const USER_PARAMETERS: &[&str] = &["userId"];
 
 #[derive(Debug)]
 pub struct Matched {
@@ -124,8 +183,13 @@ pub fn resolve(method: &str, path: &str) -> Result<Matched, Problem> {
             continue;
         };
         if route.method == method {
-            if params.iter().any(|(_, v)| !is_uuid(v)) {
-                return Err(Problem::not_found());
+            let mut params = params;
+            for (name, value) in params.iter_mut() {
+                if USER_PARAMETERS.contains(name) {
+                    *value = user_id(value).ok_or_else(Problem::not_found)?;
+                } else if !is_uuid(value) {
+                    return Err(Problem::not_found());
+                }
             }
             return Ok(Matched { route, params });
         }
@@ -158,6 +222,26 @@ fn match_path(template: &'static str, path: &str) -> Option<Vec<(&'static str, S
             _ => return None,
         }
     }
+}
+
+/// A user id from a path segment: percent-decoded, and only what an identity provider issues
+/// as a subject (no key separators, no control characters). Anything else cannot exist.
+fn user_id(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let id = String::from_utf8(decoded).ok()?;
+    (crate::identity::plausible_sub(&id) && !id.contains('/')).then_some(id)
 }
 
 /// Canonical lower-case hyphenated UUID, the only form this API hands out.
@@ -202,6 +286,28 @@ mod tests {
         let p = resolve("GET", "/v1/companies/COMPANY%23x/locations").unwrap_err();
         assert_eq!(p.code, "not_found");
         assert!(!is_uuid("C0000000-0000-4000-8000-000000000001"));
+    }
+
+    #[test]
+    fn user_ids_are_subjects_not_uuids() {
+        let m = resolve("DELETE", "/v1/administrators/demo-admin/lockout").unwrap();
+        assert_eq!(m.param("userId"), "demo-admin");
+        let m = resolve("DELETE", "/v1/administrators/auth0%7Cabc/lockout").unwrap();
+        assert_eq!(m.param("userId"), "auth0|abc");
+        for bad in ["USER%23x", "a%2Fb", "%0a", "%zz", "%"] {
+            let path = format!("/v1/administrators/{bad}/lockout");
+            assert_eq!(
+                resolve("DELETE", &path).unwrap_err().code,
+                "not_found",
+                "{bad}"
+            );
+        }
+        let path = format!("/v1/companies/{COMPANY}/administrators/demo-admin");
+        let m = resolve("DELETE", &path).unwrap();
+        assert_eq!(
+            (m.param("companyId"), m.param("userId")),
+            (COMPANY, "demo-admin")
+        );
     }
 
     #[test]

@@ -64,7 +64,15 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
     match matched.route.id {
         RouteId::ListCompanies => {
             let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-            let page = companies::list(store, caller, req.cursor()?.as_deref(), limit).await?;
+            let query = req.search_query(companies::MAX_QUERY_CHARS)?;
+            let page = companies::list(
+                store,
+                caller,
+                query.as_deref(),
+                req.cursor()?.as_deref(),
+                limit,
+            )
+            .await?;
             Ok(Reply::ok(page_json(page, |c| c.to_json())))
         }
         RouteId::CreateCompany => {

@@ -405,6 +405,7 @@ pub mod memory {
     pub struct MemoryAttempts {
         /// (partition, place) → slot
         slots: Mutex<BTreeMap<(String, u32), Slot>>,
+        lifted: Mutex<Vec<crate::model::AuditEntry>>,
     }
 
     #[async_trait]
@@ -511,6 +512,35 @@ pub mod memory {
                 slots.remove(&key);
             }
             Ok(())
+        }
+    }
+
+    impl MemoryAttempts {
+        /// The audit entries of lifted lockouts.
+        pub fn lifted(&self) -> Vec<crate::model::AuditEntry> {
+            self.lifted.lock().unwrap().clone()
+        }
+    }
+
+    #[async_trait]
+    impl crate::store::LockoutStore for MemoryAttempts {
+        async fn lift_lockout(
+            &self,
+            sub: &str,
+            now: Timestamp,
+            audit: &crate::model::AuditEntry,
+        ) -> Result<u32, StoreError> {
+            let partition = Tally::Administrator(sub).partition();
+            let mut slots = self.slots.lock().unwrap();
+            let before = slots.len();
+            slots.retain(|(p, _), slot| {
+                !(*p == partition && slot.state == SlotState::Failed && slot.active(now))
+            });
+            let lifted = (before - slots.len()) as u32;
+            if lifted > 0 {
+                self.lifted.lock().unwrap().push(audit.clone());
+            }
+            Ok(lifted)
         }
     }
 }

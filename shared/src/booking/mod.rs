@@ -615,6 +615,22 @@ pub async fn test_and_save(
         saved_at: Some(now),
     };
     let offline = input.offline.unwrap_or(location.offline);
+    // What was saved, never the key: only whether a new one was stored.
+    let audit = crate::domain::audit_entry(
+        caller,
+        Some(company_id),
+        "booking_saved",
+        Some(location_id),
+        json!({
+            "system": booking.system,
+            "external_id": booking.external_id,
+            "external_department_id": booking.external_department_id,
+            "booking_url": booking.booking_url,
+            "offline": offline,
+            "new_key_stored": matches!(resolved, Some((_, true))),
+        }),
+        now,
+    );
     let saved = match deps
         .store
         .save_booking(
@@ -625,6 +641,7 @@ pub async fn test_and_save(
             offline,
             now,
             &caller.sub,
+            &audit,
         )
         .await
     {

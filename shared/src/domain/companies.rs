@@ -1,11 +1,13 @@
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::identity::Caller;
-use crate::model::{Company, Membership, Page};
+use crate::model::{Company, Page};
 use crate::problem::Problem;
 use crate::store::CompanyStore;
 use crate::validate::{self, ObjectReader};
+
+use super::{audit_entry, require_operator};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewCompany {
@@ -34,23 +36,35 @@ impl NewCompany {
     }
 }
 
+/// The longest `?q=` an operator may search with.
+pub const MAX_QUERY_CHARS: usize = 120;
+
+/// An operator sees every company (`query` narrows it to an organisation number or the start
+/// of a name); an administrator sees the companies they administer.
 pub async fn list(
     store: &dyn CompanyStore,
     caller: &Caller,
+    query: Option<&str>,
     after: Option<&str>,
     limit: u32,
 ) -> Result<Page<Company>, Problem> {
+    if caller.operator {
+        let query = query.map(str::trim).filter(|q| !q.is_empty());
+        return Ok(store.all_companies(query, after, limit).await?);
+    }
     Ok(store.companies_of(&caller.sub, after, limit).await?)
 }
 
-/// Registers a company with the caller as its administrator. The organisation number is
-/// claimed in the same transaction, so two concurrent registrations cannot both succeed.
+/// Registers a company; only platform operators may. It has no administrator until an
+/// invitation is accepted. The organisation number is claimed in the same transaction, so two
+/// concurrent registrations cannot both succeed.
 pub async fn create(
     store: &dyn CompanyStore,
     clock: &dyn Clock,
     caller: &Caller,
     new: NewCompany,
 ) -> Result<Company, Problem> {
+    require_operator(caller)?;
     let now = clock.now();
     let company = Company {
         id: super::new_id(),
@@ -60,14 +74,15 @@ pub async fn create(
         created_at: now,
         created_by: caller.sub.clone(),
     };
-    let admin = Membership {
-        user_sub: caller.sub.clone(),
-        company_id: company.id.clone(),
-        email: caller.email.clone(),
-        name: caller.name.clone(),
-        created_at: now,
-    };
-    store.create_company(&company, &admin).await?;
+    let audit = audit_entry(
+        caller,
+        Some(&company.id),
+        "company_created",
+        None,
+        json!({"name": company.name, "org_number": company.org_number}),
+        now,
+    );
+    store.create_company(&company, None, &audit).await?;
     tracing::info!(company_id = %company.id, "company created");
     Ok(company)
 }
@@ -76,14 +91,13 @@ pub async fn create(
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+    use crate::model::Membership;
     use crate::store::memory::MemoryStore;
-    use serde_json::json;
 
-    fn caller(sub: &str) -> Caller {
+    fn operator() -> Caller {
         Caller {
-            sub: sub.into(),
-            email: Some(format!("{sub}@example.no")),
-            name: None,
+            operator: true,
+            ..Caller::new("drift")
         }
     }
 
@@ -97,21 +111,100 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_creator_administers_the_new_company() {
+    async fn only_operators_register_companies_and_see_them_all() {
         let store = MemoryStore::new();
         let clock = ManualClock::at(1_000);
-        let company = create(&store, &clock, &caller("ola"), new_company("923609016"))
+        let err = create(
+            &store,
+            &clock,
+            &Caller::new("ola"),
+            new_company("923609016"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!((err.status, err.code), (403, "operator_only"));
+        assert!(
+            store.audit_entries().is_empty(),
+            "a refusal writes no entry"
+        );
+
+        let company = create(&store, &clock, &operator(), new_company("923609016"))
             .await
             .unwrap();
         assert_eq!(company.name, "Fysio AS");
-        let page = list(&store, &caller("ola"), None, 10).await.unwrap();
-        assert_eq!(page.items, vec![company]);
+        let entries = store.audit_entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].action, "company_created");
+        assert_eq!(entries[0].company_id.as_deref(), Some(company.id.as_str()));
+
         assert!(
-            list(&store, &caller("kari"), None, 10)
+            list(&store, &Caller::new("ola"), None, None, 10)
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "registering makes nobody an administrator"
+        );
+        store.add_membership(Membership {
+            user_sub: "ola".into(),
+            company_id: company.id.clone(),
+            email: None,
+            name: None,
+            created_at: 1_000,
+            invited_by: None,
+        });
+        let mine = list(&store, &Caller::new("ola"), None, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(mine.items, vec![company.clone()]);
+        let all = list(&store, &operator(), None, None, 10).await.unwrap();
+        assert_eq!(all.items, vec![company]);
+    }
+
+    #[tokio::test]
+    async fn operators_search_by_org_number_or_the_start_of_the_name() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::at(1_000);
+        for (name, org) in [
+            ("Fysio Nord AS", "923609016"),
+            ("Psykologene AS", "974760673"),
+        ] {
+            let new = NewCompany {
+                name: name.into(),
+                org_number: org.into(),
+                invoice_email: None,
+            };
+            create(&store, &clock, &operator(), new).await.unwrap();
+        }
+        let names =
+            |page: Page<Company>| page.items.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        let op = operator();
+        assert_eq!(
+            names(list(&store, &op, Some("psyk"), None, 10).await.unwrap()),
+            ["Psykologene AS"]
+        );
+        assert_eq!(
+            names(
+                list(&store, &op, Some("923 609 016"), None, 10)
+                    .await
+                    .unwrap()
+            ),
+            ["Fysio Nord AS"]
+        );
+        assert!(
+            list(&store, &op, Some("nord"), None, 10)
                 .await
                 .unwrap()
                 .items
                 .is_empty()
+        );
+        assert_eq!(
+            list(&store, &op, Some("  "), None, 10)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            2
         );
     }
 
@@ -119,21 +212,15 @@ mod tests {
     async fn an_org_number_can_be_registered_once() {
         let store = MemoryStore::new();
         let clock = ManualClock::at(1_000);
-        create(&store, &clock, &caller("ola"), new_company("923609016"))
+        create(&store, &clock, &operator(), new_company("923609016"))
             .await
             .unwrap();
-        let err = create(&store, &clock, &caller("kari"), new_company("923 609 016"))
+        let err = create(&store, &clock, &operator(), new_company("923 609 016"))
             .await
             .unwrap_err();
         assert_eq!((err.status, err.code), (409, "org_number_taken"));
         assert_eq!(err.errors[0].field, "org_number");
-        assert!(
-            list(&store, &caller("kari"), None, 10)
-                .await
-                .unwrap()
-                .items
-                .is_empty()
-        );
+        assert_eq!(store.audit_entries().len(), 1);
     }
 
     #[test]
@@ -163,13 +250,13 @@ mod tests {
         let clock = ManualClock::at(1_000);
         let orgs = ["923609016", "974760673", "982463718"];
         for org in orgs {
-            create(&store, &clock, &caller("ola"), new_company(org))
+            create(&store, &clock, &operator(), new_company(org))
                 .await
                 .unwrap();
         }
-        let first = list(&store, &caller("ola"), None, 2).await.unwrap();
+        let first = list(&store, &operator(), None, None, 2).await.unwrap();
         assert_eq!(first.items.len(), 2);
-        let second = list(&store, &caller("ola"), first.next_after.as_deref(), 2)
+        let second = list(&store, &operator(), None, first.next_after.as_deref(), 2)
             .await
             .unwrap();
         assert_eq!(second.items.len(), 1);

@@ -1,4 +1,4 @@
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::identity::Caller;
@@ -8,7 +8,24 @@ use crate::problem::{FieldError, Problem};
 use crate::store::{LocationPatch, Store};
 use crate::validate::{self, ObjectReader};
 
-use super::authorize;
+use super::{audit_entry, authorize};
+
+impl LocationPatch {
+    /// The names of the fields this patch changes, for the audit trail.
+    pub fn fields(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("address", self.address.is_some()),
+            ("phone", self.phone.is_some()),
+            ("email", self.email.is_some()),
+            ("offline", self.offline.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewLocation {
@@ -146,7 +163,15 @@ pub async fn create(
         updated_at: now,
         updated_by: caller.sub.clone(),
     };
-    store.create_location(&location).await?;
+    let audit = audit_entry(
+        caller,
+        Some(company_id),
+        "location_created",
+        Some(&location.id),
+        json!({"name": location.name}),
+        now,
+    );
+    store.create_location(&location, &audit).await?;
     tracing::info!(company_id, location_id = %location.id, "location created");
     Ok(location)
 }
@@ -176,14 +201,34 @@ pub async fn update(
     edit: LocationEdit,
 ) -> Result<Location, Problem> {
     authorize(store, caller, company_id).await?;
+    let now = clock.now();
+    let fields = edit.patch.fields();
+    // Taking a location offline (or back online) is told apart: it decides whether insurers
+    // can book there.
+    let (action, details) = match edit.patch.offline {
+        Some(offline) if fields == ["offline"] => ("offline_changed", json!({"offline": offline})),
+        offline => (
+            "location_edited",
+            json!({"fields": fields, "offline": offline}),
+        ),
+    };
+    let audit = audit_entry(
+        caller,
+        Some(company_id),
+        action,
+        Some(location_id),
+        details,
+        now,
+    );
     let location = store
         .update_location(
             company_id,
             location_id,
             edit.expected_version,
             &edit.patch,
-            clock.now(),
+            now,
             &caller.sub,
+            &audit,
         )
         .await?;
     tracing::info!(
@@ -204,11 +249,7 @@ mod tests {
     use serde_json::json;
 
     fn caller(sub: &str) -> Caller {
-        Caller {
-            sub: sub.into(),
-            email: None,
-            name: None,
-        }
+        Caller::new(sub)
     }
 
     fn new_location(name: &str) -> NewLocation {
@@ -231,10 +272,97 @@ mod tests {
             org_number: "923609016".into(),
             invoice_email: None,
         };
-        companies::create(store, &ManualClock::at(0), &caller(sub), new)
+        let operator = Caller {
+            operator: true,
+            ..Caller::new("drift")
+        };
+        let id = companies::create(store, &ManualClock::at(0), &operator, new)
             .await
             .unwrap()
-            .id
+            .id;
+        store.add_membership(crate::model::Membership {
+            user_sub: sub.into(),
+            company_id: id.clone(),
+            email: Some(format!("{sub}@klinikk.no")),
+            name: None,
+            created_at: 0,
+            invited_by: None,
+        });
+        id
+    }
+
+    #[tokio::test]
+    async fn each_change_writes_one_audit_entry_and_a_refusal_none() {
+        let store = MemoryStore::new();
+        let clock = ManualClock::at(10);
+        let company = company_of(&store, "ola").await;
+        let ola = caller("ola");
+        let location = create(&store, &clock, &ola, &company, new_location("Majorstuen"))
+            .await
+            .unwrap();
+        let offline = LocationEdit {
+            expected_version: 1,
+            patch: LocationPatch {
+                offline: Some(true),
+                ..Default::default()
+            },
+        };
+        update(
+            &store,
+            &clock,
+            &ola,
+            &company,
+            &location.id,
+            offline.clone(),
+        )
+        .await
+        .unwrap();
+        let rename = LocationEdit {
+            expected_version: 2,
+            patch: LocationPatch {
+                name: Some("Ny".into()),
+                ..Default::default()
+            },
+        };
+        update(&store, &clock, &ola, &company, &location.id, rename)
+            .await
+            .unwrap();
+        // Refused: stale version, and an outsider.
+        update(
+            &store,
+            &clock,
+            &ola,
+            &company,
+            &location.id,
+            offline.clone(),
+        )
+        .await
+        .unwrap_err();
+        update(
+            &store,
+            &clock,
+            &caller("kari"),
+            &company,
+            &location.id,
+            offline,
+        )
+        .await
+        .unwrap_err();
+        let entries = store.audit_entries();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            [
+                "company_created",
+                "location_created",
+                "offline_changed",
+                "location_edited"
+            ]
+        );
+        assert!(entries[1..].iter().all(
+            |e| e.actor_sub == "ola" && e.location_id.as_deref() == Some(location.id.as_str())
+        ));
+        assert_eq!(entries[3].details["fields"], json!(["name"]));
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ use crate::problem::{FieldError, Problem};
 use crate::store::{RequestDetailsStore, SlotReservation, Store};
 use crate::validate::{self, ObjectReader};
 
-use super::authorize;
+use super::{audit_entry, authorize};
 
 pub const SENDS_PER_WINDOW: u32 = 3;
 pub const WINDOW_SECONDS: i64 = 24 * 60 * 60;
@@ -78,10 +78,11 @@ impl PreparedRequest {
     }
 }
 
-/// The administrator as the request names them: the token's claims first (current), the
-/// membership record (saved when they joined) as fallback.
+/// The administrator as the request names them. The address is the one stored on the
+/// membership (invited and verified when they joined), never the token's claim: the vendor
+/// answers there with the clinic's connection details. The name may come from the token.
 fn admin_of(caller: &Caller, membership: &Membership) -> (Option<String>, Option<String>) {
-    let email = caller.email.clone().or_else(|| membership.email.clone());
+    let email = membership.email.clone();
     let name = caller.name.clone().or_else(|| membership.name.clone());
     (name, email)
 }
@@ -265,10 +266,18 @@ pub async fn send(
         requested_by_email: Some(email),
         sent_to: request.to.clone(),
     };
+    let audit = audit_entry(
+        caller,
+        Some(company_id),
+        "details_requested",
+        Some(location_id),
+        json!({"system": system.id, "sent_to": record.sent_to, "message_id": message_id}),
+        now,
+    );
     // The mail has left: failing the call now would invite a second send. The record only
     // feeds the "waiting for the vendor" hint, so a failure is logged, not answered.
     if let Err(err) = store
-        .record_details_request(company_id, location_id, &record)
+        .record_details_request(company_id, location_id, &record, &audit)
         .await
     {
         tracing::error!(error = %err, company_id, location_id, "details request sent but not recorded");
@@ -293,7 +302,7 @@ fn limit_reached(system: &BookingSystem, now: Timestamp, retry_at: Timestamp) ->
     Problem::too_many_requests("details_request_limit", detail, retry_at - now, retry_at)
 }
 
-fn mail_problem(err: &MailError) -> Problem {
+pub(crate) fn mail_problem(err: &MailError) -> Problem {
     match err {
         MailError::Rejected(_) => {
             tracing::error!(error = %err, "mail rejected");
@@ -327,9 +336,10 @@ mod tests {
 
     fn caller(sub: &str) -> Caller {
         Caller {
-            sub: sub.into(),
             email: Some(format!("{sub}@klinikk.no")),
+            email_verified: true,
             name: Some("Åse Ødegård".into()),
+            ..Caller::new(sub)
         }
     }
 
@@ -344,10 +354,14 @@ mod tests {
     async fn world() -> World {
         let store = MemoryStore::new();
         let clock = ManualClock::at(NOW);
+        let operator = Caller {
+            operator: true,
+            ..Caller::new("drift")
+        };
         let company = companies::create(
             &store,
             &clock,
-            &caller("ola"),
+            &operator,
             companies::NewCompany {
                 name: "Fysio Blåbær AS".into(),
                 org_number: "923609016".into(),
@@ -357,6 +371,15 @@ mod tests {
         .await
         .unwrap()
         .id;
+        // Ola joined with the address he was invited at; the token may say otherwise.
+        store.add_membership(Membership {
+            user_sub: "ola".into(),
+            company_id: company.clone(),
+            email: Some("ola@klinikk.no".into()),
+            name: Some("Åse Ødegård".into()),
+            created_at: NOW,
+            invited_by: Some("drift@bookinglink.no".into()),
+        });
         let body = json!({
             "name": "Grünerløkka",
             "address": {"street": "Thorvald Meyers gate 30", "postal_code": "0555", "city": "Oslo"},
@@ -515,13 +538,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn without_an_address_to_answer_nothing_is_sent() {
+    async fn the_vendor_answers_the_stored_verified_address_never_the_tokens_claim() {
         let w = world().await;
         let mut ola = caller("ola");
-        ola.email = None;
-        // The membership saved ola's address at registration; it is used instead.
+        ola.email = Some("someone-else@example.com".into());
+        let preview = preview(
+            &w.store,
+            &ola,
+            &w.company,
+            &w.location,
+            catalog::system("hano").unwrap(),
+            Lang::Nb,
+        )
+        .await
+        .unwrap();
+        assert_eq!(preview.admin_email.as_deref(), Some("ola@klinikk.no"));
         w.send(&ola, "hano").await.unwrap();
-        assert_eq!(w.mailer.sent()[0].reply_to, ["ola@klinikk.no"]);
+        let mail = &w.mailer.sent()[0];
+        assert_eq!(mail.cc, ["ola@klinikk.no"]);
+        assert_eq!(mail.reply_to, ["ola@klinikk.no"]);
+        assert!(!format!("{mail:?}").contains("someone-else"));
 
         w.store.add_membership(Membership {
             user_sub: "per".into(),
@@ -529,15 +565,32 @@ mod tests {
             email: None,
             name: None,
             created_at: NOW,
+            invited_by: None,
         });
         let per = Caller {
-            sub: "per".into(),
-            email: None,
-            name: None,
+            email: Some("per@klinikk.no".into()),
+            email_verified: true,
+            ..Caller::new("per")
         };
         let err = w.send(&per, "hano").await.unwrap_err();
         assert_eq!((err.status, err.code), (422, "admin_email_missing"));
         assert_eq!(w.mailer.sent().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_sent_request_writes_one_audit_entry_and_a_refused_one_none() {
+        let w = world().await;
+        let before = w.store.audit_entries().len();
+        w.send(&caller("ola"), "hano").await.unwrap();
+        w.send(&caller("kari"), "hano").await.unwrap_err();
+        w.mailer.fail_with(Some(MailError::Throttled));
+        w.send(&caller("ola"), "hano").await.unwrap_err();
+        let entries = w.store.audit_entries();
+        assert_eq!(entries.len(), before + 1);
+        let entry = entries.last().unwrap();
+        assert_eq!(entry.action, "details_requested");
+        assert_eq!(entry.location_id.as_deref(), Some(w.location.as_str()));
+        assert_eq!(entry.details["system"], "hano");
     }
 
     #[test]

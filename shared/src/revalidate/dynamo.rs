@@ -14,7 +14,7 @@ use crate::model::{CheckSummary, Membership};
 use crate::store::StoreError;
 use crate::store::dynamo::{
     DynamoStore, GSI1, GSI2, Item, SAVED_BOOKINGS_PARTITION, TTL_ATTRIBUTE, get_n, get_opt_s,
-    get_s, location_from, n, s, sdk, to_attribute,
+    location_from, n, s, sdk, to_attribute,
 };
 
 /// Run items are kept a month for the record, then expire.
@@ -189,13 +189,7 @@ impl RevalidationStore for DynamoStore {
                 .await
                 .map_err(sdk)?;
             for item in out.items() {
-                admins.push(Membership {
-                    user_sub: get_s(item, "user_sub")?,
-                    company_id: get_s(item, "company_id")?,
-                    email: get_opt_s(item, "email"),
-                    name: get_opt_s(item, "name"),
-                    created_at: get_n(item, "created_at")?,
-                });
+                admins.push(crate::store::dynamo::membership_from(item)?);
             }
             start = out.last_evaluated_key().cloned();
             if start.is_none() {

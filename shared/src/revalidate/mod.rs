@@ -496,7 +496,10 @@ fn details_of(booking: &BookingConfig, key: Option<ApiKey>) -> BookingDetails {
     }
 }
 
-/// Mails the company's administrators; false when there was nobody to tell.
+/// Mails each of the company's administrators separately, at the address stored on their
+/// membership (invited and verified), so no administrator sees another's address. False when
+/// there was nobody to tell. An error only when no mail could be sent: the next run retries
+/// then, and a partial send is not repeated to those who got it.
 async fn notify(
     deps: &RevalidateDeps,
     system: &BookingSystem,
@@ -509,8 +512,10 @@ async fn notify(
         .administrators(&config.company_id)
         .await
         .map_err(|e| e.to_string())?;
-    let to: Vec<String> = admins.into_iter().filter_map(|a| a.email).collect();
-    if to.is_empty() {
+    let mut recipients: Vec<String> = admins.into_iter().filter_map(|a| a.email).collect();
+    recipients.sort();
+    recipients.dedup();
+    if recipients.is_empty() {
         tracing::warn!(company_id = %config.company_id, "no administrator with an e-mail address to notify");
         return Ok(false);
     }
@@ -523,18 +528,28 @@ async fn notify(
     } else {
         msg::connection_recovered_mail(&config.location_name, system.name)
     };
-    let mail = OutgoingMail {
-        to,
-        cc: Vec::new(),
-        reply_to: Vec::new(),
-        subject,
-        text,
-    };
-    deps.mailer
-        .send(&mail)
-        .await
-        .map(|_| true)
-        .map_err(|e| e.to_string())
+    let mut sent = 0usize;
+    let mut last_error = None;
+    for to in recipients {
+        let mail = OutgoingMail {
+            to: vec![to],
+            cc: Vec::new(),
+            reply_to: Vec::new(),
+            subject: subject.clone(),
+            text: text.clone(),
+        };
+        match deps.mailer.send(&mail).await {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                tracing::warn!(company_id = %config.company_id, error = %e, "notice to one administrator not sent");
+                last_error = Some(e.to_string());
+            }
+        }
+    }
+    match (sent, last_error) {
+        (0, Some(error)) => Err(error),
+        _ => Ok(true),
+    }
 }
 
 #[cfg(test)]
@@ -681,6 +696,7 @@ mod tests {
             email: Some("ola@fysio.no".into()),
             name: None,
             created_at: 0,
+            invited_by: None,
         });
         let vendor = Arc::new(Scripted::default());
         let mailer = Arc::new(RecordingMailer::new());
@@ -739,6 +755,43 @@ mod tests {
         let subjects: Vec<String> = mailer.sent().into_iter().map(|m| m.subject).collect();
         assert_eq!(subjects.len(), 2, "{subjects:?}");
         assert!(subjects[1].contains("Lokasjon 1 virker igjen"));
+    }
+
+    #[tokio::test]
+    async fn each_administrator_gets_their_own_notice_at_their_stored_address() {
+        let (deps, store, vendor, mailer) = setup(2, 10);
+        store.add_admin(Membership {
+            user_sub: "kari".into(),
+            company_id: "c".into(),
+            email: Some("kari@fysio.no".into()),
+            name: None,
+            created_at: 0,
+            invited_by: Some("ola@fysio.no".into()),
+        });
+        store.add_admin(Membership {
+            user_sub: "legacy".into(),
+            company_id: "c".into(),
+            email: None,
+            name: None,
+            created_at: 0,
+            invited_by: None,
+        });
+        vendor
+            .answers
+            .lock()
+            .unwrap()
+            .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
+        run(deps.clone(), "n1", &all()).await.unwrap();
+        let mut recipients: Vec<Vec<String>> = mailer.sent().into_iter().map(|m| m.to).collect();
+        recipients.sort();
+        assert_eq!(
+            recipients,
+            [
+                vec!["kari@fysio.no".to_string()],
+                vec!["ola@fysio.no".to_string()]
+            ]
+        );
+        assert!(mailer.sent().iter().all(|m| m.cc.is_empty()));
     }
 
     #[tokio::test]

@@ -7,6 +7,15 @@
 //! | membership  | `USER#<sub>`       | `COMPANY#<id>`      | `COMPANY#<id>`  | `ADMIN#<sub>` |
 //! | location    | `COMPANY#<id>`     | `LOCATION#<id>`     |                 |               |
 //! | send slot   | `LOCATION#<id>`    | `DETAILS#<system>#<n>` |              |               |
+//! | invitation  | `INVITATION#<id>`  | `INVITATION`        | `COMPANY#<id>`  | `INVITE#<id>` |
+//! | invitee     | `COMPANY#<id>`     | `INVITEE#<email>`   |                 |               |
+//! | audit entry | `COMPANY#<id>` or `PLATFORM` | `AUDIT#<id>` |           |               |
+//!
+//! `gsi2` is sparse: locations with a saved configuration (`BOOKING`, read by revalidation),
+//! companies (`COMPANIES`, the operators' list) and pending invitations (`INVITEE#<email>`,
+//! what `GET /v1/me` offers to accept) carry `gsi2pk`/`gsi2sk`. The invitee item makes one
+//! open invitation per company and address; the company item counts its administrators
+//! (`admin_count`), so the last one cannot be removed by two removals at once.
 //!
 //! Uniqueness and optimistic versions are conditions on the writes themselves, never a read
 //! before the write. Items that expire carry `expires_at` (epoch seconds, the table's TTL
@@ -20,9 +29,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem,
+    TransactWriteItem, Update,
 };
 use serde_json::Value;
 
@@ -31,7 +40,9 @@ use super::{
     SlotReservation, StoreError,
 };
 use crate::clock::Timestamp;
-use crate::model::{Address, BookingConfig, Company, DetailsRequest, Location, Membership, Page};
+use crate::model::{
+    Address, AuditEntry, BookingConfig, Company, DetailsRequest, Location, Membership, Page,
+};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -40,6 +51,15 @@ pub const GSI1: &str = "gsi1";
 /// Sparse index over locations with a saved booking configuration (`gsi2pk` is set by a save).
 pub const GSI2: &str = "gsi2";
 pub const SAVED_BOOKINGS_PARTITION: &str = "BOOKING";
+/// `gsi2` partition of every company, for the operators' list.
+pub const COMPANIES_PARTITION: &str = "COMPANIES";
+/// The partition of audit entries that belong to no company.
+pub const PLATFORM_PARTITION: &str = "PLATFORM";
+
+/// The partition of one administrator's attempt slots (the lockout).
+pub fn attempts_pk(sub: &str) -> String {
+    format!("ATTEMPTS#{sub}")
+}
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
@@ -241,6 +261,9 @@ fn company_item(c: &Company) -> Item {
     }
     item.insert("created_at".into(), n(c.created_at));
     item.insert("created_by".into(), s(&c.created_by));
+    item.insert("name_search".into(), s(c.name.to_lowercase()));
+    item.insert("gsi2pk".into(), s(COMPANIES_PARTITION));
+    item.insert("gsi2sk".into(), s(&c.id));
     item
 }
 
@@ -255,7 +278,7 @@ fn company_from(item: &Item) -> Result<Company, StoreError> {
     })
 }
 
-fn membership_item(m: &Membership) -> Item {
+pub(crate) fn membership_item(m: &Membership) -> Item {
     let mut item = HashMap::from([
         ("pk".into(), s(format!("USER#{}", m.user_sub))),
         ("sk".into(), s(format!("COMPANY#{}", m.company_id))),
@@ -272,17 +295,142 @@ fn membership_item(m: &Membership) -> Item {
     if let Some(name) = &m.name {
         item.insert("name".into(), s(name));
     }
+    if let Some(by) = &m.invited_by {
+        item.insert("invited_by".into(), s(by));
+    }
     item
 }
 
-fn membership_from(item: &Item) -> Result<Membership, StoreError> {
+pub fn membership_from(item: &Item) -> Result<Membership, StoreError> {
     Ok(Membership {
         user_sub: get_s(item, "user_sub")?,
         company_id: get_s(item, "company_id")?,
         email: get_opt_s(item, "email"),
         name: get_opt_s(item, "name"),
         created_at: get_n(item, "created_at")?,
+        invited_by: get_opt_s(item, "invited_by"),
     })
+}
+
+pub(crate) fn audit_item(e: &AuditEntry) -> Item {
+    let pk = match &e.company_id {
+        Some(company) => format!("COMPANY#{company}"),
+        None => PLATFORM_PARTITION.to_string(),
+    };
+    let mut item = HashMap::from([
+        ("pk".into(), s(pk)),
+        ("sk".into(), s(format!("AUDIT#{}", e.id))),
+        ("entity".into(), s("audit")),
+        ("id".into(), s(&e.id)),
+        ("at".into(), n(e.at)),
+        ("actor_sub".into(), s(&e.actor_sub)),
+        ("action".into(), s(&e.action)),
+        ("details".into(), to_attribute(&e.details)),
+        (TTL_ATTRIBUTE.into(), n(e.expires_at)),
+    ]);
+    let mut optional = |name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            item.insert(name.into(), s(v));
+        }
+    };
+    optional("company_id", &e.company_id);
+    optional("actor_email", &e.actor_email);
+    optional("location_id", &e.location_id);
+    optional("request_id", &e.request_id);
+    item
+}
+
+pub(crate) fn audit_from(item: &Item) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: get_s(item, "id")?,
+        company_id: get_opt_s(item, "company_id"),
+        at: get_n(item, "at")?,
+        actor_sub: get_s(item, "actor_sub")?,
+        actor_email: get_opt_s(item, "actor_email"),
+        action: get_s(item, "action")?,
+        location_id: get_opt_s(item, "location_id"),
+        details: item
+            .get("details")
+            .map(from_attribute)
+            .unwrap_or(Value::Null),
+        request_id: get_opt_s(item, "request_id"),
+        expires_at: get_n(item, TTL_ATTRIBUTE)?,
+    })
+}
+
+/// Why a transaction did not commit.
+pub(crate) enum TxFailure {
+    /// The conditions that failed, by the position of their item in the transaction.
+    Conditions(Vec<bool>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for TxFailure {
+    fn from(err: StoreError) -> Self {
+        TxFailure::Store(err)
+    }
+}
+
+impl DynamoStore {
+    /// A Put that only creates: it fails if an item with the key exists.
+    pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(backend)?,
+            )
+            .build())
+    }
+
+    pub(crate) fn audit_put(&self, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
+        self.put_new(audit_item(entry))
+    }
+
+    /// Writes `items` all or nothing. A cancelled transaction says which conditions failed.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxFailure> {
+        let count = items.len();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =
+                    err.as_service_error()
+                {
+                    let failed: Vec<bool> = (0..count)
+                        .map(|i| {
+                            e.cancellation_reasons()
+                                .get(i)
+                                .and_then(|r| r.code())
+                                .is_some_and(|c| c == "ConditionalCheckFailed")
+                        })
+                        .collect();
+                    if failed.iter().any(|f| *f) {
+                        return Err(TxFailure::Conditions(failed));
+                    }
+                    // Cancelled for another reason (a conflicting transaction, throttling).
+                    let throttled = e.cancellation_reasons().iter().any(|r| {
+                        matches!(
+                            r.code(),
+                            Some("ThrottlingError" | "ProvisionedThroughputExceeded" | "TransactionConflict")
+                        )
+                    });
+                    if throttled {
+                        return Err(TxFailure::Store(StoreError::Throttled));
+                    }
+                }
+                Err(TxFailure::Store(sdk(err)))
+            }
+        }
+    }
 }
 
 fn location_item(l: &Location) -> Item {
@@ -376,7 +524,8 @@ impl CompanyStore for DynamoStore {
     async fn create_company(
         &self,
         company: &Company,
-        admin: &Membership,
+        admin: Option<&Membership>,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let org_item = HashMap::from([
             ("pk".into(), s(format!("ORGNR#{}", company.org_number))),
@@ -384,46 +533,63 @@ impl CompanyStore for DynamoStore {
             ("entity".into(), s("org_number")),
             ("company_id".into(), s(&company.id)),
         ]);
-        let put = |item: Item| -> Result<TransactWriteItem, StoreError> {
-            Ok(TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(item))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(backend)?,
-                )
-                .build())
-        };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(put(company_item(company))?)
-            .transact_items(put(org_item)?)
-            .transact_items(put(membership_item(admin))?)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =
-                    err.as_service_error()
-                {
-                    let failed = |i: usize| {
-                        e.cancellation_reasons()
-                            .get(i)
-                            .and_then(|r| r.code())
-                            .is_some_and(|c| c == "ConditionalCheckFailed")
-                    };
-                    if failed(1) {
-                        return Err(StoreError::OrgNumberTaken);
-                    }
-                    if failed(0) || failed(2) {
-                        return Err(StoreError::AlreadyExists);
-                    }
+        let mut item = company_item(company);
+        item.insert("admin_count".into(), n(u32::from(admin.is_some())));
+        let mut items = vec![
+            self.put_new(item)?,
+            self.put_new(org_item)?,
+            self.audit_put(audit)?,
+        ];
+        if let Some(admin) = admin {
+            items.push(self.put_new(membership_item(admin))?);
+        }
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Conditions(failed)) if failed[1] => Err(StoreError::OrgNumberTaken),
+            Err(TxFailure::Conditions(_)) => Err(StoreError::AlreadyExists),
+            Err(TxFailure::Store(e)) => Err(e),
+        }
+    }
+
+    async fn all_companies(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
+        // Reads pages of the company index until one more match than the page is found, so
+        // a filter that skips most companies still fills the page and tells whether more follow.
+        let mut found: Vec<(String, Company)> = Vec::new();
+        let mut start = after.map(|a| {
+            HashMap::from([
+                ("pk".to_string(), s(format!("COMPANY#{a}"))),
+                ("sk".to_string(), s("COMPANY")),
+                ("gsi2pk".to_string(), s(COMPANIES_PARTITION)),
+                ("gsi2sk".to_string(), s(a)),
+            ])
+        });
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("gsi2pk = :pk")
+                .expression_attribute_values(":pk", s(COMPANIES_PARTITION))
+                .set_exclusive_start_key(start)
+                .limit(200)
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in out.items() {
+                let company = company_from(item)?;
+                if query.is_none_or(|q| super::memory::company_matches(&company, q)) {
+                    found.push((company.id.clone(), company));
                 }
-                Err(sdk(err))
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() || found.len() > limit as usize {
+                return Ok(Page::cut(found, limit, false));
             }
         }
     }
@@ -564,25 +730,19 @@ impl DynamoStore {
 
 #[async_trait]
 impl LocationStore for DynamoStore {
-    async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(location_item(location)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(err) => Err(sdk(err)),
+    async fn create_location(
+        &self,
+        location: &Location,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let items = vec![
+            self.put_new(location_item(location))?,
+            self.audit_put(audit)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Conditions(_)) => Err(StoreError::AlreadyExists),
+            Err(TxFailure::Store(e)) => Err(e),
         }
     }
 
@@ -628,6 +788,7 @@ impl LocationStore for DynamoStore {
         patch: &LocationPatch,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
         let mut sets = vec![
             "#version = #version + :one",
@@ -664,7 +825,7 @@ impl LocationStore for DynamoStore {
         if let Some(v) = patch.offline {
             set("offline", "#offline = :offline", AttributeValue::Bool(v));
         }
-        self.versioned_update(company_id, location_id, &sets, names, values)
+        self.versioned_update(company_id, location_id, &sets, names, values, audit)
             .await
     }
 
@@ -677,6 +838,7 @@ impl LocationStore for DynamoStore {
         offline: bool,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
         let sets = [
             "#version = #version + :one",
@@ -712,14 +874,16 @@ impl LocationStore for DynamoStore {
             (":gsi2pk".into(), s(SAVED_BOOKINGS_PARTITION)),
             (":gsi2sk".into(), s(format!("{company_id}#{location_id}"))),
         ]);
-        self.versioned_update(company_id, location_id, &sets, names, values)
+        self.versioned_update(company_id, location_id, &sets, names, values, audit)
             .await
     }
 }
 
 impl DynamoStore {
-    /// `SET` on a location if it exists and is at `:expected`; tells a missing location from a
-    /// stale version by the old item DynamoDB returns when the condition fails.
+    /// `SET` on a location if it exists and is at `:expected`, in one transaction with its audit
+    /// entry. A transaction returns no item, so the location is read back (strongly
+    /// consistent) for the answer; when the condition fails, the same read tells a missing
+    /// location from a stale version.
     async fn versioned_update(
         &self,
         company_id: &str,
@@ -727,39 +891,37 @@ impl DynamoStore {
         sets: &[&str],
         names: HashMap<String, String>,
         values: Item,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(location_key(company_id, location_id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression("attribute_exists(#pk) AND #version = :expected")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => out
-                .attributes()
-                .map(location_from)
-                .transpose()?
-                .ok_or_else(|| StoreError::Backend("update returned no attributes".into())),
-            Err(err) => {
-                if let Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e)) =
-                    err.as_service_error()
-                {
-                    return match e.item() {
-                        None => Err(StoreError::NotFound),
-                        Some(old) => Err(StoreError::VersionConflict {
-                            current: get_n(old, "version")?,
-                        }),
-                    };
-                }
-                Err(sdk(err))
+        let update = TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(location_key(company_id, location_id)))
+                    .update_expression(format!("SET {}", sets.join(", ")))
+                    .condition_expression("attribute_exists(#pk) AND #version = :expected")
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values(Some(values))
+                    .build()
+                    .map_err(backend)?,
+            )
+            .build();
+        let committed = self.transact(vec![update, self.audit_put(audit)?]).await;
+        let current = match committed {
+            Ok(()) | Err(TxFailure::Conditions(_)) => {
+                self.location(company_id, location_id).await?
             }
+            Err(TxFailure::Store(e)) => return Err(e),
+        };
+        match (committed, current) {
+            (Ok(()), Some(location)) => Ok(location),
+            (Ok(()), None) => Err(StoreError::Backend(
+                "location missing right after its update".into(),
+            )),
+            (Err(_), None) => Err(StoreError::NotFound),
+            (Err(_), Some(location)) => Err(StoreError::VersionConflict {
+                current: location.version,
+            }),
         }
     }
 }
@@ -890,61 +1052,61 @@ impl DetailsRequestStore for DynamoStore {
         company_id: &str,
         location_id: &str,
         request: &DetailsRequest,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         // DynamoDB cannot set a nested path whose parent map does not exist yet, nor create the
         // map and set inside it in one expression. So: set inside an existing map, else create
-        // the map if it is still missing, else (someone created it meanwhile) try again.
+        // the map if it is still missing, else (someone created it meanwhile) try again. Each
+        // try is one transaction with the audit entry, so exactly one entry is written.
+        let update = |expression: &str, condition: &str, value: AttributeValue, nested: bool| {
+            let mut builder = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(location_key(company_id, location_id)))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .expression_attribute_names("#requests", DETAILS_REQUESTS)
+                .expression_attribute_values(":value", value);
+            builder = if nested {
+                builder.expression_attribute_names("#system", &request.system)
+            } else {
+                builder.expression_attribute_names("#pk", "pk")
+            };
+            builder
+                .build()
+                .map(|u| TransactWriteItem::builder().update(u).build())
+                .map_err(backend)
+        };
         for _ in 0..3 {
-            let into_map = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(location_key(company_id, location_id)))
-                .update_expression("SET #requests.#system = :request")
-                .condition_expression("attribute_exists(#requests)")
-                .expression_attribute_names("#requests", DETAILS_REQUESTS)
-                .expression_attribute_names("#system", &request.system)
-                .expression_attribute_values(":request", details_request_attribute(request))
-                .send()
-                .await;
-            match into_map {
-                Ok(_) => return Ok(()),
-                Err(err) if is_condition_failure(&err) => {}
-                Err(err) => return Err(sdk(err)),
+            let into_map = update(
+                "SET #requests.#system = :value",
+                "attribute_exists(#requests)",
+                details_request_attribute(request),
+                true,
+            )?;
+            match self.transact(vec![into_map, self.audit_put(audit)?]).await {
+                Ok(()) => return Ok(()),
+                Err(TxFailure::Conditions(failed)) if failed[0] => {}
+                Err(TxFailure::Conditions(_)) => return Err(StoreError::AlreadyExists),
+                Err(TxFailure::Store(e)) => return Err(e),
             }
-            let new_map = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(location_key(company_id, location_id)))
-                .update_expression("SET #requests = :requests")
-                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#requests)")
-                .expression_attribute_names("#requests", DETAILS_REQUESTS)
-                .expression_attribute_names("#pk", "pk")
-                .expression_attribute_values(
-                    ":requests",
-                    AttributeValue::M(HashMap::from([(
-                        request.system.clone(),
-                        details_request_attribute(request),
-                    )])),
-                )
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            match new_map {
-                Ok(_) => return Ok(()),
-                Err(err) if is_condition_failure(&err) => {
-                    let exists = matches!(
-                        err.as_service_error(),
-                        Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e)) if e.item().is_some()
-                    );
-                    if !exists {
+            let new_map = update(
+                "SET #requests = :value",
+                "attribute_exists(#pk) AND attribute_not_exists(#requests)",
+                AttributeValue::M(HashMap::from([(
+                    request.system.clone(),
+                    details_request_attribute(request),
+                )])),
+                false,
+            )?;
+            match self.transact(vec![new_map, self.audit_put(audit)?]).await {
+                Ok(()) => return Ok(()),
+                Err(TxFailure::Conditions(failed)) if failed[0] => {
+                    if self.location(company_id, location_id).await?.is_none() {
                         return Err(StoreError::NotFound);
                     }
                 }
-                Err(err) => return Err(sdk(err)),
+                Err(TxFailure::Conditions(_)) => return Err(StoreError::AlreadyExists),
+                Err(TxFailure::Store(e)) => return Err(e),
             }
         }
         Err(StoreError::Backend(

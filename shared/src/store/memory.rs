@@ -7,11 +7,14 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    CompanyStore, DetailsRequestStore, LocationPatch, LocationStore, SendLimitStore, SendSlot,
-    SlotReservation, StoreError,
+    AdministratorStore, AuditStore, CompanyStore, DetailsRequestStore, InvitationStore,
+    LocationPatch, LocationStore, SendLimitStore, SendSlot, SlotReservation, StoreError,
 };
 use crate::clock::Timestamp;
-use crate::model::{BookingConfig, Company, DetailsRequest, Location, Membership, Page};
+use crate::model::{
+    AuditEntry, BookingConfig, Company, DetailsRequest, Invitation, InvitationStatus, Location,
+    Membership, Page,
+};
 
 #[derive(Default)]
 struct State {
@@ -23,6 +26,18 @@ struct State {
     locations: BTreeMap<(String, String), Location>,
     /// (location id, system, slot number) → (token, expires_at)
     send_slots: BTreeMap<(String, String, u32), (String, Timestamp)>,
+    invitations: BTreeMap<String, Invitation>,
+    /// Every audit entry written, in order.
+    audit: Vec<AuditEntry>,
+}
+
+impl State {
+    fn admin_count(&self, company_id: &str) -> usize {
+        self.memberships
+            .keys()
+            .filter(|(_, company)| company == company_id)
+            .count()
+    }
 }
 
 #[derive(Default)]
@@ -40,6 +55,7 @@ impl MemoryStore {
         expected_version: u64,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
         change: impl FnOnce(&mut Location),
     ) -> Result<Location, StoreError> {
         let mut state = self.state.lock().unwrap();
@@ -56,11 +72,18 @@ impl MemoryStore {
         location.version += 1;
         location.updated_at = now;
         location.updated_by = by.to_string();
-        Ok(location.clone())
+        let updated = location.clone();
+        state.audit.push(audit.clone());
+        Ok(updated)
     }
 
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every audit entry written so far, oldest first.
+    pub fn audit_entries(&self) -> Vec<AuditEntry> {
+        self.state.lock().unwrap().audit.clone()
     }
 
     pub fn add_membership(&self, membership: Membership) {
@@ -77,7 +100,8 @@ impl CompanyStore for MemoryStore {
     async fn create_company(
         &self,
         company: &Company,
-        admin: &Membership,
+        admin: Option<&Membership>,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         if state.org_numbers.contains_key(&company.org_number) {
@@ -90,11 +114,30 @@ impl CompanyStore for MemoryStore {
             .org_numbers
             .insert(company.org_number.clone(), company.id.clone());
         state.companies.insert(company.id.clone(), company.clone());
-        state.memberships.insert(
-            (admin.user_sub.clone(), admin.company_id.clone()),
-            admin.clone(),
-        );
+        if let Some(admin) = admin {
+            state.memberships.insert(
+                (admin.user_sub.clone(), admin.company_id.clone()),
+                admin.clone(),
+            );
+        }
+        state.audit.push(audit.clone());
         Ok(())
+    }
+
+    async fn all_companies(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let items = state
+            .companies
+            .values()
+            .filter(|c| after.is_none_or(|a| c.id.as_str() > a))
+            .filter(|c| query.is_none_or(|q| company_matches(c, q)))
+            .map(|c| (c.id.clone(), c.clone()));
+        Ok(Page::cut(items, limit, false))
     }
 
     async fn companies_of(
@@ -142,13 +185,18 @@ impl CompanyStore for MemoryStore {
 
 #[async_trait]
 impl LocationStore for MemoryStore {
-    async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
+    async fn create_location(
+        &self,
+        location: &Location,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         let key = (location.company_id.clone(), location.id.clone());
         if state.locations.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
         }
         state.locations.insert(key, location.clone());
+        state.audit.push(audit.clone());
         Ok(())
     }
 
@@ -189,6 +237,7 @@ impl LocationStore for MemoryStore {
         patch: &LocationPatch,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
         self.versioned_update(
             company_id,
@@ -196,6 +245,7 @@ impl LocationStore for MemoryStore {
             expected_version,
             now,
             by,
+            audit,
             |location| {
                 if let Some(name) = &patch.name {
                     location.name = name.clone();
@@ -225,6 +275,7 @@ impl LocationStore for MemoryStore {
         offline: bool,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
         self.versioned_update(
             company_id,
@@ -232,6 +283,7 @@ impl LocationStore for MemoryStore {
             expected_version,
             now,
             by,
+            audit,
             |location| {
                 location.booking = Some(booking.clone());
                 location.offline = offline;
@@ -295,6 +347,7 @@ impl DetailsRequestStore for MemoryStore {
         company_id: &str,
         location_id: &str,
         request: &DetailsRequest,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         let location = state
@@ -308,6 +361,191 @@ impl DetailsRequestStore for MemoryStore {
         location
             .details_requests
             .sort_by(|a, b| a.system.cmp(&b.system));
+        state.audit.push(audit.clone());
         Ok(())
+    }
+}
+
+/// Whether an operator's search matches: the organisation number exactly, or the start of
+/// the name without regard to case.
+pub fn company_matches(company: &Company, query: &str) -> bool {
+    let query = query.trim();
+    let digits: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+    company.org_number == digits
+        || company
+            .name
+            .to_lowercase()
+            .starts_with(&query.to_lowercase())
+}
+
+#[async_trait]
+impl InvitationStore for MemoryStore {
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
+        Ok(self.state.lock().unwrap().invitations.get(id).cloned())
+    }
+
+    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .invitations
+            .values()
+            .filter(|i| i.company_id == company_id && i.status == InvitationStatus::Pending)
+            .cloned()
+            .collect())
+    }
+
+    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .invitations
+            .values()
+            .filter(|i| i.email == email && i.status == InvitationStatus::Pending)
+            .cloned()
+            .collect())
+    }
+
+    async fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let open_to_same = state.invitations.values().any(|i| {
+            i.company_id == invitation.company_id && i.email == invitation.email && i.is_open(now)
+        });
+        if open_to_same || state.invitations.contains_key(&invitation.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state
+            .invitations
+            .insert(invitation.id.clone(), invitation.clone());
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn resend_invitation(
+        &self,
+        invitation: &Invitation,
+        previous_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let stored = state
+            .invitations
+            .get_mut(&invitation.id)
+            .ok_or(StoreError::NotFound)?;
+        if stored.status != InvitationStatus::Pending || stored.token_hash != previous_hash {
+            return Err(StoreError::Changed);
+        }
+        *stored = invitation.clone();
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn revoke_invitation(
+        &self,
+        invitation: &Invitation,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let stored = state
+            .invitations
+            .get_mut(&invitation.id)
+            .ok_or(StoreError::NotFound)?;
+        if stored.status != InvitationStatus::Pending {
+            return Err(StoreError::Changed);
+        }
+        stored.status = InvitationStatus::Revoked;
+        stored.closed_at = Some(now);
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &Invitation,
+        membership: &Membership,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (membership.user_sub.clone(), membership.company_id.clone());
+        let open = state
+            .invitations
+            .get(&invitation.id)
+            .is_some_and(|i| i.is_open(now) && i.token_hash == invitation.token_hash);
+        if !open {
+            return Err(StoreError::Changed);
+        }
+        if state.memberships.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        if let Some(stored) = state.invitations.get_mut(&invitation.id) {
+            stored.status = InvitationStatus::Accepted;
+            stored.accepted_by = Some(membership.user_sub.clone());
+            stored.closed_at = Some(now);
+        }
+        state.memberships.insert(key, membership.clone());
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AdministratorStore for MemoryStore {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .memberships
+            .values()
+            .filter(|m| m.company_id == company_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn remove_administrator(
+        &self,
+        company_id: &str,
+        user_sub: &str,
+        allow_last: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (user_sub.to_string(), company_id.to_string());
+        if !state.memberships.contains_key(&key) {
+            return Err(StoreError::NotFound);
+        }
+        if !allow_last && state.admin_count(company_id) <= 1 {
+            return Err(StoreError::LastAdministrator);
+        }
+        state.memberships.remove(&key);
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn audit_of(
+        &self,
+        company_id: &str,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let mut entries: Vec<&AuditEntry> = state
+            .audit
+            .iter()
+            .filter(|e| e.company_id.as_deref() == Some(company_id))
+            .filter(|e| before.is_none_or(|b| e.id.as_str() < b))
+            .collect();
+        entries.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(Page::cut(
+            entries.into_iter().map(|e| (e.id.clone(), e.clone())),
+            limit,
+            false,
+        ))
     }
 }

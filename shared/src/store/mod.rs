@@ -4,12 +4,17 @@
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::model::{Address, BookingConfig, Company, DetailsRequest, Location, Membership, Page};
+use crate::model::{
+    Address, AuditEntry, BookingConfig, Company, DetailsRequest, Invitation, Location, Membership,
+    Page,
+};
 
 pub mod memory;
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
+#[cfg(feature = "dynamodb")]
+pub mod dynamo_access;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
@@ -21,6 +26,11 @@ pub enum StoreError {
     VersionConflict { current: u64 },
     #[error("an item with this key already exists")]
     AlreadyExists,
+    #[error("the company would be left without an administrator")]
+    LastAdministrator,
+    /// A conditional write found the item in another state than the one it was written for.
+    #[error("the item changed since it was read")]
+    Changed,
     #[error("the store is throttling requests")]
     Throttled,
     #[error("store failure: {0}")]
@@ -45,10 +55,23 @@ impl LocationPatch {
 
 #[async_trait]
 pub trait CompanyStore: Send + Sync {
-    /// Creates the company, claims its organisation number and makes `admin` its administrator,
-    /// all or nothing.
-    async fn create_company(&self, company: &Company, admin: &Membership)
-    -> Result<(), StoreError>;
+    /// Creates the company, claims its organisation number, makes `admin` (if any) its
+    /// administrator and writes the audit entry, all or nothing.
+    async fn create_company(
+        &self,
+        company: &Company,
+        admin: Option<&Membership>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Every company, in id order; `query` matches the organisation number exactly or the
+    /// start of the name (case-insensitive).
+    async fn all_companies(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError>;
 
     /// The companies a user administers, in id order.
     async fn companies_of(
@@ -72,8 +95,12 @@ pub trait CompanyStore: Send + Sync {
 #[allow(clippy::too_many_arguments)]
 #[async_trait]
 pub trait LocationStore: Send + Sync {
-    /// Stores a new location; `AlreadyExists` if its id is taken.
-    async fn create_location(&self, location: &Location) -> Result<(), StoreError>;
+    /// Stores a new location with its audit entry; `AlreadyExists` if its id is taken.
+    async fn create_location(
+        &self,
+        location: &Location,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
 
     /// A company's locations in creation order (ids are time-ordered).
     async fn locations_of(
@@ -99,6 +126,7 @@ pub trait LocationStore: Send + Sync {
         patch: &LocationPatch,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError>;
 
     /// Replaces the booking configuration and the offline flag if the location is still at
@@ -112,6 +140,7 @@ pub trait LocationStore: Send + Sync {
         offline: bool,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError>;
 }
 
@@ -159,15 +188,110 @@ pub trait SendLimitStore: Send + Sync {
 #[async_trait]
 pub trait DetailsRequestStore: Send + Sync {
     /// Records the request on the location (replacing an earlier one for the same system)
-    /// without touching its `version`. `NotFound` if the location does not exist.
+    /// without touching its `version`, with its audit entry. `NotFound` if the location does
+    /// not exist.
     async fn record_details_request(
         &self,
         company_id: &str,
         location_id: &str,
         request: &DetailsRequest,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError>;
 }
 
 /// Everything the `request-details` function stores and reads.
 pub trait RequestDetailsStore: Store + SendLimitStore + DetailsRequestStore {}
 impl<T: Store + SendLimitStore + DetailsRequestStore> RequestDetailsStore for T {}
+
+/// Invitations to administer a company, and the memberships they turn into.
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError>;
+
+    /// A company's invitations that are still pending (expired ones included), oldest first.
+    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError>;
+
+    /// Pending invitations to an address (lower case), any company.
+    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError>;
+
+    /// Stores a new invitation with its audit entry. `AlreadyExists` when the company already
+    /// has an open invitation to the same address.
+    async fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Replaces a pending invitation's token, validity and send count, if its token is still
+    /// `previous_hash`. `Changed` otherwise.
+    async fn resend_invitation(
+        &self,
+        invitation: &Invitation,
+        previous_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Revokes a pending invitation of `company_id`. `Changed` if it is no longer pending.
+    async fn revoke_invitation(
+        &self,
+        invitation: &Invitation,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+
+    /// Marks the invitation accepted and creates the membership, exactly once: `Changed` when
+    /// the invitation is no longer open (someone accepted it first), `AlreadyExists` when the
+    /// caller is already an administrator.
+    async fn accept_invitation(
+        &self,
+        invitation: &Invitation,
+        membership: &Membership,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait AdministratorStore: Send + Sync {
+    /// A company's administrators, in subject order.
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError>;
+
+    /// Removes a membership. `NotFound` if there is none; `LastAdministrator` if it is the
+    /// company's only one and `allow_last` is false.
+    async fn remove_administrator(
+        &self,
+        company_id: &str,
+        user_sub: &str,
+        allow_last: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// A company's audit entries, newest first.
+    async fn audit_of(
+        &self,
+        company_id: &str,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, StoreError>;
+}
+
+/// Lifting an administrator's lockout early: the failed attempts that make it up are removed
+/// together with the audit entry. Returns how many were removed (0: nothing to lift, nothing
+/// written).
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    async fn lift_lockout(
+        &self,
+        user_sub: &str,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<u32, StoreError>;
+}
+
+/// Everything the `admins` function stores and reads.
+pub trait AdminStore: Store + InvitationStore + AdministratorStore + AuditStore {}
+impl<T: Store + InvitationStore + AdministratorStore + AuditStore> AdminStore for T {}

@@ -1,19 +1,59 @@
-//! Demo data for local runs: one administrator with two companies and a few locations, under
-//! fixed ids so that the sample events in `events/` and the README's examples work as written.
+//! Demo data for local runs, under fixed ids so that the sample events in `events/` and the
+//! README's examples work as written: an administrator (`demo-admin`) of two companies with a
+//! few locations, a platform operator (`demo-operator`, an operator by the group in its token
+//! or `X-Dev-Groups`, so it has no items of its own), and a user with a pending invitation
+//! (`demo-invitee`). The invitation's token is a constant of this demo loader, known to the
+//! local demo only: production invitations get random tokens and only their hash is stored.
 
 use bookinglink::clock::Timestamp;
-use bookinglink::model::{Address, Company, Location, Membership};
-use bookinglink::store::{Store, StoreError};
+use bookinglink::domain::access::{INVITATION_VALID_SECONDS, token_hash};
+use bookinglink::i18n::Lang;
+use bookinglink::model::{
+    AUDIT_RETENTION_SECONDS, Address, AuditEntry, Company, Invitation, InvitationStatus, Location,
+    Membership,
+};
+use bookinglink::store::{InvitationStore, Store, StoreError};
+use serde_json::json;
 
 pub const ADMIN_SUB: &str = "demo-admin";
 pub const ADMIN_EMAIL: &str = "admin@fysio-demo.no";
 pub const ADMIN_NAME: &str = "Demo Administrator";
+pub const OPERATOR_SUB: &str = "demo-operator";
+pub const OPERATOR_EMAIL: &str = "drift@bookinglink-demo.no";
+pub const OPERATOR_GROUP: &str = "bookinglink-operators";
+pub const INVITEE_SUB: &str = "demo-invitee";
+pub const INVITEE_EMAIL: &str = "ny.admin@fysio-demo.no";
+pub const INVITEE_NAME: &str = "Nina Ny";
+pub const INVITATION_ID: &str = "1a000000-0000-4000-8000-000000000001";
+/// The demo invitation's token, for the local demo and its browser tests only.
+pub const INVITATION_TOKEN: &str = "demo-invitation-token-local-only-0000000001";
 pub const COMPANY_1: &str = "c0000000-0000-4000-8000-000000000001";
 pub const COMPANY_2: &str = "c0000000-0000-4000-8000-000000000002";
 pub const LOCATION_1: &str = "10000000-0000-4000-8000-000000000001";
 
+/// An audit entry by the demo operator, for data written straight to the store.
+pub fn seed_entry(
+    company_id: &str,
+    action: &str,
+    details: serde_json::Value,
+    now: Timestamp,
+) -> AuditEntry {
+    AuditEntry {
+        id: bookinglink::domain::new_id(),
+        company_id: Some(company_id.into()),
+        at: now,
+        actor_sub: OPERATOR_SUB.into(),
+        actor_email: Some(OPERATOR_EMAIL.into()),
+        action: action.into(),
+        location_id: None,
+        details,
+        request_id: None,
+        expires_at: now + AUDIT_RETENTION_SECONDS,
+    }
+}
+
 /// Writes the demo data; running it again changes nothing.
-pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
+pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Result<(), StoreError> {
     let companies = [
         (
             COMPANY_1,
@@ -38,8 +78,15 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
             email: Some(ADMIN_EMAIL.into()),
             name: Some(ADMIN_NAME.into()),
             created_at: now,
+            invited_by: Some(OPERATOR_EMAIL.into()),
         };
-        match store.create_company(&company, &admin).await {
+        let audit = seed_entry(
+            id,
+            "company_created",
+            json!({"name": name, "org_number": org}),
+            now,
+        );
+        match store.create_company(&company, Some(&admin), &audit).await {
             Ok(()) | Err(StoreError::OrgNumberTaken | StoreError::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
@@ -102,10 +149,76 @@ pub async fn seed(store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
             updated_at: now,
             updated_by: ADMIN_SUB.into(),
         };
-        match store.create_location(&location).await {
+        let mut audit = seed_entry(company_id, "location_created", json!({"name": name}), now);
+        audit.actor_sub = ADMIN_SUB.into();
+        audit.actor_email = Some(ADMIN_EMAIL.into());
+        audit.location_id = Some(id.into());
+        match store.create_location(&location, &audit).await {
+            Ok(()) | Err(StoreError::AlreadyExists) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let invitation = Invitation {
+        id: INVITATION_ID.into(),
+        company_id: COMPANY_1.into(),
+        email: INVITEE_EMAIL.into(),
+        language: Lang::Nb,
+        token_hash: token_hash(INVITATION_TOKEN),
+        status: InvitationStatus::Pending,
+        created_at: now,
+        valid_until: now + INVITATION_VALID_SECONDS,
+        invited_by_sub: ADMIN_SUB.into(),
+        invited_by_email: Some(ADMIN_EMAIL.into()),
+        sends_day: String::new(),
+        sends_that_day: 0,
+        accepted_by: None,
+        closed_at: None,
+    };
+    let mut audit = seed_entry(
+        COMPANY_1,
+        "administrator_invited",
+        json!({"email": INVITEE_EMAIL, "invitation_id": INVITATION_ID, "resent": false}),
+        now,
+    );
+    audit.actor_sub = ADMIN_SUB.into();
+    audit.actor_email = Some(ADMIN_EMAIL.into());
+    let already = store.invitation(INVITATION_ID).await?.is_some();
+    if !already {
+        match store.create_invitation(&invitation, &audit, now).await {
             Ok(()) | Err(StoreError::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+/// A company with one administrator, written straight to the store (registering a company is
+/// for operators, and joining takes an invitation): the set-up of tests about something else.
+pub async fn company_with_admin(
+    store: &dyn Store,
+    admin_sub: &str,
+    admin_email: &str,
+    name: &str,
+    org_number: &str,
+    now: Timestamp,
+) -> Result<Company, StoreError> {
+    let company = Company {
+        id: bookinglink::domain::new_id(),
+        name: name.into(),
+        org_number: org_number.into(),
+        invoice_email: None,
+        created_at: now,
+        created_by: OPERATOR_SUB.into(),
+    };
+    let admin = Membership {
+        user_sub: admin_sub.into(),
+        company_id: company.id.clone(),
+        email: Some(admin_email.into()),
+        name: Some("Test Person".into()),
+        created_at: now,
+        invited_by: Some(OPERATOR_EMAIL.into()),
+    };
+    let audit = seed_entry(&company.id, "company_created", json!({"name": name}), now);
+    store.create_company(&company, Some(&admin), &audit).await?;
+    Ok(company)
 }

@@ -46,6 +46,15 @@ pub enum Identity {
         sub: String,
         email: String,
     },
+    /// Claims of a platform operator: the groups claim as API Gateway flattens it.
+    Operator {
+        sub: String,
+    },
+    /// Claims with an address the identity provider has not verified.
+    Unverified {
+        sub: String,
+        email: String,
+    },
     /// Only the development headers.
     DevHeaders {
         sub: String,
@@ -55,10 +64,37 @@ pub enum Identity {
 }
 
 impl Identity {
+    /// A signed-in user whose verified address is `<sub>@example.no`.
     pub fn jwt(sub: &str) -> Self {
         Identity::Jwt {
             sub: sub.into(),
             email: format!("{sub}@example.no"),
+        }
+    }
+
+    pub fn operator(sub: &str) -> Self {
+        Identity::Operator { sub: sub.into() }
+    }
+
+    /// The subject, if there is one.
+    pub fn sub(&self) -> Option<&str> {
+        match self {
+            Identity::Jwt { sub, .. }
+            | Identity::Operator { sub }
+            | Identity::Unverified { sub, .. }
+            | Identity::DevHeaders { sub, .. } => Some(sub),
+            Identity::Anonymous => None,
+        }
+    }
+
+    /// The address the identity claims.
+    pub fn email(&self) -> Option<String> {
+        match self {
+            Identity::Jwt { email, .. }
+            | Identity::Unverified { email, .. }
+            | Identity::DevHeaders { email, .. } => Some(email.clone()),
+            Identity::Operator { sub } => Some(format!("{sub}@bookinglink.no")),
+            Identity::Anonymous => None,
         }
     }
 }
@@ -108,7 +144,16 @@ pub fn event_json(
     });
     match identity {
         Identity::Jwt { sub, email } => {
-            context["authorizer"] = json!({"jwt": {"claims": {"sub": sub, "email": email, "name": "Test Person"}, "scopes": null}});
+            context["authorizer"] = json!({"jwt": {"claims": {"sub": sub, "email": email, "email_verified": "true", "name": "Test Person"}, "scopes": null}});
+        }
+        Identity::Operator { sub } => {
+            context["authorizer"] = json!({"jwt": {"claims": {
+                "sub": sub, "email": format!("{sub}@bookinglink.no"), "email_verified": "true",
+                "name": "Drift", "cognito:groups": "[bookinglink-operators other]"
+            }, "scopes": null}});
+        }
+        Identity::Unverified { sub, email } => {
+            context["authorizer"] = json!({"jwt": {"claims": {"sub": sub, "email": email, "email_verified": "false"}, "scopes": null}});
         }
         Identity::DevHeaders { sub, email } => {
             header_map.insert("x-dev-user".into(), sub.clone());

@@ -13,7 +13,7 @@ use bookinglink::booking::secrets::{SecretError, SecretStore, Stages};
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::metrics;
-use bookinglink::model::{BookingConfig, Company, Location, Membership, Page};
+use bookinglink::model::{AuditEntry, BookingConfig, Company, Location, Membership, Page};
 use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
@@ -112,9 +112,18 @@ impl CompanyStore for FlakyStore {
     async fn create_company(
         &self,
         company: &Company,
-        admin: &Membership,
+        admin: Option<&Membership>,
+        audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        self.inner.create_company(company, admin).await
+        self.inner.create_company(company, admin, audit).await
+    }
+    async fn all_companies(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
+        self.inner.all_companies(query, after, limit).await
     }
     async fn companies_of(
         &self,
@@ -134,8 +143,12 @@ impl CompanyStore for FlakyStore {
 
 #[async_trait]
 impl LocationStore for FlakyStore {
-    async fn create_location(&self, location: &Location) -> Result<(), StoreError> {
-        self.inner.create_location(location).await
+    async fn create_location(
+        &self,
+        location: &Location,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        self.inner.create_location(location, audit).await
     }
     async fn locations_of(
         &self,
@@ -160,9 +173,10 @@ impl LocationStore for FlakyStore {
         patch: &LocationPatch,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
         self.inner
-            .update_location(company, location, version, patch, now, by)
+            .update_location(company, location, version, patch, now, by, audit)
             .await
     }
     async fn save_booking(
@@ -174,12 +188,13 @@ impl LocationStore for FlakyStore {
         offline: bool,
         now: Timestamp,
         by: &str,
+        audit: &AuditEntry,
     ) -> Result<Location, StoreError> {
         if self.fail_save.load(Ordering::SeqCst) {
             return Err(StoreError::Backend("injected failure".into()));
         }
         self.inner
-            .save_booking(company, location, version, booking, offline, now, by)
+            .save_booking(company, location, version, booking, offline, now, by, audit)
             .await
     }
 }
@@ -277,15 +292,17 @@ impl Harness {
 
     /// A company administered by `who` with one location; returns the location's path.
     async fn location(&self, who: &Identity, org_number: &str) -> String {
-        let company = self
-            .call(
-                "POST",
-                "/v1/companies",
-                who,
-                Some(json!({"name": "Fysio AS", "org_number": org_number})),
-            )
-            .await;
-        let company = company.body["id"].as_str().unwrap().to_string();
+        let company = integration_tests::demo::company_with_admin(
+            self.store.as_ref(),
+            who.sub().unwrap(),
+            &who.email().unwrap(),
+            "Fysio AS",
+            org_number,
+            START,
+        )
+        .await
+        .unwrap()
+        .id;
         let location = self
             .call(
                 "POST",

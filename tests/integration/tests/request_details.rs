@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use bookinglink::catalog;
 use bookinglink::clock::ManualClock;
-use bookinglink::domain::{companies, locations};
+use bookinglink::domain::locations;
 use bookinglink::identity::Caller;
 use bookinglink::mail::{MailError, Mailer, OutgoingMail, SesMailer};
 use bookinglink::model::BookingConfig;
 use bookinglink::store::LocationStore;
 use bookinglink::store::dynamo::DynamoStore;
+use integration_tests::demo::seed_entry;
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
 
@@ -81,24 +82,23 @@ impl Api {
             sub: sub.clone(),
             email: admin_email.clone(),
         };
-        let caller = Caller {
-            sub,
-            email: Some(admin_email.clone()),
-            name: Some("Test Person".into()),
-        };
-        let company = companies::create(
+        let company = integration_tests::demo::company_with_admin(
             store.as_ref(),
-            clock.as_ref(),
-            &caller,
-            companies::NewCompany {
-                name: "Fysio Blåbær & Ørn AS".into(),
-                org_number: "923609016".into(),
-                invoice_email: None,
-            },
+            &sub,
+            &admin_email,
+            "Fysio Blåbær & Ørn AS",
+            "923609016",
+            NOW,
         )
         .await
         .unwrap()
         .id;
+        let caller = Caller {
+            email: Some(admin_email.clone()),
+            email_verified: true,
+            name: Some("Test Person".into()),
+            ..Caller::new(sub)
+        };
         let body = json!({
             "name": "Grünerløkka Æbleskiver",
             "address": {"street": "Thorvald Meyers gate 30", "postal_code": "0555", "city": "Tromsø"},
@@ -293,7 +293,15 @@ async fn post_mails_the_vendor_with_the_admin_in_cc_and_reply_to_for_every_syste
     };
     let edited = api
         .store
-        .update_location(&api.company, &api.location, 1, &edit, NOW, "x")
+        .update_location(
+            &api.company,
+            &api.location,
+            1,
+            &edit,
+            NOW,
+            "x",
+            &seed_entry(&api.company, "location_edited", json!({}), NOW),
+        )
         .await
         .unwrap();
     assert_eq!(edited.details_requests.len(), catalog::systems().len());
@@ -471,7 +479,13 @@ async fn the_mail_never_contains_an_api_key() {
     }))
     .unwrap();
     location.booking = Some(booking);
-    api.store.create_location(&location).await.unwrap();
+    api.store
+        .create_location(
+            &location,
+            &seed_entry(&api.company, "location_created", json!({}), NOW),
+        )
+        .await
+        .unwrap();
     let path = format!(
         "/v1/companies/{}/locations/{}/booking/request-details",
         api.company, location.id

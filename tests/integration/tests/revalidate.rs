@@ -20,6 +20,7 @@ use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::demo::seed_entry;
 use integration_tests::{emulator_config, fresh_table, leaks};
 
 const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
@@ -136,8 +137,16 @@ impl Fleet {
             email: Some("ola@fysio.no".into()),
             name: Some("Ola".into()),
             created_at: 0,
+            invited_by: None,
         };
-        store.create_company(&company_record, &admin).await.unwrap();
+        store
+            .create_company(
+                &company_record,
+                Some(&admin),
+                &seed_entry(&company, "company_created", serde_json::json!({}), 0),
+            )
+            .await
+            .unwrap();
         Fleet {
             counted: Arc::new(Counted {
                 inner: store.clone(),
@@ -198,7 +207,13 @@ impl Fleet {
             updated_at: 0,
             updated_by: "ola".into(),
         };
-        self.store.create_location(&location).await.unwrap();
+        self.store
+            .create_location(
+                &location,
+                &seed_entry(&self.company, "location_created", serde_json::json!({}), 0),
+            )
+            .await
+            .unwrap();
         self.save(&id, key, 1).await;
         id
     }
@@ -235,6 +250,7 @@ impl Fleet {
                 false,
                 self.clock.now(),
                 "ola",
+                &seed_entry(&self.company, "booking_saved", serde_json::json!({}), 0),
             )
             .await
             .unwrap()
@@ -451,6 +467,7 @@ async fn a_save_during_the_run_is_never_overwritten() {
             },
             fleet.clock.now(),
             "kari",
+            &seed_entry(&fleet.company, "location_edited", serde_json::json!({}), 0),
         )
         .await
         .unwrap();

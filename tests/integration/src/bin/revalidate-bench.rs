@@ -25,6 +25,7 @@ use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationStore};
 use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::demo::seed_entry;
 use tokio::task::JoinSet;
 
 struct Unlimited;
@@ -179,13 +180,15 @@ async fn seed_emulator(
                 created_at: 0,
                 created_by: "bench".into(),
             },
-            &Membership {
+            Some(&Membership {
                 user_sub: "bench".into(),
                 company_id: company.clone(),
                 email: Some("bench@example.no".into()),
                 name: None,
                 created_at: 0,
-            },
+                invited_by: None,
+            }),
+            &seed_entry(&company, "company_created", serde_json::json!({}), 0),
         )
         .await
         .expect("create the company");
@@ -230,12 +233,24 @@ async fn seed_emulator(
                 updated_by: "bench".into(),
             };
             store
-                .create_location(&location)
+                .create_location(
+                    &location,
+                    &seed_entry(&company, "location_created", serde_json::json!({}), 0),
+                )
                 .await
                 .expect("create the location");
             let booking = saved_booking(version_id);
             store
-                .save_booking(&company, &id, 1, &booking, false, 0, "bench")
+                .save_booking(
+                    &company,
+                    &id,
+                    1,
+                    &booking,
+                    false,
+                    0,
+                    "bench",
+                    &seed_entry(&company, "booking_saved", serde_json::json!({}), 0),
+                )
                 .await
                 .expect("save the configuration");
         });

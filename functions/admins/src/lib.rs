@@ -1,0 +1,138 @@
+//! The `admins` function: who administers which company. Invitations (sent through SES),
+//! accepting them, a company's administrators, the caller's own view (`GET /v1/me`), lifting a
+//! lockout and the audit trail. Companies and locations stay with `locations`, which needs no
+//! mail service.
+
+use std::sync::Arc;
+
+use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::domain::access::{self, Services};
+use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use bookinglink::http::{Incoming, Reply, encode_cursor, respond};
+use bookinglink::mail::{Mailer, SesMailer};
+use bookinglink::problem::Problem;
+use bookinglink::routes::{self, RouteId};
+use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::store::{AdminStore, LockoutStore};
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+pub const FUNCTION: &str = "admins";
+
+pub struct App {
+    pub store: Arc<dyn AdminStore>,
+    pub lockouts: Arc<dyn LockoutStore>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    /// Where invitation links point: the admin app (`ADMIN_APP_URL`).
+    pub admin_app_url: String,
+    pub dev_identity_headers: bool,
+}
+
+impl App {
+    /// `TABLE_NAME`, `MAIL_SENDER` (a verified SES identity) and `ADMIN_APP_URL` are required;
+    /// `SES_CONFIGURATION_SET` is optional.
+    pub async fn from_env() -> Result<Self, String> {
+        let table = bookinglink::runtime::required_env("TABLE_NAME")?;
+        let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
+        let admin_app_url = bookinglink::runtime::required_env("ADMIN_APP_URL")?;
+        let configuration_set = std::env::var("SES_CONFIGURATION_SET").ok();
+        let config = bookinglink::aws::config()?;
+        let store = Arc::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&config),
+            table,
+        ));
+        Ok(App {
+            store: store.clone(),
+            lockouts: store,
+            // Only invitations send mail; the first one builds the SES client.
+            mailer: Arc::new(SesMailer::new(
+                bookinglink::aws::LazyClient::on_first_use(&config, aws_sdk_ses::Client::new),
+                sender,
+                configuration_set,
+            )),
+            clock: Arc::new(SystemClock),
+            admin_app_url,
+            dev_identity_headers: bookinglink::identity::dev_identity_enabled_from_env(),
+        })
+    }
+
+    fn services(&self) -> Services<'_> {
+        Services {
+            store: self.store.as_ref(),
+            lockouts: self.lockouts.as_ref(),
+            mailer: self.mailer.as_ref(),
+            clock: self.clock.as_ref(),
+            admin_app_url: &self.admin_app_url,
+        }
+    }
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    if req.method() == lambda_http::http::Method::OPTIONS {
+        return bookinglink::http::preflight();
+    }
+    let incoming = Incoming::new(req, app.dev_identity_headers);
+    let lang = incoming.lang;
+    respond(route(app, &incoming).await, lang)
+}
+
+async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
+    let matched = routes::resolve(&req.method, &req.path)?;
+    if matched.route.function != FUNCTION {
+        return Err(Problem::route_not_found());
+    }
+    let caller = req.caller()?;
+    let svc = app.services();
+    let company_id = matched.param("companyId");
+    match matched.route.id {
+        RouteId::Me => Ok(Reply::ok(access::me(svc, caller).await?.to_json())),
+        RouteId::CreateInvitation => {
+            let new = access::NewInvitation::from_json(&req.json_object()?)?;
+            let invited = access::invite(svc, caller, company_id, new).await?;
+            let body = invited.invitation.to_json();
+            if invited.resent {
+                Ok(Reply::ok(body))
+            } else {
+                let path = format!(
+                    "/v1/companies/{company_id}/invitations/{}",
+                    invited.invitation.id
+                );
+                Ok(Reply::created(body, path))
+            }
+        }
+        RouteId::RevokeInvitation => {
+            access::revoke(svc, caller, company_id, matched.param("invitationId")).await?;
+            Ok(Reply::no_content())
+        }
+        RouteId::AcceptInvitation => {
+            let token = access::token_from_json(&req.json_object()?)?;
+            let accepted =
+                access::accept(svc, caller, matched.param("invitationId"), &token).await?;
+            Ok(Reply::ok(accepted.to_json()))
+        }
+        RouteId::ListAdministrators => Ok(Reply::ok(
+            access::administrators(svc, caller, company_id)
+                .await?
+                .to_json(),
+        )),
+        RouteId::RemoveAdministrator => {
+            access::remove_administrator(svc, caller, company_id, matched.param("userId")).await?;
+            Ok(Reply::no_content())
+        }
+        RouteId::LiftLockout => {
+            access::lift_lockout(svc, caller, matched.param("userId")).await?;
+            Ok(Reply::no_content())
+        }
+        RouteId::ListAudit => {
+            let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+            let page =
+                access::audit(svc, caller, company_id, req.cursor()?.as_deref(), limit).await?;
+            Ok(Reply::ok(json!({
+                "items": page.items.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
+                "next_cursor": page.next_after.as_deref().map(encode_cursor),
+            })))
+        }
+        _ => Err(Problem::route_not_found()),
+    }
+}
