@@ -145,7 +145,7 @@ warm_functions() {
   local api="$1"
   local l="/v1/companies/c0000000-0000-4000-8000-000000000001/locations/10000000-0000-4000-8000-000000000001"
   local method path
-  for route in "GET /v1/companies" "GET $l/booking/request-details?system=hano" "POST $l/booking/test" "POST $l/booking/save"; do
+  for route in "GET /v1/companies" "GET /v1/me" "GET $l/booking/request-details?system=hano" "POST $l/booking/test" "POST $l/booking/save"; do
     method="${route%% *}" path="${route#* }"
     local ok=""
     for _ in $(seq 600); do

@@ -76,6 +76,9 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
             Ok(Reply::ok(page_json(page, |c| c.to_json())))
         }
         RouteId::CreateCompany => {
+            // Who may register is decided before the body is read: a refusal says nothing
+            // about what the body would have been worth.
+            bookinglink::domain::require_operator(caller)?;
             let new = companies::NewCompany::from_json(&req.json_object()?)?;
             let company = companies::create(store, clock, caller, new).await?;
             Ok(Reply::created(

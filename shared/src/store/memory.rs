@@ -47,7 +47,8 @@ pub struct MemoryStore {
 
 impl MemoryStore {
     /// Applies `change` if the location is at `expected_version` and bumps the version, as the
-    /// DynamoDB store's conditional update does.
+    /// DynamoDB store's conditional update does, with its audit entry.
+    #[allow(clippy::too_many_arguments)]
     fn versioned_update(
         &self,
         company_id: &str,

@@ -222,3 +222,65 @@ pub async fn company_with_admin(
     store.create_company(&company, Some(&admin), &audit).await?;
     Ok(company)
 }
+
+/// An open invitation to `email` whose token is `token`, written straight to the store.
+pub async fn invitation_with_token<S: InvitationStore + ?Sized>(
+    store: &S,
+    company_id: &str,
+    email: &str,
+    token: &str,
+    now: Timestamp,
+) -> Result<Invitation, StoreError> {
+    let invitation = Invitation {
+        id: bookinglink::domain::new_id(),
+        company_id: company_id.into(),
+        email: email.to_lowercase(),
+        language: Lang::Nb,
+        token_hash: token_hash(token),
+        status: InvitationStatus::Pending,
+        created_at: now,
+        valid_until: now + INVITATION_VALID_SECONDS,
+        invited_by_sub: OPERATOR_SUB.into(),
+        invited_by_email: Some(OPERATOR_EMAIL.into()),
+        sends_day: String::new(),
+        sends_that_day: 0,
+        accepted_by: None,
+        closed_at: None,
+    };
+    let audit = seed_entry(
+        company_id,
+        "administrator_invited",
+        json!({"email": invitation.email}),
+        now,
+    );
+    store.create_invitation(&invitation, &audit, now).await?;
+    Ok(invitation)
+}
+
+/// Makes `sub` (at `email`) an administrator of the company by an invitation it accepts.
+pub async fn join<S: InvitationStore + ?Sized>(
+    store: &S,
+    company_id: &str,
+    sub: &str,
+    email: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let invitation = invitation_with_token(store, company_id, email, "join-token", now).await?;
+    let membership = Membership {
+        user_sub: sub.into(),
+        company_id: company_id.into(),
+        email: Some(email.to_lowercase()),
+        name: None,
+        created_at: now,
+        invited_by: Some(OPERATOR_EMAIL.into()),
+    };
+    let audit = seed_entry(
+        company_id,
+        "administrator_joined",
+        json!({"user_id": sub}),
+        now,
+    );
+    store
+        .accept_invitation(&invitation, &membership, now, &audit)
+        .await
+}

@@ -242,3 +242,14 @@ impl Answer {
             .unwrap_or_default()
     }
 }
+
+/// A query parameter of the admin-app link in an invitation mail (`invitation` or `token`).
+pub fn link_parameter(mail_text: &str, name: &str) -> Option<String> {
+    let link = mail_text
+        .split_whitespace()
+        .find(|word| word.contains("invitation=") && word.contains("token="))?;
+    let url = url::Url::parse(link).ok()?;
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}

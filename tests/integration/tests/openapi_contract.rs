@@ -17,7 +17,9 @@ use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
+use integration_tests::{
+    Answer, Identity, emulator_config, event, fresh_table, leaks, link_parameter,
+};
 use serde_json::{Value, json};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -179,6 +181,17 @@ fn check(method: &str, template: &str, answer: &Answer) {
             );
         }
     }
+    if doc.get("content").is_none() {
+        assert!(
+            answer.raw.is_empty(),
+            "{what}: a body where none is documented"
+        );
+        assert!(
+            answer.header("content-type").is_none(),
+            "{what}: a media type without a body"
+        );
+        return;
+    }
     let media_type = answer.content_type().split(';').next().unwrap_or("").trim();
     assert!(
         doc["content"].get(media_type).is_some(),
@@ -227,11 +240,31 @@ const CATALOG: &str = "/v1/booking-systems";
 const TEST: &str = "/v1/companies/{companyId}/locations/{locationId}/booking/test";
 const SAVE: &str = "/v1/companies/{companyId}/locations/{locationId}/booking/save";
 const DETAILS: &str = "/v1/companies/{companyId}/locations/{locationId}/booking/request-details";
+const ME: &str = "/v1/me";
+const INVITATIONS: &str = "/v1/companies/{companyId}/invitations";
+const INVITATION: &str = "/v1/companies/{companyId}/invitations/{invitationId}";
+const ACCEPT: &str = "/v1/invitations/{invitationId}/accept";
+const ADMINISTRATORS: &str = "/v1/companies/{companyId}/administrators";
+const ADMINISTRATOR: &str = "/v1/companies/{companyId}/administrators/{userId}";
+const LOCKOUT: &str = "/v1/administrators/{userId}/lockout";
+const AUDIT: &str = "/v1/companies/{companyId}/audit";
+const ADMIN_ROUTES: [&str; 8] = [
+    ME,
+    INVITATIONS,
+    INVITATION,
+    ACCEPT,
+    ADMINISTRATORS,
+    ADMINISTRATOR,
+    LOCKOUT,
+    AUDIT,
+];
 
 struct Stack {
     locations: locations::App,
     details: request_details::App,
     mailer: Arc<RecordingMailer>,
+    admins: admins::App,
+    invitations: Arc<RecordingMailer>,
     test: test_connection::App,
     save: test_and_save::App,
     checked: Mutex<Vec<(String, String, u16)>>,
@@ -264,7 +297,17 @@ impl Stack {
             secret_prefix: prefix.clone(),
         };
         let mailer = Arc::new(RecordingMailer::new());
+        let invitations = Arc::new(RecordingMailer::new());
         Stack {
+            admins: admins::App {
+                store: store.clone(),
+                lockouts: store.clone(),
+                mailer: invitations.clone(),
+                clock: Arc::new(SystemClock),
+                admin_app_url: "https://admin.bookinglink.no/".into(),
+                dev_identity_headers: false,
+            },
+            invitations,
             locations: locations::App {
                 store: store.clone(),
                 clock: Arc::new(SystemClock),
@@ -305,6 +348,7 @@ impl Stack {
             TEST => test_connection::handle(&self.test, request).await,
             SAVE => test_and_save::handle(&self.save, request).await,
             DETAILS => request_details::handle(&self.details, request).await,
+            t if ADMIN_ROUTES.contains(&t) => admins::handle(&self.admins, request).await,
             _ => locations::handle(&self.locations, request).await,
         };
         let answer = Answer::from(response);
@@ -315,6 +359,42 @@ impl Stack {
             answer.status,
         ));
         answer
+    }
+
+    /// The invitation id and token of the last invitation mail.
+    fn last_invitation(&self) -> (String, String) {
+        let mail = self.invitations.sent().pop().expect("an invitation mail");
+        (
+            link_parameter(&mail.text, "invitation").expect("invitation= in the link"),
+            link_parameter(&mail.text, "token").expect("token= in the link"),
+        )
+    }
+
+    /// Invites `who` to `company` (as the operator) and lets them accept.
+    async fn join(&self, who: &Identity, company: &str) {
+        let op = Identity::operator("drift");
+        let invitations = format!("/v1/companies/{company}/invitations");
+        let invited = self
+            .json(
+                "POST",
+                INVITATIONS,
+                &invitations,
+                &op,
+                json!({"email": who.email().unwrap()}),
+            )
+            .await;
+        assert_eq!(invited.status, 201, "{}", invited.raw);
+        let (id, token) = self.last_invitation();
+        let accepted = self
+            .json(
+                "POST",
+                ACCEPT,
+                &format!("/v1/invitations/{id}/accept"),
+                who,
+                json!({"token": token}),
+            )
+            .await;
+        assert_eq!(accepted.status, 200, "{}", accepted.raw);
     }
 
     async fn json(
@@ -348,12 +428,13 @@ async fn every_operation_answers_as_documented() {
     let api = Stack::new().await;
     let ola = Identity::jwt("ola");
     let kari = Identity::jwt("kari");
+    let op = Identity::operator("drift");
     let anonymous = Identity::Anonymous;
     let en = [("accept-language", "en")];
 
-    // Companies.
+    // Companies: registered by an operator, administered by whoever accepts an invitation.
     let created = api
-        .json("POST", COMPANIES, COMPANIES, &ola, json!({"name": "Fysio Sentrum AS", "org_number": "923 609 016", "invoice_email": "faktura@fysio-sentrum.no"}))
+        .json("POST", COMPANIES, COMPANIES, &op, json!({"name": "Fysio Sentrum AS", "org_number": "923 609 016", "invoice_email": "faktura@fysio-sentrum.no"}))
         .await;
     expect(&created, 201);
     let company = created.body["id"].as_str().unwrap().to_string();
@@ -362,17 +443,29 @@ async fn every_operation_answers_as_documented() {
             "POST",
             COMPANIES,
             COMPANIES,
-            &kari,
+            &op,
             json!({"name": "Psykologene AS", "org_number": "974760673"}),
         )
         .await;
     expect(&other, 201);
+    let other_company = other.body["id"].as_str().unwrap().to_string();
     expect(
         &api.json(
             "POST",
             COMPANIES,
             COMPANIES,
-            &kari,
+            &ola,
+            json!({"name": "Impostor AS", "org_number": "982463718"}),
+        )
+        .await,
+        403,
+    );
+    expect(
+        &api.json(
+            "POST",
+            COMPANIES,
+            COMPANIES,
+            &op,
             json!({"name": "Kopi AS", "org_number": "923609016"}),
         )
         .await,
@@ -383,7 +476,7 @@ async fn every_operation_answers_as_documented() {
             "POST",
             COMPANIES,
             COMPANIES,
-            &ola,
+            &op,
             json!({"name": 5, "org_number": "923609017", "invoice_email": "x@"}),
         )
         .await,
@@ -394,19 +487,19 @@ async fn every_operation_answers_as_documented() {
             "POST",
             COMPANIES,
             COMPANIES,
-            &ola,
+            &op,
             json!({"name": "X", "nmae": "Y"}),
         )
         .await,
         400,
     );
     expect(
-        &api.call("POST", COMPANIES, COMPANIES, &ola, &[], Some("{\"name\":"))
+        &api.call("POST", COMPANIES, COMPANIES, &op, &[], Some("{\"name\":"))
             .await,
         400,
     );
     expect(
-        &api.call("POST", COMPANIES, COMPANIES, &ola, &[], Some("[1]"))
+        &api.call("POST", COMPANIES, COMPANIES, &op, &[], Some("[1]"))
             .await,
         400,
     );
@@ -415,7 +508,7 @@ async fn every_operation_answers_as_documented() {
             "POST",
             COMPANIES,
             COMPANIES,
-            &ola,
+            &op,
             &[("content-type", "text/plain")],
             Some("{}"),
         )
@@ -424,9 +517,319 @@ async fn every_operation_answers_as_documented() {
     );
     let big = format!("{{\"name\":\"{}\"}}", "x".repeat(70_000));
     expect(
-        &api.call("POST", COMPANIES, COMPANIES, &ola, &[], Some(&big))
+        &api.call("POST", COMPANIES, COMPANIES, &op, &[], Some(&big))
             .await,
         413,
+    );
+    expect(
+        &api.call("GET", COMPANIES, "/v1/companies?q=psyk", &op, &[], None)
+            .await,
+        200,
+    );
+    expect(
+        &api.call(
+            "GET",
+            COMPANIES,
+            &format!("/v1/companies?q={}", "x".repeat(121)),
+            &op,
+            &[],
+            None,
+        )
+        .await,
+        400,
+    );
+
+    // Invitations, accepting them, the caller's own view, administrators.
+    api.join(&kari, &other_company).await;
+    let invitations = format!("/v1/companies/{company}/invitations");
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &op,
+            json!({"email": "ola@example.no", "language": "en"}),
+        )
+        .await,
+        201,
+    );
+    let (ola_invitation, first_token) = api.last_invitation();
+    // Inviting the same address again sends it again, with a new token.
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &op,
+            json!({"email": "OLA@example.no"}),
+        )
+        .await,
+        200,
+    );
+    let (_, token) = api.last_invitation();
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &kari,
+            json!({"email": "x@example.no"}),
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &op,
+            json!({"email": "ikke-en-adresse", "language": "de"}),
+        )
+        .await,
+        422,
+    );
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &op,
+            json!({"email": "x@example.no", "rolle": "admin"}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.call(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &op,
+            &[("content-type", "text/plain")],
+            Some("{}"),
+        )
+        .await,
+        415,
+    );
+    expect(
+        &api.call("POST", INVITATIONS, &invitations, &op, &[], Some(&big))
+            .await,
+        413,
+    );
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &anonymous,
+            json!({"email": "x@example.no"}),
+        )
+        .await,
+        401,
+    );
+    let me = api.call("GET", ME, ME, &ola, &[], None).await;
+    expect(&me, 200);
+    assert_eq!(me.body["invitations"][0]["id"], ola_invitation.as_str());
+    expect(&api.call("GET", ME, ME, &op, &en, None).await, 200);
+    expect(&api.call("GET", ME, ME, &anonymous, &[], None).await, 401);
+    let accept = format!("/v1/invitations/{ola_invitation}/accept");
+    expect(
+        &api.json("POST", ACCEPT, &accept, &ola, json!({"token": first_token}))
+            .await,
+        403,
+    );
+    expect(
+        &api.json("POST", ACCEPT, &accept, &kari, json!({"token": token}))
+            .await,
+        403,
+    );
+    expect(
+        &api.json("POST", ACCEPT, &accept, &ola, json!({})).await,
+        422,
+    );
+    expect(
+        &api.json(
+            "POST",
+            ACCEPT,
+            &accept,
+            &ola,
+            json!({"token": token, "x": 1}),
+        )
+        .await,
+        400,
+    );
+    expect(
+        &api.json(
+            "POST",
+            ACCEPT,
+            "/v1/invitations/01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01/accept",
+            &ola,
+            json!({"token": token}),
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.json("POST", ACCEPT, &accept, &anonymous, json!({"token": token}))
+            .await,
+        401,
+    );
+    expect(
+        &api.json("POST", ACCEPT, &accept, &ola, json!({"token": token}))
+            .await,
+        200,
+    );
+    expect(
+        &api.json("POST", ACCEPT, &accept, &ola, json!({"token": token}))
+            .await,
+        200,
+    );
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &ola,
+            json!({"email": "ola@example.no"}),
+        )
+        .await,
+        409,
+    );
+    // A revoked invitation is gone.
+    expect(
+        &api.json(
+            "POST",
+            INVITATIONS,
+            &invitations,
+            &ola,
+            json!({"email": "per@example.no"}),
+        )
+        .await,
+        201,
+    );
+    let (per_invitation, per_token) = api.last_invitation();
+    let per_path = format!("/v1/companies/{company}/invitations/{per_invitation}");
+    expect(
+        &api.call("DELETE", INVITATION, &per_path, &kari, &[], None)
+            .await,
+        404,
+    );
+    expect(
+        &api.call("DELETE", INVITATION, &per_path, &anonymous, &[], None)
+            .await,
+        401,
+    );
+    expect(
+        &api.call("DELETE", INVITATION, &per_path, &ola, &[], None)
+            .await,
+        204,
+    );
+    expect(
+        &api.call("DELETE", INVITATION, &per_path, &ola, &en, None)
+            .await,
+        410,
+    );
+    let per = Identity::jwt("per");
+    expect(
+        &api.json(
+            "POST",
+            ACCEPT,
+            &format!("/v1/invitations/{per_invitation}/accept"),
+            &per,
+            json!({"token": per_token}),
+        )
+        .await,
+        410,
+    );
+    api.join(&per, &company).await;
+    let administrators = format!("/v1/companies/{company}/administrators");
+    let listed = api
+        .call("GET", ADMINISTRATORS, &administrators, &ola, &[], None)
+        .await;
+    expect(&listed, 200);
+    assert_eq!(listed.body["administrators"].as_array().unwrap().len(), 2);
+    expect(
+        &api.call("GET", ADMINISTRATORS, &administrators, &op, &en, None)
+            .await,
+        200,
+    );
+    expect(
+        &api.call("GET", ADMINISTRATORS, &administrators, &kari, &[], None)
+            .await,
+        404,
+    );
+    expect(
+        &api.call(
+            "GET",
+            ADMINISTRATORS,
+            &administrators,
+            &anonymous,
+            &[],
+            None,
+        )
+        .await,
+        401,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            ADMINISTRATOR,
+            &format!("{administrators}/kari"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            ADMINISTRATOR,
+            &format!("{administrators}/per"),
+            &kari,
+            &[],
+            None,
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            ADMINISTRATOR,
+            &format!("{administrators}/per"),
+            &anonymous,
+            &[],
+            None,
+        )
+        .await,
+        401,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            ADMINISTRATOR,
+            &format!("{administrators}/per"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        204,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            ADMINISTRATOR,
+            &format!("{administrators}/ola"),
+            &ola,
+            &en,
+            None,
+        )
+        .await,
+        409,
     );
     expect(
         &api.call("POST", COMPANIES, COMPANIES, &anonymous, &[], Some("{}"))
@@ -972,6 +1375,98 @@ async fn every_operation_answers_as_documented() {
         )
         .await,
         429,
+    );
+
+    // Operators lift the lockout early; nobody else may.
+    expect(
+        &api.call(
+            "DELETE",
+            LOCKOUT,
+            "/v1/administrators/ola/lockout",
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        403,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            LOCKOUT,
+            "/v1/administrators/ola/lockout",
+            &anonymous,
+            &[],
+            None,
+        )
+        .await,
+        401,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            LOCKOUT,
+            "/v1/administrators/ola/lockout",
+            &op,
+            &[],
+            None,
+        )
+        .await,
+        204,
+    );
+    expect(
+        &api.call(
+            "DELETE",
+            LOCKOUT,
+            "/v1/administrators/ola/lockout",
+            &op,
+            &en,
+            None,
+        )
+        .await,
+        404,
+    );
+    expect(
+        &api.json(
+            "POST",
+            TEST,
+            &second_test,
+            &ola,
+            pasientsky("sandbox-key-ok"),
+        )
+        .await,
+        200,
+    );
+
+    // The audit trail of everything above.
+    let audit = format!("/v1/companies/{company}/audit");
+    let trail = api.call("GET", AUDIT, &audit, &ola, &[], None).await;
+    expect(&trail, 200);
+    let items = trail.body["items"].as_array().unwrap();
+    assert_eq!(items[0]["action"], "details_requested", "newest first");
+    assert_eq!(items.last().unwrap()["action"], "company_created");
+    assert!(!trail.raw.contains("sandbox-key-ok"), "no key in the trail");
+    expect(
+        &api.call("GET", AUDIT, &format!("{audit}?limit=2"), &op, &en, None)
+            .await,
+        200,
+    );
+    expect(
+        &api.call(
+            "GET",
+            AUDIT,
+            &format!("{audit}?cursor=nope"),
+            &ola,
+            &[],
+            None,
+        )
+        .await,
+        400,
+    );
+    expect(&api.call("GET", AUDIT, &audit, &kari, &[], None).await, 404);
+    expect(
+        &api.call("GET", AUDIT, &audit, &anonymous, &[], None).await,
+        401,
     );
 
     // Every operation was exercised, with a success and an error (the catalog is public

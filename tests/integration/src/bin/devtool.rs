@@ -39,7 +39,15 @@ async fn main() {
             let store = DynamoStore::new(client, table.clone());
             integration_tests::demo::seed(&store, SystemClock.now())
                 .await
-                .map(|_| println!("demo data loaded into {table}"))
+                .map(|_| {
+                    use integration_tests::demo::*;
+                    println!("demo data loaded into {table}");
+                    println!("  administrator: {ADMIN_SUB} ({ADMIN_EMAIL})");
+                    println!("  operator:      {OPERATOR_SUB} (group {OPERATOR_GROUP})");
+                    println!(
+                        "  invited:       {INVITEE_SUB} ({INVITEE_EMAIL}), invitation {INVITATION_ID}, token {INVITATION_TOKEN} (local demo only)"
+                    );
+                })
         }
         "verify-sender" => {
             let address = table;
