@@ -195,6 +195,7 @@ pub async fn invite(
         store
             .resend_invitation(&resent, &existing.token_hash, &audit)
             .await?;
+        crate::metrics::invitation_sent();
         tracing::info!(company_id, invitation_id = %resent.id, "invitation sent again");
         return Ok(Invited {
             invitation: resent,
@@ -236,6 +237,7 @@ pub async fn invite(
         Err(StoreError::AlreadyExists) => return Err(Problem::changed_meanwhile()),
         Err(e) => return Err(e.into()),
     }
+    crate::metrics::invitation_sent();
     tracing::info!(company_id, invitation_id = %invitation.id, "administrator invited");
     Ok(Invited {
         invitation,
