@@ -11,12 +11,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Firmaene du administrerer */
+        /**
+         * Firmaene du administrerer
+         * @description En administrator ser firmaene sine. En driftsansvarlig ser alle firmaer, og kan søke med
+         *     `q` (organisasjonsnummer, eller starten av navnet); andre får `q` ignorert.
+         */
         get: operations["listCompanies"];
         put?: never;
         /**
          * Registrer et firma
-         * @description Du blir firmaets administrator. Et organisasjonsnummer kan registreres én gang.
+         * @description Bare driftsansvarlige (403 `operator_only` for andre). Firmaet får ingen administrator før
+         *     noen godtar en invitasjon (`POST /v1/companies/{companyId}/invitations`). Et
+         *     organisasjonsnummer kan registreres én gang.
          */
         post: operations["createCompany"];
         delete?: never;
@@ -215,6 +221,229 @@ export interface paths {
          *     sendinger e-posttjenesten avviste, teller ikke.
          */
         post: operations["sendDetailsRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Hvem du er
+         * @description Brukeren slik innloggingen sier: id (`sub`), e-post, om e-postadressen er bekreftet, navn,
+         *     om du er driftsansvarlig for plattformen (`operator`), og åpne invitasjoner til den
+         *     bekreftede e-postadressen din, så appen kan tilby å godta dem. Uten bekreftet e-post er
+         *     `invitations` tom.
+         */
+        get: operations["getMe"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Inviter en administrator
+         * @description For firmaets administratorer og driftsansvarlige. Sender en e-post (norsk, eller engelsk
+         *     med `language: en`) med en lenke til administrasjonsappen med `invitation=<id>` og
+         *     `token=<token>`. Invitasjonen gjelder i 14 dager; bare en hash av tokenet lagres. Høyst
+         *     20 åpne invitasjoner per firma. Er adressen allerede invitert, sendes invitasjonen på
+         *     nytt med et nytt token (den gamle lenken slutter å virke), høyst tre ganger per dag, og
+         *     svaret er 200 i stedet for 201. Går ikke e-posten, lagres ingenting.
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/invitations/{invitationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+                /**
+                 * @description Invitasjonens id (fra e-postlenkens `invitation=`).
+                 * @example 01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01
+                 */
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Trekk tilbake en invitasjon */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invitations/{invitationId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Invitasjonens id (fra e-postlenkens `invitation=`).
+                 * @example 01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01
+                 */
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Godta en invitasjon
+         * @description Gjør deg til administrator for firmaet, én gang. Tokenet må være invitasjonens, og den
+         *     bekreftede e-postadressen din (`email_verified` i tokenet) må være den inviterte (store og
+         *     små bokstaver spiller ingen rolle). Er du allerede administrator for firmaet, er svaret
+         *     200 som første gang.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/administrators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+            };
+            cookie?: never;
+        };
+        /** Firmaets administratorer og åpne invitasjoner */
+        get: operations["listAdministrators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/administrators/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+                /**
+                 * @description Brukerens id, `sub` fra innloggingen (`user_id` i svarene).
+                 * @example demo-admin
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Fjern en administrator
+         * @description Administratorer kan fjerne andre administratorer av firmaet (og seg selv), men aldri den
+         *     siste (409 `last_administrator`). Driftsansvarlige kan fjerne hvem som helst, også den
+         *     siste, for eksempel noen som har fått tilgang de ikke skulle hatt.
+         */
+        delete: operations["removeAdministrator"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/administrators/{userId}/lockout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Brukerens id, `sub` fra innloggingen (`user_id` i svarene).
+                 * @example demo-admin
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Opphev en sperre
+         * @description Bare driftsansvarlige. Fjerner de mislykkede testene som sperrer brukeren, før timen er
+         *     omme.
+         */
+        delete: operations["liftLockout"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/companies/{companyId}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Endringslogg
+         * @description Hver endring i firmaet, nyeste først: firma registrert, administrator invitert, med,
+         *     fjernet, invitasjon trukket tilbake, lokasjon opprettet eller endret, offline endret,
+         *     bookingoppsett lagret (aldri nøkkelen), detaljer forespurt. Oppføringer tas vare på i 400
+         *     dager.
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -546,6 +775,85 @@ export interface components {
             subject: string;
             requested_at: components["schemas"]["Timestamp"];
         };
+        /** @description Brukerens id hos identitetsleverandøren (`sub`). */
+        UserId: string;
+        NewInvitation: {
+            /**
+             * Format: email
+             * @description Adressen invitasjonen sendes til; den som godtar, må være logget inn med den (bekreftet).
+             */
+            email: string;
+            /**
+             * @description Språket i e-posten (standard `nb`).
+             * @enum {string}
+             */
+            language?: "nb" | "en";
+        };
+        AcceptInvitationInput: {
+            /** @description `token=` fra lenken i invitasjonen, som den er. */
+            token: string;
+        };
+        Invitation: {
+            id: components["schemas"]["Id"];
+            company_id: components["schemas"]["Id"];
+            email: string;
+            expires_at: components["schemas"]["Timestamp"];
+            created_at: components["schemas"]["Timestamp"];
+            /** @description Den som inviterte (e-post */
+            invited_by: string;
+        };
+        Administrator: {
+            user_id: string;
+            /** @description Adressen som ble invitert og bekreftet; all e-post om firmaet går hit. */
+            email: string | null;
+            name: string | null;
+            since: components["schemas"]["Timestamp"];
+            invited_by: string | null;
+        };
+        AdministratorList: {
+            administrators: components["schemas"]["Administrator"][];
+            invitations: components["schemas"]["Invitation"][];
+        };
+        AcceptedInvitation: {
+            company: components["schemas"]["Company"];
+            administrator: components["schemas"]["Administrator"];
+        };
+        OfferedInvitation: {
+            id: components["schemas"]["Id"];
+            company_id: components["schemas"]["Id"];
+            company_name: string;
+            email: string;
+            expires_at: components["schemas"]["Timestamp"];
+            invited_by: string;
+        };
+        Me: {
+            user_id: string;
+            email: string | null;
+            email_verified: boolean;
+            name: string | null;
+            /** @description Driftsansvarlig for plattformen. */
+            operator: boolean;
+            invitations: components["schemas"]["OfferedInvitation"][];
+        };
+        AuditEntry: {
+            id: components["schemas"]["Id"];
+            at: components["schemas"]["Timestamp"];
+            actor: {
+                user_id: string;
+                email: string | null;
+            };
+            /** @enum {string} */
+            action: "company_created" | "administrator_invited" | "administrator_joined" | "administrator_removed" | "invitation_revoked" | "location_created" | "location_edited" | "offline_changed" | "booking_saved" | "details_requested" | "lockout_lifted";
+            location_id: components["schemas"]["Id"] | null;
+            /** @description Hva som ble endret (aldri en nøkkel eller et token). */
+            details: Record<string, never>;
+            /** @description API Gateways forespørsels-id. */
+            request_id: string | null;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor: components["schemas"]["Cursor"];
+        };
         FieldError: {
             /** @description Feltets sti med punktum (`address.postal_code`), navnet på parameteren, eller tomt for hele objektet. */
             field: string;
@@ -787,6 +1095,75 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description Bare plattformens driftsansvarlige kan gjøre dette (`operator_only`). */
+        OperatorOnly: {
+            headers: {
+                "Content-Language": components["headers"]["ContentLanguage"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://bookinglink.no/problems/operator_only",
+                 *       "title": "Ikke tillatt",
+                 *       "status": 403,
+                 *       "code": "operator_only",
+                 *       "detail": "Bare plattformens driftsansvarlige kan gjøre dette. Ta kontakt med Bookinglink hvis firmaet ditt mangler eller trenger en ny administrator."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Noen andre endret det samme samtidig (`changed_meanwhile`). Last inn på nytt og prøv igjen. */
+        ChangedMeanwhile: {
+            headers: {
+                "Content-Language": components["headers"]["ContentLanguage"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Invitasjonen er utløpt (`invitation_expired`), trukket tilbake (`invitation_revoked`) eller brukt (`invitation_used`). */
+        InvitationGone: {
+            headers: {
+                "Content-Language": components["headers"]["ContentLanguage"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://bookinglink.no/problems/invitation_expired",
+                 *       "title": "Invitasjonen gjelder ikke lenger",
+                 *       "status": 410,
+                 *       "code": "invitation_expired",
+                 *       "detail": "Invitasjonen er utløpt. Be en administrator for firmaet om å sende den på nytt."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description E-posttjenesten avviste eller mistet e-posten (`mail_rejected`, `mail_failed`). Ingenting er lagret. */
+        MailNotSent: {
+            headers: {
+                "Content-Language": components["headers"]["ContentLanguage"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description E-posttjenesten eller lagringen er midlertidig utilgjengelig (`mail_throttled`, `mail_unavailable`, `service_unavailable`). Ingenting er lagret. */
+        MailUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["OptionalRetryAfter"];
+                "Content-Language": components["headers"]["ContentLanguage"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Som `BadRequest`, med `attempts_remaining`. */
         BookingBadRequest: {
             headers: {
@@ -942,6 +1319,21 @@ export interface components {
         Limit: number;
         /** @description `next_cursor` fra forrige side. Ugjennomsiktig: send den som den er. */
         Cursor: string;
+        /**
+         * @description Invitasjonens id (fra e-postlenkens `invitation=`).
+         * @example 01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01
+         */
+        InvitationId: components["schemas"]["Id"];
+        /**
+         * @description Brukerens id, `sub` fra innloggingen (`user_id` i svarene).
+         * @example demo-admin
+         */
+        UserId: components["schemas"]["UserId"];
+        /**
+         * @description Bare for driftsansvarlige. Organisasjonsnummeret, eller starten av firmanavnet (store og små bokstaver likt).
+         * @example fysio
+         */
+        Query: string;
     };
     requestBodies: never;
     headers: {
@@ -980,6 +1372,11 @@ export interface operations {
     listCompanies: {
         parameters: {
             query?: {
+                /**
+                 * @description Bare for driftsansvarlige. Organisasjonsnummeret, eller starten av firmanavnet (store og små bokstaver likt).
+                 * @example fysio
+                 */
+                q?: components["parameters"]["Query"];
                 /** @description Antall per side, 1–100 (standard 25). */
                 limit?: components["parameters"]["Limit"];
                 /** @description `next_cursor` fra forrige side. Ugjennomsiktig: send den som den er. */
@@ -1054,6 +1451,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["OperatorOnly"];
             /** @description Organisasjonsnummeret er allerede registrert (`org_number_taken`). */
             409: {
                 headers: {
@@ -1756,6 +2154,493 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deg. */
+            200: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "demo-invitee",
+                     *       "email": "ny.admin@fysio-demo.no",
+                     *       "email_verified": true,
+                     *       "name": "Nina Ny",
+                     *       "operator": false,
+                     *       "invitations": [
+                     *         {
+                     *           "id": "01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01",
+                     *           "company_id": "c0000000-0000-4000-8000-000000000001",
+                     *           "company_name": "Fysio Demo AS",
+                     *           "email": "ny.admin@fysio-demo.no",
+                     *           "expires_at": "2026-12-09T12:00:00Z",
+                     *           "invited_by": "admin@fysio-demo.no"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ny.admin@fysio-demo.no"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NewInvitation"];
+            };
+        };
+        responses: {
+            /** @description Adressen hadde en åpen invitasjon; den er sendt på nytt med ny lenke og gjelder 14 nye dager. */
+            200: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            /** @description Invitasjonen er sendt. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01",
+                     *       "company_id": "c0000000-0000-4000-8000-000000000001",
+                     *       "email": "ny.admin@fysio-demo.no",
+                     *       "expires_at": "2026-12-09T12:00:00Z",
+                     *       "created_at": "2026-11-25T12:00:00Z",
+                     *       "invited_by": "admin@fysio-demo.no"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            /**
+             * @description Adressen tilhører allerede en administrator (`already_administrator`), firmaet har 20
+             *     åpne invitasjoner (`too_many_invitations`), eller noen inviterte samme adresse samtidig
+             *     (`changed_meanwhile`).
+             */
+            409: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            /** @description Invitasjonen er allerede sendt på nytt tre ganger i dag (`invitation_resend_limit`). */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            502: components["responses"]["MailNotSent"];
+            503: components["responses"]["MailUnavailable"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+                /**
+                 * @description Invitasjonens id (fra e-postlenkens `invitation=`).
+                 * @example 01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01
+                 */
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Invitasjonen er trukket tilbake; lenken virker ikke lenger. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ChangedMeanwhile"];
+            410: components["responses"]["InvitationGone"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Invitasjonens id (fra e-postlenkens `invitation=`).
+                 * @example 01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01
+                 */
+                invitationId: components["parameters"]["InvitationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "3q2-7wAAAAC_c2FuZGJveC10b2tlbi1leGFtcGxlLTAwMDAwMDA"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AcceptInvitationInput"];
+            };
+        };
+        responses: {
+            /** @description Du er administrator for firmaet. */
+            200: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcceptedInvitation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            /**
+             * @description Feil token (`invitation_token_invalid`), ingen bekreftet e-postadresse
+             *     (`email_not_verified`), eller invitasjonen gikk til en annen adresse
+             *     (`invitation_email_mismatch`).
+             */
+            403: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://bookinglink.no/problems/invitation_email_mismatch",
+                     *       "title": "Invitasjonen gjelder ikke deg",
+                     *       "status": 403,
+                     *       "code": "invitation_email_mismatch",
+                     *       "detail": "Invitasjonen ble sendt til en annen e-postadresse enn den du er logget inn med. Logg inn med adressen invitasjonen gikk til."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["InvitationGone"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAdministrators: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Administratorene (eldste først) og invitasjonene som ennå kan godtas. */
+            200: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "administrators": [
+                     *         {
+                     *           "user_id": "demo-admin",
+                     *           "email": "admin@fysio-demo.no",
+                     *           "name": "Demo Administrator",
+                     *           "since": "2026-11-25T12:00:00Z",
+                     *           "invited_by": null
+                     *         }
+                     *       ],
+                     *       "invitations": [
+                     *         {
+                     *           "id": "01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01",
+                     *           "company_id": "c0000000-0000-4000-8000-000000000001",
+                     *           "email": "ny.admin@fysio-demo.no",
+                     *           "expires_at": "2026-12-09T12:00:00Z",
+                     *           "created_at": "2026-11-25T12:00:00Z",
+                     *           "invited_by": "admin@fysio-demo.no"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AdministratorList"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeAdministrator: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+                /**
+                 * @description Brukerens id, `sub` fra innloggingen (`user_id` i svarene).
+                 * @example demo-admin
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Administratoren er fjernet. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            /** @description Dette er firmaets siste administrator (`last_administrator`). */
+            409: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://bookinglink.no/problems/last_administrator",
+                     *       "title": "Konflikt",
+                     *       "status": 409,
+                     *       "code": "last_administrator",
+                     *       "detail": "Dette er firmaets eneste administrator. Inviter en ny administrator og la vedkommende godta invitasjonen før du fjerner denne."
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    liftLockout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Brukerens id, `sub` fra innloggingen (`user_id` i svarene).
+                 * @example demo-admin
+                 */
+                userId: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sperren er opphevet. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["OperatorOnly"];
+            /** @description Brukeren har ingen mislykkede tester som teller (`no_lockout`). */
+            404: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description Antall per side, 1–100 (standard 25). */
+                limit?: components["parameters"]["Limit"];
+                /** @description `next_cursor` fra forrige side. Ugjennomsiktig: send den som den er. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: {
+                /**
+                 * @description Språk for tekster en person leser. Norsk (`nb`) er standard; `en` gir engelsk.
+                 * @example nb
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /**
+                 * @description Firmaets id.
+                 * @example c0000000-0000-4000-8000-000000000001
+                 */
+                companyId: components["parameters"]["CompanyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description En side av endringsloggen. */
+            200: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a02",
+                     *           "at": "2026-11-25T12:05:00Z",
+                     *           "actor": {
+                     *             "user_id": "demo-admin",
+                     *             "email": "admin@fysio-demo.no"
+                     *           },
+                     *           "action": "offline_changed",
+                     *           "location_id": "10000000-0000-4000-8000-000000000001",
+                     *           "details": {
+                     *             "offline": true
+                     *           },
+                     *           "request_id": "7d7a7b9e-0c2c-4f5e-9f3a-1b2c3d4e5f60"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
