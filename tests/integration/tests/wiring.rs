@@ -45,12 +45,20 @@ async fn functions_wired_from_the_environment_answer_the_recorded_events() {
         std::env::set_var("MAIL_SENDER", SENDER);
         std::env::set_var("VENDOR_SANDBOX_URL", &sandbox);
         std::env::set_var("SECRET_NAME_PREFIX", &prefix);
+        std::env::set_var("ADMIN_APP_URL", "https://admin.bookinglink.no/");
     }
 
     let locations = locations::App::from_env().await.expect("locations starts");
     let answer = Answer::from(locations::handle(&locations, recorded("list-companies.json")).await);
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     assert_eq!(answer.body["items"].as_array().map(Vec::len), Some(2));
+
+    // The invited demo user sees the demo invitation to their verified address.
+    let admins = admins::App::from_env().await.expect("admins starts");
+    let me = Answer::from(admins::handle(&admins, recorded("me.json")).await);
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    assert_eq!(me.body["invitations"][0]["id"], demo::INVITATION_ID);
+    assert_eq!(me.body["operator"], false);
 
     // A preview needs no SES client; sending builds it.
     let details = request_details::App::from_env()
