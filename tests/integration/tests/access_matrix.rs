@@ -120,7 +120,7 @@ fn booking(version: Option<u64>) -> Value {
     let mut body = json!({
         "system": "pasientsky",
         "external_id": "00000000-0000-4000-8000-000000000001",
-        "external_department_id": "dept-ok",
+        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
         "api_key": KEY,
     });
     if let Some(v) = version {
