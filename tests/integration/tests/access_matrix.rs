@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use bookinglink::booking::attempts::{Admission, AttemptStore};
+use bookinglink::booking::attempts::{Admission, Attempt, AttemptStore, Tally};
 use bookinglink::routes::ROUTES;
 use common::{NOW, Stack};
 use integration_tests::Identity;
@@ -74,15 +74,21 @@ async fn world() -> World {
         .id;
     // Five failed checks: the user `locked` is locked out.
     for n in 0..5 {
+        let attempt = Attempt {
+            id: format!("attempt-{n}"),
+            sub: "locked".into(),
+            location_id: location.clone(),
+            target: format!("pasientsky#clinic-{n}"),
+        };
         let Admission::Admitted(reservation) = store
-            .reserve("locked", &format!("attempt-{n}"), NOW)
+            .reserve(Tally::Administrator("locked"), &attempt, NOW)
             .await
             .unwrap()
         else {
             panic!("a free attempt slot");
         };
         store
-            .mark_failed("locked", &reservation, NOW + 3_600)
+            .mark_failed(Tally::Administrator("locked"), &reservation, NOW + 3_600)
             .await
             .unwrap();
     }
