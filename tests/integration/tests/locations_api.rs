@@ -547,23 +547,8 @@ async fn a_key_sent_to_the_locations_routes_goes_nowhere() {
     })
     .to_string();
     let ola = Identity::jwt("ola");
-    let company = Answer::from(
-        locations::handle(
-            &api.app,
-            event(
-                "POST",
-                "/v1/companies",
-                &ola,
-                &[],
-                Some(r#"{"name": "Fysio AS", "org_number": "923609016"}"#),
-            ),
-        )
-        .await,
-    );
-    let path = format!(
-        "/v1/companies/{}/locations",
-        company.body["id"].as_str().unwrap()
-    );
+    let company = api.company(&ola, "923609016").await;
+    let path = format!("/v1/companies/{company}/locations");
     let refused = Answer::from(
         locations::handle(&api.app, event("POST", &path, &ola, &[], Some(&body))).await,
     );
