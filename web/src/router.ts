@@ -5,6 +5,8 @@ export type Route =
   | { name: "companies" }
   | { name: "locations"; companyId: string }
   | { name: "location"; companyId: string; locationId: string }
+  | { name: "administrators"; companyId: string }
+  | { name: "audit"; companyId: string }
   | { name: "not_found" };
 
 const ID = "([0-9a-f-]{36})";
@@ -14,6 +16,10 @@ export function parseRoute(hash: string): Route {
   if (path === "/") return { name: "companies" };
   let m = new RegExp(`^/firma/${ID}$`).exec(path);
   if (m?.[1]) return { name: "locations", companyId: m[1] };
+  m = new RegExp(`^/firma/${ID}/administratorer$`).exec(path);
+  if (m?.[1]) return { name: "administrators", companyId: m[1] };
+  m = new RegExp(`^/firma/${ID}/endringslogg$`).exec(path);
+  if (m?.[1]) return { name: "audit", companyId: m[1] };
   m = new RegExp(`^/firma/${ID}/lokasjon/${ID}$`).exec(path);
   if (m?.[1] && m[2]) return { name: "location", companyId: m[1], locationId: m[2] };
   return { name: "not_found" };
@@ -23,4 +29,6 @@ export const href = {
   companies: () => "#/",
   locations: (companyId: string) => `#/firma/${companyId}`,
   location: (companyId: string, locationId: string) => `#/firma/${companyId}/lokasjon/${locationId}`,
+  administrators: (companyId: string) => `#/firma/${companyId}/administratorer`,
+  audit: (companyId: string) => `#/firma/${companyId}/endringslogg`,
 };

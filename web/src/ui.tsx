@@ -2,6 +2,7 @@ import type { ComponentChildren, Ref } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useApp } from "./app";
 import { ApiError } from "./api/client";
+import { translate, type Lang } from "./i18n";
 
 /** A heading that takes focus when the screen opens, so a screen reader starts there. */
 export function ScreenTitle(props: { children: ComponentChildren }) {
@@ -71,12 +72,14 @@ export function Field(p: FieldProps) {
 }
 
 /** The text to show for a failed request: the API's own detail, or a network message. */
+export function problemText(e: unknown, lang: Lang): string {
+  if (e instanceof ApiError && e.problem?.detail) return e.problem.detail;
+  return translate(lang, "networkError");
+}
+
 export function useErrorText(): (e: unknown) => string {
-  const { t } = useApp();
-  return (e) => {
-    if (e instanceof ApiError && e.problem?.detail) return e.problem.detail;
-    return t("networkError");
-  };
+  const { lang } = useApp();
+  return (e) => problemText(e, lang);
 }
 
 export function Alert(props: { children: ComponentChildren; kind?: "error" | "success" | "info"; focus?: boolean; id?: string }) {

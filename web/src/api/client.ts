@@ -19,6 +19,10 @@ export type BookingProblem = Schemas["BookingProblem"];
 export type FieldError = Schemas["FieldError"];
 export type PreparedDetailsRequest = Schemas["PreparedDetailsRequest"];
 export type SentDetailsRequest = Schemas["SentDetailsRequest"];
+export type Me = Schemas["Me"];
+export type Administrator = Schemas["Administrator"];
+export type Invitation = Schemas["Invitation"];
+export type AuditEntry = Schemas["AuditEntry"];
 
 /** What the app needs to know about an answer that was not a success. */
 export class ApiError extends Error {
@@ -79,7 +83,8 @@ export async function ok<T>(
     throw new ApiError(0, null);
   }
   const { data, error, response } = answer;
-  if (response.ok && data !== undefined) return { data, response };
+  // A 204 has no body: openapi-fetch gives no data, and that is the answer.
+  if (response.ok) return { data: data as T, response };
   const problem =
     error && typeof error === "object" && "code" in error ? (error as Partial<BookingProblem>) : null;
   throw new ApiError(response.status, problem);

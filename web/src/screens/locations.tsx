@@ -3,32 +3,26 @@ import { useApp } from "../app";
 import { ApiError, ok, type LocationSummary } from "../api/client";
 import { osloTime, type MessageKey } from "../i18n";
 import { href } from "../router";
-import { Alert, Field, LoadError, Loading, ScreenTitle, useErrorText, useLoad } from "../ui";
+import { Alert, Field, LoadError, Loading, useErrorText, useLoad } from "../ui";
+import { CompanyPage } from "./company-page";
 
 /** "Lokasjoner": the company's locations with their booking state, and a form to add one. */
 export function LocationsScreen(props: { companyId: string }) {
   const { api, t } = useApp();
   const { companyId } = props;
   const data = useLoad(async () => {
-    const [companies, locations, catalog] = await Promise.all([
-      ok(api.GET("/v1/companies", { params: { query: { limit: 100 } } })),
+    const [locations, catalog] = await Promise.all([
       ok(api.GET("/v1/companies/{companyId}/locations", { params: { path: { companyId }, query: { limit: 100 } } })),
       ok(api.GET("/v1/booking-systems")),
     ]);
     return {
-      company: companies.data.items.find((c) => c.id === companyId) ?? null,
       locations: locations.data.items,
       systems: new Map(catalog.data.systems.map((s) => [s.id as string, s.name])),
     };
   }, [companyId]);
 
-  const title = data.data?.company ? t("locationsOf", { company: data.data.company.name }) : t("locations");
   return (
-    <>
-      <p>
-        <a href={href.companies()}>{t("backToCompanies")}</a>
-      </p>
-      <ScreenTitle>{title}</ScreenTitle>
+    <CompanyPage companyId={companyId} tab="locations">
       {data.loading && !data.data && <Loading />}
       {data.error !== undefined && <LoadError error={data.error} retry={data.reload} />}
       {data.data && (
@@ -37,7 +31,7 @@ export function LocationsScreen(props: { companyId: string }) {
             <p>{t("noLocations")}</p>
           ) : (
             <table class="locations">
-              <caption class="sr-only">{title}</caption>
+              <caption class="sr-only">{t("locations")}</caption>
               <thead>
                 <tr>
                   <th scope="col">{t("colName")}</th>
@@ -67,7 +61,7 @@ export function LocationsScreen(props: { companyId: string }) {
           <NewLocationForm companyId={companyId} onCreated={data.reload} />
         </>
       )}
-    </>
+    </CompanyPage>
   );
 }
 
