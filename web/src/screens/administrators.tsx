@@ -71,7 +71,8 @@ export function AdministratorsScreen(props: { companyId: string }) {
       {list.error !== undefined && <LoadError error={list.error} retry={list.reload} />}
       {list.data && (
         <>
-          <table>
+          {list.data.administrators.length === 0 && <p>{t("noAdministrators")}</p>}
+          <table hidden={list.data.administrators.length === 0}>
             <caption class="sr-only">{t("administrators")}</caption>
             <thead>
               <tr>
