@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
 use bookinglink::booking::secrets::aws::SecretsManager;
-use bookinglink::clock::SystemClock;
+use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::{RecordingMailer, SesMailer};
 use bookinglink::revalidate::{RevalidateDeps, Settings};
 use bookinglink::store::dynamo::DynamoStore;
@@ -112,20 +112,19 @@ async fn nothing_secret_is_logged_at_trace() {
         clock: Arc::new(SystemClock),
         dev_identity_headers: false,
     };
-    let company = Answer::from(
-        locations::handle(
-            &locations,
-            event(
-                "POST",
-                "/v1/companies",
-                &ola,
-                &[],
-                Some(r#"{"name": "Fysio AS", "org_number": "923609016"}"#),
-            ),
-        )
-        .await,
-    );
-    let company = company.body["id"].as_str().unwrap().to_string();
+    // Registering a company is for operators; the administrator is written straight to the
+    // store, as an accepted invitation would leave it.
+    let company = integration_tests::demo::company_with_admin(
+        store.as_ref(),
+        "ola",
+        "ola@example.no",
+        "Fysio AS",
+        "923609016",
+        SystemClock.now(),
+    )
+    .await
+    .expect("company with its administrator")
+    .id;
     let location = Answer::from(
         locations::handle(
             &locations,
