@@ -22,7 +22,7 @@ test("an invitation link is accepted by a new user after signing in", async ({ p
   // The link from the mail, opened in the app: sign in, and the invitation is accepted.
   await page.goto(`/${link.search}`);
   await signInOnIssuer(page, invitee);
-  await expect(page.getByText(`Velkommen! Du er nå administrator for ${w.companyName}.`)).toBeVisible();
+  await expect(page.locator("#main").getByText(`Velkommen! Du er nå administrator for ${w.companyName}.`)).toBeVisible();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Lokasjoner – ${w.companyName}`);
   await expect(page.getByRole("row", { name: /Majorstuen/ })).toBeVisible();
   expect(page.url()).not.toContain("token=");
@@ -45,7 +45,7 @@ test("an invitation link is accepted by a new user after signing in", async ({ p
   await page.getByRole("link", { name: "Administratorer" }).click();
   await page.getByRole("button", { name: `Fjern ${w.person.email}` }).click();
   await page.getByRole("button", { name: "Ja, fjern" }).click();
-  await expect(page.getByText(`${w.person.email} er ikke lenger administrator.`)).toBeVisible();
+  await expect(page.locator("#main").getByText(`${w.person.email} er ikke lenger administrator.`)).toBeVisible();
   await page.getByRole("button", { name: `Fjern ${invitee.email}` }).click();
   await page.getByRole("button", { name: "Ja, fjern" }).click();
   await expect(page.getByRole("alert")).toContainText("eneste administrator");
@@ -67,7 +67,7 @@ test("an operator registers a company and invites its first administrator", asyn
   await expect(page.getByLabel("Organisasjonsnummer")).toHaveAccessibleDescription(/kontrollsiffer/);
   await page.getByLabel("Organisasjonsnummer").fill(`${org.slice(0, 3)} ${org.slice(3, 6)} ${org.slice(6)}`);
   await page.getByRole("button", { name: "Registrer" }).click();
-  await expect(page.getByText(`${name} er registrert. Inviter firmaets første administrator.`)).toBeVisible();
+  await expect(page.locator("#main").getByText(`${name} er registrert. Inviter firmaets første administrator.`)).toBeVisible();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Administratorer – ${name}`);
   await expect(page.getByRole("link", { name: "Lokasjoner" })).toHaveCount(0);
 
@@ -100,7 +100,7 @@ test("an operator lifts a lockout", async ({ page }) => {
   await page.getByRole("button", { name: "Søk" }).click();
   await page.getByRole("link", { name: w.companyName }).click();
   await page.getByRole("button", { name: `Opphev sperre ${w.person.email}` }).click();
-  await expect(page.getByText(`Sperren for ${w.person.email} er opphevet.`)).toBeVisible();
+  await expect(page.locator("#main").getByText(`Sperren for ${w.person.email} er opphevet.`)).toBeVisible();
   expect((await devApi(w.person, "POST", test, wrong)).status).toBe(200);
 });
 
@@ -108,6 +108,6 @@ test("the demo invitee accepts the demo invitation", async ({ page }) => {
   // The demo data's invitation (tests/integration/src/demo.rs), as scripts/dev prints its link.
   await page.goto("/?invitation=1a000000-0000-4000-8000-000000000001&token=demo-invitation-token-local-only-0000000001");
   await signInOnIssuer(page, { sub: "demo-invitee", email: "ny.admin@fysio-demo.no", name: "Nina Ny" });
-  await expect(page.getByText("Velkommen! Du er nå administrator for Fysio Demo AS.")).toBeVisible();
+  await expect(page.locator("#main").getByText("Velkommen! Du er nå administrator for Fysio Demo AS.")).toBeVisible();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Lokasjoner – Fysio Demo AS");
 });
