@@ -6,7 +6,7 @@
 //! (`crate::vendors`, feature `vendors`) read the same entries, so a field or host that is not
 //! in the catalog cannot be used by an adapter either.
 //!
-//! Field choices per system (from `/work/shared/vendors.md`):
+//! Field choices per system (from the public sources listed in docs/vendor-contracts.md):
 //! - `pasientsky`: clinic UUID, department id and API key, all required — the public partner API
 //!   is addressed by clinic id, authenticated by key, and its calendars name their department.
 //! - `extensor`: only the booking URL (required). The platform's help article says Extensor is
