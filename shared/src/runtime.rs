@@ -70,6 +70,27 @@ pub fn required_env(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("environment variable {name} must be set"))
 }
 
+/// The whole life of an HTTP function: logging, its dependencies built once per cold start
+/// (a failure ends the start, so Lambda reports an init error), then every event answered by
+/// `handle`. The dependencies live as long as the process, which is what lets `handle` borrow
+/// them without a reference count.
+pub async fn serve_http<A, H, F>(
+    build: impl Future<Output = Result<A, String>>,
+    handle: H,
+) -> Result<(), lambda_http::Error>
+where
+    A: Sync + 'static,
+    H: Fn(&'static A, lambda_http::Request) -> F + Copy + Send + 'static,
+    F: Future<Output = lambda_http::Response<lambda_http::Body>> + Send,
+{
+    init_logging();
+    let app: &'static A = Box::leak(Box::new(build.await?));
+    lambda_http::run(lambda_http::service_fn(move |req| async move {
+        Ok::<_, lambda_http::Error>(handle(app, req).await)
+    }))
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};

@@ -1,13 +1,5 @@
-use lambda_http::{Error, run, service_fn};
-use test_connection::{App, handle};
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    bookinglink::runtime::init_logging();
-    let app = App::from_env().await?;
-    let app = &app;
-    run(service_fn(move |req| async move {
-        Ok::<_, Error>(handle(app, req).await)
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    bookinglink::runtime::serve_http(test_connection::App::from_env(), test_connection::handle)
+        .await
 }
