@@ -9,22 +9,15 @@ use bookinglink::secret::ApiKey;
 use bookinglink::vendors::{
     CheckCode, CheckOutcome, CheckReport, StepId, StepStatus, VendorCheck, Vendors, VendorsConfig,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use vendor_sandbox as sb;
 
 const DEADLINE: Duration = Duration::from_millis(1000);
 
 fn sandbox_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        sb::start_background(sb::Options {
-            latency: Duration::ZERO,
-            // Well past the deadline, so "slow" can only end in a timeout.
-            slow: Duration::from_secs(5),
-        })
-        .expect("sandbox starts")
-    })
+    // Well past the deadline, so "slow" can only end in a timeout.
+    sb::shared(Duration::from_secs(5))
 }
 
 /// Built per test: a client's pooled connections belong to the runtime that opened them.

@@ -1,8 +1,8 @@
 //! "Test kobling" and "Test og lagre" through the real handlers, against the AWS emulator
 //! (DynamoDB, Secrets Manager) and the vendor sandbox over real HTTP.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,14 +24,7 @@ use serde_json::{Value, json};
 const START: Timestamp = 1_795_608_000;
 
 fn sandbox_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        vendor_sandbox::start_background(vendor_sandbox::Options {
-            latency: Duration::ZERO,
-            slow: Duration::from_secs(5),
-        })
-        .expect("start the vendor sandbox")
-    })
+    vendor_sandbox::shared(Duration::from_secs(5))
 }
 
 /// A vendor check that counts how many checks reached the sandbox.

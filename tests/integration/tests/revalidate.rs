@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -26,11 +26,7 @@ use integration_tests::{emulator_config, fresh_table, leaks};
 const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
 
 fn sandbox_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        vendor_sandbox::start_background(vendor_sandbox::Options::default())
-            .expect("start the vendor sandbox")
-    })
+    vendor_sandbox::shared(vendor_sandbox::Options::default().slow)
 }
 
 /// Says yes a fixed number of times: once before each page and once before each check.

@@ -166,6 +166,19 @@ pub fn start_background(options: Options) -> io::Result<String> {
         .map_err(|_| io::Error::other("sandbox thread ended"))?
 }
 
+/// The one sandbox of a test process (started by the first caller, with no added latency and
+/// `slow` for its slow scenarios), so every test of a binary talks to the same server.
+pub fn shared(slow: Duration) -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        start_background(Options {
+            latency: Duration::ZERO,
+            slow,
+        })
+        .expect("start the vendor sandbox")
+    })
+}
+
 type Reply = Response<BoxBody<Bytes, Infallible>>;
 
 async fn handle(req: Request<Incoming>, options: Options) -> Result<Reply, Infallible> {

@@ -5,7 +5,7 @@
 // Each test binary that includes this module uses a part of it.
 #![allow(dead_code)]
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
@@ -21,14 +21,7 @@ use serde_json::Value;
 pub const NOW: Timestamp = 1_795_608_000;
 
 fn sandbox_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        vendor_sandbox::start_background(vendor_sandbox::Options {
-            latency: Duration::ZERO,
-            slow: Duration::from_secs(5),
-        })
-        .expect("start the vendor sandbox")
-    })
+    vendor_sandbox::shared(Duration::from_secs(5))
 }
 
 pub struct Stack {
