@@ -136,3 +136,53 @@ export function LoadError(props: { error: unknown; retry: () => void }) {
     </Alert>
   );
 }
+
+/** A table with a caption for screen readers and one header row of column headings. */
+export function Table(props: { caption: string; columns: ComponentChildren[]; class?: string; hidden?: boolean; children: ComponentChildren }) {
+  return (
+    <table class={props.class} hidden={props.hidden}>
+      <caption class="sr-only">{props.caption}</caption>
+      <thead>
+        <tr>
+          {props.columns.map((c, i) => (
+            <th scope="col" key={i}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}
+
+/** A form's panel: its heading, a line of help, and the error that is not about one field. */
+export function FormPanel(props: { id: string; title: string; help?: string; error: string | null; children: ComponentChildren }) {
+  return (
+    <section class="panel" aria-labelledby={props.id}>
+      <h2 id={props.id}>{props.title}</h2>
+      {props.help && <p class="help">{props.help}</p>}
+      {props.error && (
+        <Alert kind="error" focus>
+          {props.error}
+        </Alert>
+      )}
+      {props.children}
+    </section>
+  );
+}
+
+/**
+ * The API's messages for a form's own fields (the first per field), from an answer's problem;
+ * `fieldOf` maps the API's field name to the form's, or to nothing for fields it lacks.
+ */
+export function fieldMessages<F extends string>(err: unknown, fieldOf: (apiField: string) => F | null | undefined): Partial<Record<F, string>> {
+  const messages: Partial<Record<F, string>> = {};
+  if (err instanceof ApiError) {
+    for (const fe of err.fieldErrors()) {
+      const f = fieldOf(fe.field);
+      if (f && !messages[f]) messages[f] = fe.message;
+    }
+  }
+  return messages;
+}

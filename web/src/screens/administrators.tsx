@@ -2,7 +2,7 @@ import { useRef, useState } from "preact/hooks";
 import { useApp } from "../app";
 import { ApiError, ok, type Administrator, type Invitation } from "../api/client";
 import { osloTime, type Lang } from "../i18n";
-import { Alert, Field, LoadError, Loading, useErrorText, useLoad } from "../ui";
+import { Alert, Field, FormPanel, LoadError, Loading, Table, useErrorText, useLoad } from "../ui";
 import { CompanyPage } from "./company-page";
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -72,20 +72,11 @@ export function AdministratorsScreen(props: { companyId: string }) {
       {list.data && (
         <>
           {list.data.administrators.length === 0 && <p>{t("noAdministrators")}</p>}
-          <table hidden={list.data.administrators.length === 0}>
-            <caption class="sr-only">{t("administrators")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("colName")}</th>
-                <th scope="col">{t("email")}</th>
-                <th scope="col">{t("since")}</th>
-                <th scope="col">{t("invitedBy")}</th>
-                <th scope="col">
-                  <span class="sr-only">{t("actions")}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+          <Table
+            caption={t("administrators")}
+            hidden={list.data.administrators.length === 0}
+            columns={[t("colName"), t("email"), t("since"), t("invitedBy"), <span class="sr-only">{t("actions")}</span>]}
+          >
               {list.data.administrators.map((a) => (
                 <tr key={a.user_id}>
                   <th scope="row">
@@ -119,8 +110,7 @@ export function AdministratorsScreen(props: { companyId: string }) {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
+          </Table>
           <h2>{t("pendingInvitations")}</h2>
           {list.data.invitations.length === 0 ? (
             <p>{t("noInvitations")}</p>
@@ -187,14 +177,7 @@ function InviteForm(props: { companyId: string; onInvited: (text: string) => voi
   }
 
   return (
-    <section class="panel" aria-labelledby="invite-title">
-      <h2 id="invite-title">{t("inviteAdmin")}</h2>
-      <p class="help">{t("inviteHelp")}</p>
-      {formError && (
-        <Alert kind="error" focus>
-          {formError}
-        </Alert>
-      )}
+    <FormPanel id="invite-title" title={t("inviteAdmin")} help={t("inviteHelp")} error={formError}>
       <form onSubmit={submit} noValidate>
         <Field id="invite-email" label={t("email")} value={email} onInput={setEmail} required error={error} type="email" maxLength={254} autoComplete="email" inputRef={input} />
         <div class="field">
@@ -208,6 +191,6 @@ function InviteForm(props: { companyId: string; onInvited: (text: string) => voi
           {t("sendInvitation")}
         </button>
       </form>
-    </section>
+    </FormPanel>
   );
 }

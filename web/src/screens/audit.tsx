@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { useApp } from "../app";
 import { ok, type AuditEntry } from "../api/client";
 import { osloTime, type MessageKey } from "../i18n";
-import { Alert, LoadError, Loading, useErrorText, useLoad } from "../ui";
+import { Alert, LoadError, Loading, Table, useErrorText, useLoad } from "../ui";
 import { CompanyPage } from "./company-page";
 
 /** "Endringslogg": every change in the company, newest first, a page at a time. */
@@ -37,17 +37,7 @@ export function AuditScreen(props: { companyId: string }) {
       {first.error !== undefined && <LoadError error={first.error} retry={first.reload} />}
       {first.data && entries.length === 0 && <p>{t("auditEmpty")}</p>}
       {entries.length > 0 && (
-        <table class="audit">
-          <caption class="sr-only">{t("audit")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("when")}</th>
-              <th scope="col">{t("who")}</th>
-              <th scope="col">{t("what")}</th>
-              <th scope="col">{t("detailsCol")}</th>
-            </tr>
-          </thead>
-          <tbody>
+        <Table class="audit" caption={t("audit")} columns={[t("when"), t("who"), t("what"), t("detailsCol")]}>
             {entries.map((e) => (
               <tr key={e.id}>
                 <td>{osloTime(lang, e.at)}</td>
@@ -58,8 +48,7 @@ export function AuditScreen(props: { companyId: string }) {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
+        </Table>
       )}
       {error && <Alert kind="error">{error}</Alert>}
       {next && (

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useApp } from "../app";
-import { ApiError, ok } from "../api/client";
+import { ok } from "../api/client";
 import { href } from "../router";
-import { Alert, Field, LoadError, Loading, ScreenTitle, useErrorText, useLoad } from "../ui";
+import { Alert, Field, FormPanel, LoadError, Loading, ScreenTitle, fieldMessages, useErrorText, useLoad } from "../ui";
 import { rememberCompanies } from "./company-page";
 
 /**
@@ -123,12 +123,7 @@ function RegisterCompany() {
       rememberCompanies([data]);
       go(href.administrators(data.id), { kind: "success", text: t("companyRegistered", { name: data.name }) });
     } catch (err) {
-      const fromApi: Partial<Record<CompanyField, string>> = {};
-      if (err instanceof ApiError) {
-        for (const fe of err.fieldErrors()) {
-          if ((order as string[]).includes(fe.field) && !fromApi[fe.field as CompanyField]) fromApi[fe.field as CompanyField] = fe.message;
-        }
-      }
+      const fromApi = fieldMessages(err, (f) => order.find((o) => o === f));
       setErrors(fromApi);
       if (Object.keys(fromApi).length) focusFirst(fromApi);
       else setFormError(errorText(err));
@@ -139,14 +134,7 @@ function RegisterCompany() {
 
   const set = (f: CompanyField) => (v: string) => setValues((old) => ({ ...old, [f]: v }));
   return (
-    <section class="panel" aria-labelledby="register-title">
-      <h2 id="register-title">{t("registerCompany")}</h2>
-      <p class="help">{t("registerHelp")}</p>
-      {formError && (
-        <Alert kind="error" focus>
-          {formError}
-        </Alert>
-      )}
+    <FormPanel id="register-title" title={t("registerCompany")} help={t("registerHelp")} error={formError}>
       <form ref={form} onSubmit={submit} noValidate>
         <Field id="co-name" label={t("companyName")} value={values.name} onInput={set("name")} required error={errors.name} maxLength={120} autoComplete="organization" />
         <Field id="co-org_number" label={t("orgNumberLabel")} help={t("orgNumberHelp")} value={values.org_number} onInput={set("org_number")} required error={errors.org_number} maxLength={20} inputMode="numeric" />
@@ -155,6 +143,6 @@ function RegisterCompany() {
           {t("register")}
         </button>
       </form>
-    </section>
+    </FormPanel>
   );
 }

@@ -1,9 +1,9 @@
 import { useRef, useState } from "preact/hooks";
 import { useApp } from "../app";
-import { ApiError, ok, type LocationSummary } from "../api/client";
+import { ok, type LocationSummary } from "../api/client";
 import { osloTime, type MessageKey } from "../i18n";
 import { href } from "../router";
-import { Alert, Field, LoadError, Loading, useErrorText, useLoad } from "../ui";
+import { Alert, Field, LoadError, Loading, Table, fieldMessages, useErrorText, useLoad } from "../ui";
 import { CompanyPage } from "./company-page";
 
 /** "Lokasjoner": the company's locations with their booking state, and a form to add one. */
@@ -30,17 +30,7 @@ export function LocationsScreen(props: { companyId: string }) {
           {data.data.locations.length === 0 ? (
             <p>{t("noLocations")}</p>
           ) : (
-            <table class="locations">
-              <caption class="sr-only">{t("locations")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("colName")}</th>
-                  <th scope="col">{t("colAddress")}</th>
-                  <th scope="col">{t("colSystem")}</th>
-                  <th scope="col">{t("colState")}</th>
-                </tr>
-              </thead>
-              <tbody>
+            <Table class="locations" caption={t("locations")} columns={[t("colName"), t("colAddress"), t("colSystem"), t("colState")]}>
                 {data.data.locations.map((l) => (
                   <tr key={l.id}>
                     <th scope="row">
@@ -55,8 +45,7 @@ export function LocationsScreen(props: { companyId: string }) {
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
+            </Table>
           )}
           <NewLocationForm companyId={companyId} onCreated={data.reload} />
         </>
@@ -161,13 +150,7 @@ function NewLocationForm(props: { companyId: string; onCreated: () => void }) {
       announce(t("created", { name: data.name }));
       props.onCreated();
     } catch (err) {
-      const fromApi: Partial<Record<LocationFieldId, string>> = {};
-      if (err instanceof ApiError) {
-        for (const fe of err.fieldErrors()) {
-          const f = fieldOf(fe.field);
-          if (f && !fromApi[f]) fromApi[f] = fe.message;
-        }
-      }
+      const fromApi = fieldMessages(err, fieldOf);
       setErrors(fromApi);
       if (Object.keys(fromApi).length) focusFirst(fromApi);
       else setFormError(errorText(err));
