@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 pub mod demo;
 pub mod leaks;
+pub mod permissions;
 pub mod round_trips;
 pub mod runtime_api;
 

@@ -18,6 +18,7 @@ use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
+use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
 
@@ -222,8 +223,11 @@ impl Harness {
             inner: vendors,
             calls: AtomicUsize::new(0),
         });
+        let prefix = format!("test-{}/", uuid::Uuid::new_v4());
+        // Both routes read and write keys through a client limited to test-and-save's role
+        // (test-connection's one read is a part of it), and the lockout through each one's.
         let secrets = Arc::new(FlakySecrets {
-            inner: SecretsManager::new(sm.clone()),
+            inner: SecretsManager::new(guarded_secretsmanager(&config, "test-and-save", &prefix)),
             fail_put: AtomicBool::new(false),
             fail_promote: AtomicBool::new(false),
         });
@@ -231,11 +235,15 @@ impl Harness {
             inner: dynamo.clone(),
             fail_save: AtomicBool::new(false),
         });
-        let attempts: Arc<dyn AttemptStore> = Arc::new(dynamo);
-        let prefix = format!("test-{}/", uuid::Uuid::new_v4());
-        let deps = || BookingDeps {
+        let attempts = |function: &str| -> Arc<dyn AttemptStore> {
+            Arc::new(DynamoStore::new(
+                guarded_dynamodb(&config, function, &table),
+                table.clone(),
+            ))
+        };
+        let deps = |function: &str| BookingDeps {
             store: store.clone(),
-            attempts: attempts.clone(),
+            attempts: attempts(function),
             secrets: secrets.clone(),
             vendors: vendor.clone(),
             clock: clock.clone(),
@@ -243,11 +251,11 @@ impl Harness {
         };
         Harness {
             test: test_connection::App {
-                deps: deps(),
+                deps: deps("test-connection"),
                 dev_identity_headers: false,
             },
             save: test_and_save::App {
-                deps: deps(),
+                deps: deps("test-and-save"),
                 dev_identity_headers: false,
             },
             locations: locations::App {

@@ -17,6 +17,7 @@ use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::{
     Answer, Identity, emulator_config, event, fresh_table, leaks, link_parameter,
 };
@@ -272,8 +273,15 @@ struct Stack {
 
 impl Stack {
     async fn new() -> Self {
-        let (client, table) = fresh_table().await;
-        let store = Arc::new(DynamoStore::new(client, table));
+        let (_, table) = fresh_table().await;
+        let config = emulator_config().await;
+        // Each function on clients that may do only what its role in the template grants.
+        let store = |function: &str| {
+            Arc::new(DynamoStore::new(
+                guarded_dynamodb(&config, function, &table),
+                table.clone(),
+            ))
+        };
         let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {
             latency: Duration::ZERO,
             slow: Duration::from_secs(5),
@@ -286,22 +294,27 @@ impl Stack {
             ))
             .unwrap(),
         );
-        let sm = aws_sdk_secretsmanager::Client::new(&emulator_config().await);
         let prefix = format!("openapi-test/{}/", uuid::Uuid::new_v4());
-        let deps = || BookingDeps {
-            store: store.clone(),
-            attempts: store.clone(),
-            secrets: Arc::new(SecretsManager::new(sm.clone())),
-            vendors: vendors.clone(),
-            clock: Arc::new(SystemClock),
-            secret_prefix: prefix.clone(),
+        let deps = |function: &str| {
+            let store = store(function);
+            BookingDeps {
+                store: store.clone(),
+                attempts: store,
+                secrets: Arc::new(SecretsManager::new(guarded_secretsmanager(
+                    &config, function, &prefix,
+                ))),
+                vendors: vendors.clone(),
+                clock: Arc::new(SystemClock),
+                secret_prefix: prefix.clone(),
+            }
         };
+        let admins = store("admins");
         let mailer = Arc::new(RecordingMailer::new());
         let invitations = Arc::new(RecordingMailer::new());
         Stack {
             admins: admins::App {
-                store: store.clone(),
-                lockouts: store.clone(),
+                store: admins.clone(),
+                lockouts: admins,
                 mailer: invitations.clone(),
                 clock: Arc::new(SystemClock),
                 admin_app_url: "https://admin.bookinglink.no/".into(),
@@ -309,23 +322,23 @@ impl Stack {
             },
             invitations,
             locations: locations::App {
-                store: store.clone(),
+                store: store("locations"),
                 clock: Arc::new(SystemClock),
                 dev_identity_headers: false,
             },
             details: request_details::App {
-                store: store.clone(),
+                store: store("request-details"),
                 mailer: mailer.clone(),
                 clock: Arc::new(SystemClock),
                 dev_identity_headers: false,
             },
             mailer,
             test: test_connection::App {
-                deps: deps(),
+                deps: deps("test-connection"),
                 dev_identity_headers: false,
             },
             save: test_and_save::App {
-                deps: deps(),
+                deps: deps("test-and-save"),
                 dev_identity_headers: false,
             },
             checked: Mutex::new(Vec::new()),

@@ -21,6 +21,7 @@ use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{Vendors, VendorsConfig};
 use integration_tests::demo::seed_entry;
+use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::{emulator_config, fresh_table, leaks};
 
 const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
@@ -105,8 +106,12 @@ impl RevalidationStore for Counted {
 
 struct Fleet {
     store: DynamoStore,
+    /// The run's store, on a client that may do only what the revalidate role grants.
     counted: Arc<Counted>,
+    /// For the set-up: the keys the locations were saved with.
     secrets: Arc<SecretsManager>,
+    /// The run's key reads, limited to the revalidate role.
+    run_secrets: Arc<SecretsManager>,
     mailer: Arc<RecordingMailer>,
     clock: Arc<ManualClock>,
     prefix: String,
@@ -116,8 +121,9 @@ struct Fleet {
 impl Fleet {
     async fn new() -> Self {
         let (client, table) = fresh_table().await;
-        let store = DynamoStore::new(client, table);
+        let store = DynamoStore::new(client, table.clone());
         let config = emulator_config().await;
+        let prefix = format!("test-{}/", uuid::Uuid::new_v4());
         let company = "c0000000-0000-4000-8000-00000000000a".to_string();
         let company_record = Company {
             id: company.clone(),
@@ -145,16 +151,24 @@ impl Fleet {
             .unwrap();
         Fleet {
             counted: Arc::new(Counted {
-                inner: store.clone(),
+                inner: DynamoStore::new(
+                    guarded_dynamodb(&config, "revalidate", &table),
+                    table.clone(),
+                ),
                 recorded: Mutex::new(HashMap::new()),
             }),
             store,
             secrets: Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
                 &config,
             ))),
+            run_secrets: Arc::new(SecretsManager::new(guarded_secretsmanager(
+                &config,
+                "revalidate",
+                &prefix,
+            ))),
             mailer: Arc::new(RecordingMailer::new()),
             clock: Arc::new(ManualClock::at(NIGHT)),
-            prefix: format!("test-{}/", uuid::Uuid::new_v4()),
+            prefix,
             company,
         }
     }
@@ -162,7 +176,7 @@ impl Fleet {
     fn deps(&self, vendor_url: &str, page_size: u32) -> Arc<RevalidateDeps> {
         Arc::new(RevalidateDeps {
             store: self.counted.clone(),
-            secrets: self.secrets.clone(),
+            secrets: self.run_secrets.clone(),
             vendors: Arc::new(
                 Vendors::new(VendorsConfig::sandbox(
                     vendor_url,

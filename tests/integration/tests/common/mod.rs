@@ -15,6 +15,7 @@ use bookinglink::mail::RecordingMailer;
 use bookinglink::model::AuditEntry;
 use bookinglink::store::dynamo::{DynamoStore, from_attribute};
 use bookinglink::vendors::{Vendors, VendorsConfig};
+use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
 use serde_json::Value;
 
@@ -44,6 +45,15 @@ impl Stack {
     pub async fn new() -> Self {
         let (client, table) = fresh_table().await;
         let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+        let config = emulator_config().await;
+        // The functions run on clients that may do only what their roles in the template
+        // grant; `store` (unlimited) is the tests' own, for set-up and reading back.
+        let guarded = |function: &str| {
+            Arc::new(DynamoStore::new(
+                guarded_dynamodb(&config, function, &table),
+                table.clone(),
+            ))
+        };
         let clock = Arc::new(ManualClock::at(NOW));
         let vendors = Arc::new(
             Vendors::new(VendorsConfig::sandbox(
@@ -52,41 +62,46 @@ impl Stack {
             ))
             .unwrap(),
         );
-        let sm = aws_sdk_secretsmanager::Client::new(&emulator_config().await);
         let prefix = format!("trust-test/{}/", uuid::Uuid::new_v4());
-        let deps = || BookingDeps {
-            store: store.clone(),
-            attempts: store.clone(),
-            secrets: Arc::new(SecretsManager::new(sm.clone())),
-            vendors: vendors.clone(),
-            clock: clock.clone(),
-            secret_prefix: prefix.clone(),
+        let deps = |function: &str| {
+            let store = guarded(function);
+            BookingDeps {
+                store: store.clone(),
+                attempts: store,
+                secrets: Arc::new(SecretsManager::new(guarded_secretsmanager(
+                    &config, function, &prefix,
+                ))),
+                vendors: vendors.clone(),
+                clock: clock.clone(),
+                secret_prefix: prefix.clone(),
+            }
         };
+        let admins = guarded("admins");
         let invitations = Arc::new(RecordingMailer::new());
         let mail = Arc::new(RecordingMailer::new());
         Stack {
             locations: locations::App {
-                store: store.clone(),
+                store: guarded("locations"),
                 clock: clock.clone(),
                 dev_identity_headers: false,
             },
             details: request_details::App {
-                store: store.clone(),
+                store: guarded("request-details"),
                 mailer: mail.clone(),
                 clock: clock.clone(),
                 dev_identity_headers: false,
             },
             test: test_connection::App {
-                deps: deps(),
+                deps: deps("test-connection"),
                 dev_identity_headers: false,
             },
             save: test_and_save::App {
-                deps: deps(),
+                deps: deps("test-and-save"),
                 dev_identity_headers: false,
             },
             admins: admins::App {
-                store: store.clone(),
-                lockouts: store.clone(),
+                store: admins.clone(),
+                lockouts: admins,
                 mailer: invitations.clone(),
                 clock: clock.clone(),
                 admin_app_url: "https://admin.bookinglink.no/app".into(),
