@@ -26,6 +26,22 @@ pub async fn emulator_config() -> SdkConfig {
     bookinglink::aws::config().expect("the AWS settings scripts/test exports")
 }
 
+/// Lets the emulator's SES send from `address`, as a verified identity in the account would.
+pub async fn verify_sender(config: &SdkConfig, address: &str) -> Result<(), String> {
+    aws_sdk_ses::Client::new(config)
+        .verify_email_identity()
+        .email_address(address)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "verify {address} in the emulator: {}",
+                aws_sdk_ses::error::DisplayErrorContext(&e)
+            )
+        })
+}
+
 /// A new, empty table with the production schema, named uniquely for one test.
 pub async fn fresh_table() -> (aws_sdk_dynamodb::Client, String) {
     let config = emulator_config().await;

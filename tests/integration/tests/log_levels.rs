@@ -20,7 +20,6 @@ use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::vendors::{Vendors, VendorsConfig};
 use integration_tests::runtime_api::RuntimeApi;
 use integration_tests::{Answer, Identity, emulator_config, event, event_json, fresh_table, leaks};
-use lambda_http::{Error, service_fn};
 use serde_json::{Value, json};
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
@@ -33,24 +32,23 @@ fn use_runtime_api(api: &RuntimeApi) {
     unsafe { std::env::set_var("AWS_LAMBDA_RUNTIME_API", api.host()) };
 }
 
-/// Runs `event` through an HTTP function started with `lambda_http::run`, as its `main` does.
-/// Each app is leaked: its runtime task holds it until the test process ends.
-async fn invoke_http<F, Fut>(handler: F, event: Value) -> Value
+/// Runs `event` through an HTTP function started by `serve_http`, as its `main` starts it, and
+/// checks the answer's status.
+async fn invoke_http<A, H, Fut>(app: A, handle: H, event: Value, status: u16) -> Value
 where
-    F: Fn(lambda_http::Request) -> Fut + 'static,
+    A: Sync + 'static,
+    H: Fn(&'static A, lambda_http::Request) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
     let api = RuntimeApi::start().await;
     use_runtime_api(&api);
     // The runtime's loop runs on this thread until the answer is in; dropping the set ends it.
     let local = tokio::task::LocalSet::new();
-    local.spawn_local(lambda_http::run(service_fn(move |req| {
-        let answer = handler(req);
-        async move { Ok::<_, Error>(answer.await) }
-    })));
+    local.spawn_local(bookinglink::runtime::serve_http(async { Ok(app) }, handle));
     let answer = local.run_until(api.invoke(event)).await;
     drop(local);
     leaks::check("an answer", &answer.to_string());
+    assert_eq!(answer["statusCode"], status, "{answer}");
     answer
 }
 
@@ -98,12 +96,9 @@ async fn nothing_secret_is_logged_at_trace() {
         },
         dev_identity_headers: false,
     };
-    aws_sdk_ses::Client::new(&config)
-        .verify_email_identity()
-        .email_address(SENDER)
-        .send()
+    integration_tests::verify_sender(&config, SENDER)
         .await
-        .expect("verify the sender in the emulator");
+        .expect("verify the sender");
 
     // Set-up through the handler directly: a company and a location.
     let ola = Identity::jwt("ola");
@@ -152,6 +147,15 @@ async fn nothing_secret_is_logged_at_trace() {
     );
     let bearer = format!("Bearer {TOKEN}");
     let headers = [("authorization", bearer.as_str())];
+    let post = |route: &str, body: &Value| {
+        event_json(
+            "POST",
+            &format!("{path}/booking/{route}"),
+            &ola,
+            &headers,
+            Some(&body.to_string()),
+        )
+    };
     let details = json!({
         "system": "pasientsky",
         "external_id": vendor_sandbox::PASIENTSKY_CLINIC_OK,
@@ -160,56 +164,32 @@ async fn nothing_secret_is_logged_at_trace() {
     });
 
     // "Test kobling" with the key typed in.
-    let app: &'static _ = Box::leak(Box::new(booking()));
-    let tested = invoke_http(
-        move |req| test_connection::handle(app, req),
-        event_json(
-            "POST",
-            &format!("{path}/booking/test"),
-            &ola,
-            &headers,
-            Some(&details.to_string()),
-        ),
+    invoke_http(
+        booking(),
+        test_connection::handle,
+        post("test", &details),
+        200,
     )
     .await;
-    assert_eq!(tested["statusCode"], 200, "{tested}");
 
     // "Test og lagre": the key goes to Secrets Manager.
     let mut save = details.clone();
     save["version"] = json!(1);
-    let app: &'static _ = Box::leak(Box::new(booking()));
-    let saved = invoke_http(
-        move |req| test_and_save::handle(app, req),
-        event_json(
-            "POST",
-            &format!("{path}/booking/save"),
-            &ola,
-            &headers,
-            Some(&save.to_string()),
-        ),
-    )
-    .await;
-    assert_eq!(saved["statusCode"], 200, "{saved}");
+    invoke_http(booking(), test_and_save::handle, post("save", &save), 200).await;
 
     // "Test kobling" with the stored key: read back from Secrets Manager.
     let mut stored = details.clone();
     stored.as_object_mut().unwrap().remove("api_key");
-    let app: &'static _ = Box::leak(Box::new(booking()));
-    let retested = invoke_http(
-        move |req| test_connection::handle(app, req),
-        event_json(
-            "POST",
-            &format!("{path}/booking/test"),
-            &ola,
-            &headers,
-            Some(&stored.to_string()),
-        ),
+    invoke_http(
+        booking(),
+        test_connection::handle,
+        post("test", &stored),
+        200,
     )
     .await;
-    assert_eq!(retested["statusCode"], 200, "{retested}");
 
     // "Forespør detaljer", sent through SES.
-    let app: &'static _ = Box::leak(Box::new(request_details::App {
+    let details_app = request_details::App {
         store: store.clone(),
         mailer: Arc::new(SesMailer::new(
             aws_sdk_ses::Client::new(&config),
@@ -218,19 +198,14 @@ async fn nothing_secret_is_logged_at_trace() {
         )),
         clock: Arc::new(SystemClock),
         dev_identity_headers: false,
-    }));
-    let sent = invoke_http(
-        move |req| request_details::handle(app, req),
-        event_json(
-            "POST",
-            &format!("{path}/booking/request-details"),
-            &ola,
-            &headers,
-            Some(r#"{"system": "pasientsky"}"#),
-        ),
+    };
+    invoke_http(
+        details_app,
+        request_details::handle,
+        post("request-details", &json!({"system": "pasientsky"})),
+        202,
     )
     .await;
-    assert_eq!(sent["statusCode"], 202, "{sent}");
 
     // Revalidation, started with `lambda_runtime::run` as its `main` does.
     let mailer = Arc::new(RecordingMailer::new());

@@ -43,12 +43,9 @@ async fn ses_mailer(sender: &str) -> SesMailer {
 }
 
 async fn verify_sender() {
-    aws_sdk_ses::Client::new(&emulator_config().await)
-        .verify_email_identity()
-        .email_address(SENDER)
-        .send()
+    integration_tests::verify_sender(&emulator_config().await, SENDER)
         .await
-        .expect("verify the sender in the emulator");
+        .expect("verify the sender");
 }
 
 struct Api {

@@ -53,12 +53,9 @@ impl Api {
     async fn new() -> Self {
         let (_, table) = fresh_table().await;
         let config = emulator_config().await;
-        aws_sdk_ses::Client::new(&config)
-            .verify_email_identity()
-            .email_address(SENDER)
-            .send()
+        integration_tests::verify_sender(&config, SENDER)
             .await
-            .expect("verify the sender in the emulator");
+            .expect("verify the sender");
         let log = CallLog::new();
         let store = Arc::new(DynamoStore::new(
             counted_dynamodb(&config, &log),

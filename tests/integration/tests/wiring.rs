@@ -27,10 +27,7 @@ async fn functions_wired_from_the_environment_answer_the_recorded_events() {
     demo::seed(&DynamoStore::new(client, table.clone()), SystemClock.now())
         .await
         .expect("seed the demo data");
-    aws_sdk_ses::Client::new(&config)
-        .verify_email_identity()
-        .email_address(SENDER)
-        .send()
+    integration_tests::verify_sender(&config, SENDER)
         .await
         .expect("verify the sender");
     let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {

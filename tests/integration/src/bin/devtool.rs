@@ -51,17 +51,10 @@ async fn main() {
         }
         "verify-sender" => {
             let address = table;
-            aws_sdk_ses::Client::new(&config)
-                .verify_email_identity()
-                .email_address(address)
-                .send()
+            integration_tests::verify_sender(&config, address)
                 .await
                 .map(|_| println!("verified sender {address}"))
-                .map_err(|e| {
-                    bookinglink::store::StoreError::Backend(
-                        aws_sdk_ses::error::DisplayErrorContext(&e).to_string(),
-                    )
-                })
+                .map_err(bookinglink::store::StoreError::Backend)
         }
         other => {
             eprintln!("unknown command {other}");
