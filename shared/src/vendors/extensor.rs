@@ -6,9 +6,10 @@
 //! seen from a page, so that step is `not_verifiable`, and such a check succeeds (Extensor
 //! confirms the set-up before the integration is switched on).
 
+use super::outbound::check_outbound_url;
 use super::report::Plan;
 use super::{CheckCode, CheckReport, Ctx, StepId, fetch_failure};
-use crate::catalog::{BookingDetails, FieldId, check_outbound_url};
+use crate::catalog::{BookingDetails, FieldId};
 use url::Url;
 /// In sandbox mode the typed URL (already guarded) goes to `{sandbox}/extensor{path}?{query}`.
 fn target(typed: &Url, sandbox: &Option<Url>) -> Url {

@@ -38,8 +38,8 @@ mod report;
 
 pub use report::{CheckCode, CheckOutcome, CheckReport, CheckStep, StepId, StepStatus};
 
-use crate::catalog::{self, BookingDetails, BookingSystem, FieldId, check_outbound_url};
-use outbound::{FetchError, Fetched, GuardedResolver, Outbound, SandboxOrigin};
+use crate::catalog::{self, BookingDetails, BookingSystem, FieldId};
+use outbound::{FetchError, Fetched, GuardedResolver, Outbound, SandboxOrigin, check_outbound_url};
 use report::Plan;
 use std::collections::HashMap;
 use std::time::Duration;
