@@ -89,10 +89,26 @@ pub enum ContractStatus {
     Unconfirmed,
 }
 
+/// Which adapter in `crate::vendors` checks a system. Every system names its own; code that
+/// behaves differently per system matches on this exhaustively, so a new system is a new
+/// variant, one catalog entry and one adapter module, and the compiler names every other place
+/// that must decide about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Adapter {
+    Physica,
+    Psykbase,
+    EasyPractice,
+    Pasientsky,
+    Extensor,
+    Hano,
+    Konfidens,
+}
+
 #[derive(Debug)]
 pub struct BookingSystem {
     /// Stable id stored with a location (`pasientsky`, ...).
     pub id: &'static str,
+    pub adapter: Adapter,
     pub name: &'static str,
     pub vendor: &'static str,
     pub contract: ContractStatus,

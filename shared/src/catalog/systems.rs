@@ -13,7 +13,7 @@
 //! - `easypractice`: only the personal access token (required). A token belongs to one
 //!   EasyPractice account, which is the clinic, so a separate clinic id would add nothing.
 
-use super::{BookingSystem, Contact, ContractStatus, FieldFormat, FieldId, FieldSpec};
+use super::{Adapter, BookingSystem, Contact, ContractStatus, FieldFormat, FieldId, FieldSpec};
 use crate::i18n::Text;
 
 // Field texts. Labels are the platform's own words; help says where the value is found.
@@ -71,6 +71,7 @@ const ASPIT_KEY_HELP: Text = Text::new(
 pub(super) static SYSTEMS: [BookingSystem; 7] = [
     BookingSystem {
         id: "physica",
+        adapter: Adapter::Physica,
         name: "ASPIT Physica",
         vendor: "ASPIT AS",
         contract: ContractStatus::Unconfirmed,
@@ -106,6 +107,7 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
     },
     BookingSystem {
         id: "psykbase",
+        adapter: Adapter::Psykbase,
         name: "ASPIT Psykbase",
         vendor: "ASPIT AS",
         contract: ContractStatus::Unconfirmed,
@@ -141,6 +143,7 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
     },
     BookingSystem {
         id: "easypractice",
+        adapter: Adapter::EasyPractice,
         name: "EasyPractice",
         vendor: "EasyPractice",
         contract: ContractStatus::Public,
@@ -162,6 +165,7 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
     },
     BookingSystem {
         id: "pasientsky",
+        adapter: Adapter::Pasientsky,
         name: "EG Pasientsky",
         vendor: "EG Norge",
         contract: ContractStatus::Public,
@@ -200,6 +204,7 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
     },
     BookingSystem {
         id: "extensor",
+        adapter: Adapter::Extensor,
         name: "Extensor 05",
         vendor: "Extensor AS",
         contract: ContractStatus::Unconfirmed,
@@ -230,6 +235,7 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
     },
     BookingSystem {
         id: "hano",
+        adapter: Adapter::Hano,
         name: "HANO",
         vendor: "HANO AS",
         contract: ContractStatus::Unconfirmed,
@@ -260,6 +266,7 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
     },
     BookingSystem {
         id: "konfidens",
+        adapter: Adapter::Konfidens,
         name: "Konfidens",
         vendor: "Mindcare AS",
         contract: ContractStatus::Unconfirmed,

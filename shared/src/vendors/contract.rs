@@ -9,12 +9,12 @@
 //!
 //! The key travels as `Authorization: Bearer <key>`.
 
+use super::answer::{
+    Ctx, contract_status, endpoint, fetch_failure, first_answer, id_string, parse,
+};
 use super::outbound::Auth;
 use super::report::Plan;
-use super::{
-    CheckCode, CheckReport, Ctx, StepId, contract_status, endpoint, fetch_failure, first_answer,
-    id_string, parse,
-};
+use super::{CheckCode, CheckReport, StepId};
 use crate::catalog::{BookingDetails, FieldId};
 use serde::Deserialize;
 use url::Url;

@@ -9,11 +9,10 @@
 //! no clinic step, and the public API says nothing about online-booking settings, so that step
 //! is not part of an EasyPractice report.
 
+use super::answer::{Ctx, Verdict, endpoint, first_answer, oslo_date, parse};
 use super::outbound::Auth;
 use super::report::Plan;
-use super::{
-    CheckCode, CheckReport, Ctx, StepId, Verdict, endpoint, first_answer, oslo_date, parse,
-};
+use super::{CheckCode, CheckReport, StepId};
 use crate::catalog::{BookingDetails, FieldId};
 use url::Url;
 

@@ -6,9 +6,10 @@
 //! seen from a page, so that step is `not_verifiable`, and such a check succeeds (Extensor
 //! confirms the set-up before the integration is switched on).
 
-use super::outbound::check_outbound_url;
+use super::answer::{Ctx, fetch_failure};
+use super::outbound::{FetchError, check_outbound_url};
 use super::report::Plan;
-use super::{CheckCode, CheckReport, Ctx, StepId, fetch_failure};
+use super::{CheckCode, CheckReport, StepId};
 use crate::catalog::{BookingDetails, FieldId};
 use url::Url;
 /// In sandbox mode the typed URL (already guarded) goes to `{sandbox}/extensor{path}?{query}`.
@@ -37,7 +38,7 @@ pub(super) async fn check(
     let typed = match check_outbound_url(ctx.allowed_hosts(), raw) {
         Ok(url) => url,
         Err(code) => {
-            let (code, field) = fetch_failure(super::outbound::FetchError::UrlRefused(code), field);
+            let (code, field) = fetch_failure(FetchError::UrlRefused(code), field);
             return plan.fail_next(code, field);
         }
     };

@@ -12,11 +12,11 @@
 //! or error body means EG refused the key for this clinic. The report's messages for a wrong key
 //! and an unknown clinic name both values, so they stay right whichever EG meant.
 
-use super::report::Plan;
-use super::{
-    CheckCode, CheckReport, Ctx, StepId, Verdict, endpoint, first_answer, id_string, oslo_date,
-    parse, settle_verdict,
+use super::answer::{
+    Ctx, Verdict, endpoint, first_answer, id_string, oslo_date, parse, settle_verdict,
 };
+use super::report::Plan;
+use super::{CheckCode, CheckReport, StepId};
 use crate::catalog::{BookingDetails, FieldId};
 use serde::Deserialize;
 use serde_json::Value;
