@@ -202,24 +202,37 @@ impl Vendors {
 mod tests {
     use super::*;
 
+    /// Why a configuration was refused, as its message says it (`<variable>: <reason>`).
+    fn refusal(result: Result<Vendors, ConfigError>) -> String {
+        result
+            .err()
+            .expect("the configuration is refused")
+            .to_string()
+    }
+
     #[test]
     fn config_refuses_bases_off_the_allow_list() {
-        let mut config = VendorsConfig::default();
-        config
-            .base_urls
-            .insert("hano".into(), "https://api.hano.no.evil.com".into());
-        assert!(Vendors::new(config).is_err());
-        let mut config = VendorsConfig::default();
-        config
-            .base_urls
-            .insert("hano".into(), "http://api.hano.no".into());
-        assert!(Vendors::new(config).is_err());
-        let mut config = VendorsConfig::default();
-        config
-            .base_urls
-            .insert("hano".into(), "https://api.hano.no/v".into());
-        assert!(Vendors::new(config).is_ok());
-        assert!(Vendors::new(VendorsConfig::sandbox("http://localhost:1", MAX_DEADLINE)).is_err());
+        let base = |url: &str| {
+            let mut config = VendorsConfig::default();
+            config.base_urls.insert("hano".into(), url.into());
+            Vendors::new(config)
+        };
+        assert!(
+            refusal(base("https://api.hano.no.evil.com"))
+                .starts_with("VENDOR_BASE_URL_HANO: host_not_allowed: must be https on *.hano.no")
+        );
+        assert!(
+            refusal(base("http://api.hano.no"))
+                .starts_with("VENDOR_BASE_URL_HANO: https_required:")
+        );
+        assert!(base("https://api.hano.no/v").is_ok());
+        assert!(
+            refusal(Vendors::new(VendorsConfig::sandbox(
+                "http://localhost:1",
+                MAX_DEADLINE
+            )))
+            .starts_with("VENDOR_SANDBOX_URL: must be http://127.0.0.1:PORT")
+        );
     }
 
     #[test]
@@ -240,7 +253,12 @@ mod tests {
             "a_b.no",
             "https://x.no",
         ] {
-            assert!(parse_allowed_hosts(bad).is_err(), "{bad:?}");
+            let reason = parse_allowed_hosts(bad).unwrap_err();
+            assert!(
+                reason == "no host given"
+                    || reason.ends_with("is not a host name like api.example.no or *.example.no"),
+                "{bad:?}: {reason}"
+            );
         }
         let config = |system: &str, hosts: &str, base: Option<&str>| {
             let mut config = VendorsConfig::default();
@@ -254,7 +272,16 @@ mod tests {
         let vendors = config("physica", "*.physica.no", Some("https://api.physica.no/v")).unwrap();
         assert_eq!(vendors.hosts["physica"], ["*.physica.no"]);
         assert_eq!(vendors.hosts["psykbase"], ["*.aspit.no"]);
-        assert!(config("physica", "*.physica.no", Some("https://api.aspit.no")).is_err());
+        assert!(
+            refusal(config(
+                "physica",
+                "*.physica.no",
+                Some("https://api.aspit.no")
+            ))
+            .starts_with(
+                "VENDOR_BASE_URL_PHYSICA: host_not_allowed: must be https on *.physica.no"
+            )
+        );
         assert!(
             config(
                 "psykbase",
@@ -263,7 +290,10 @@ mod tests {
             )
             .is_ok()
         );
-        assert!(config("psykbase", "*", None).is_err());
+        assert!(
+            refusal(config("psykbase", "*", None))
+                .starts_with("VENDOR_ALLOWED_HOSTS_PSYKBASE: \"*\" is not a host name")
+        );
         // Systems with confirmed (or typed) hosts do not take the setting.
         for system in [
             "extensor",
