@@ -206,25 +206,61 @@ pub struct BookingConfig {
     /// checked is still the saved one, so it never overwrites a newer save.
     #[serde(default)]
     pub config_id: Option<String>,
-    /// `ok` or `failing`: the state the administrators were last told about (a save starts at
-    /// `ok`). Revalidation mails them only when this changes.
+    /// The state the administrators were last told about (a save starts at `ok`).
+    /// Revalidation mails them only when this changes.
     #[serde(default)]
-    pub health: Option<String>,
-    /// A notice (`broken` or `recovered`) decided but not yet mailed; the next run retries it.
+    pub health: Option<Health>,
+    /// A notice decided but not yet mailed; the next run retries it.
     #[serde(default)]
-    pub notice_pending: Option<String>,
+    pub notice_pending: Option<Notice>,
     pub last_check: Option<CheckSummary>,
     pub saved_by: Option<String>,
     pub saved_at: Option<Timestamp>,
 }
 
+/// What a saved connection's administrators were last told about it. Stored on the location
+/// and answered by the API as `ok` / `failing`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Ok,
+    Failing,
+}
+
+/// A mail to the administrators about a change of [`Health`]: stored as `broken` /
+/// `recovered` while it waits to be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    Broken,
+    Recovered,
+}
+
+/// How the last check of a saved connection ended: `success`, `failure` (the details or the
+/// clinic's set-up are wrong), or `unavailable` (the vendor gave no usable answer, which says
+/// nothing about the details).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Success,
+    Failure,
+    Unavailable,
+}
+
+/// Who made the last check: "Test og lagre" (`save`) or the nightly run (`revalidation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckSource {
+    Save,
+    Revalidation,
+}
+
 /// The outcome of the last connection check, by "Test og lagre" or by revalidation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckSummary {
-    pub status: String,
+    pub status: CheckStatus,
     pub checked_at: Timestamp,
-    /// `save` or `revalidation`.
-    pub source: String,
+    pub source: CheckSource,
     /// The failing step's code, if any, for the list's short summary.
     pub failed_code: Option<String>,
     /// The steps' codes and statuses (no messages: those are rendered per reader).
@@ -315,11 +351,11 @@ fn booking_summary(booking: Option<&BookingConfig>) -> Value {
     match booking {
         None => json!({"state": "not_configured"}),
         Some(b) => {
-            let state = match b.last_check.as_ref().map(|c| c.status.as_str()) {
-                Some("success") => "connected",
+            let state = match b.last_check.as_ref().map(|c| c.status) {
+                Some(CheckStatus::Success) => "connected",
                 // The vendor could not answer the last revalidation; the saved details may
                 // still be right, so the state the administrators know stands.
-                Some("unavailable") if b.health.as_deref() != Some("failing") => {
+                Some(CheckStatus::Unavailable) if b.health != Some(Health::Failing) => {
                     "vendor_unavailable"
                 }
                 Some(_) => "failing",
@@ -329,7 +365,7 @@ fn booking_summary(booking: Option<&BookingConfig>) -> Value {
                 "state": state,
                 "system": b.system,
                 "last_checked_at": b.last_check.as_ref().map(|c| rfc3339(c.checked_at)),
-                "last_check_source": b.last_check.as_ref().map(|c| c.source.as_str()),
+                "last_check_source": b.last_check.as_ref().map(|c| c.source),
                 "failed_code": b.last_check.as_ref().and_then(|c| c.failed_code.as_deref()),
             })
         }
@@ -364,5 +400,41 @@ impl<T> Page<T> {
             },
             items: items.into_iter().map(|(_, v)| v).collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_as<T>(value: T, stored: &str)
+    where
+        T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_value(&value).unwrap(), json!(stored));
+        assert_eq!(serde_json::from_value::<T>(json!(stored)).unwrap(), value);
+    }
+
+    /// These values are in DynamoDB items and in API answers: they must never change.
+    #[test]
+    fn stored_states_keep_their_strings() {
+        stored_as(Health::Ok, "ok");
+        stored_as(Health::Failing, "failing");
+        stored_as(Notice::Broken, "broken");
+        stored_as(Notice::Recovered, "recovered");
+        stored_as(CheckStatus::Success, "success");
+        stored_as(CheckStatus::Failure, "failure");
+        stored_as(CheckStatus::Unavailable, "unavailable");
+        stored_as(CheckSource::Save, "save");
+        stored_as(CheckSource::Revalidation, "revalidation");
+        let read: CheckSummary = serde_json::from_value(json!({
+            "status": "unavailable", "checked_at": 1, "source": "revalidation",
+            "failed_code": null, "steps": []
+        }))
+        .unwrap();
+        assert_eq!(
+            (read.status, read.source),
+            (CheckStatus::Unavailable, CheckSource::Revalidation)
+        );
     }
 }

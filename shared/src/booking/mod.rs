@@ -13,7 +13,7 @@ use crate::i18n::Lang;
 use crate::identity::Caller;
 use crate::messages as msg;
 use crate::metrics;
-use crate::model::{BookingConfig, CheckSummary, Location};
+use crate::model::{BookingConfig, CheckSource, CheckStatus, CheckSummary, Health, Location};
 use crate::problem::{FieldError, Localized, Problem};
 use crate::secret::ApiKey;
 use crate::store::Store;
@@ -602,12 +602,12 @@ pub async fn test_and_save(
         key_stored: secret_version_id.is_some(),
         secret_version_id: secret_version_id.clone(),
         config_id: Some(uuid::Uuid::new_v4().to_string()),
-        health: Some("ok".into()),
+        health: Some(Health::Ok),
         notice_pending: None,
         last_check: Some(CheckSummary {
-            status: "success".into(),
+            status: CheckStatus::Success,
             checked_at: now,
-            source: "save".into(),
+            source: CheckSource::Save,
             failed_code: None,
             steps: step_codes(&report),
         }),

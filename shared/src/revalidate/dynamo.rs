@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
-use crate::model::{CheckSummary, Membership};
+use crate::model::{CheckSummary, Health, Membership, Notice};
 use crate::store::StoreError;
 use crate::store::dynamo::{
     DynamoStore, GSI1, GSI2, Item, SAVED_BOOKINGS_PARTITION, TTL_ATTRIBUTE, get_n, get_opt_s,
@@ -108,8 +108,8 @@ impl RevalidationStore for DynamoStore {
         &self,
         config: &SavedConfig,
         check: &CheckSummary,
-        health: &str,
-        notice_pending: Option<&str>,
+        health: Health,
+        notice_pending: Option<Notice>,
     ) -> Result<bool, StoreError> {
         let check_value = to_attribute(
             &serde_json::to_value(check).map_err(|e| StoreError::Backend(e.to_string()))?,
@@ -130,13 +130,13 @@ impl RevalidationStore for DynamoStore {
                 s(config.booking.config_id.clone().unwrap_or_default()),
             )
             .expression_attribute_values(":check", check_value)
-            .expression_attribute_values(":health", s(health));
+            .expression_attribute_values(":health", to_attribute(&serde_json::json!(health)));
         request = match notice_pending {
             Some(notice) => request
                 .update_expression(
                     "SET #booking.#last_check = :check, #booking.#health = :health, #booking.#notice = :notice",
                 )
-                .expression_attribute_values(":notice", s(notice)),
+                .expression_attribute_values(":notice", to_attribute(&serde_json::json!(notice))),
             None => request.update_expression(
                 "SET #booking.#last_check = :check, #booking.#health = :health REMOVE #booking.#notice",
             ),

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
-use crate::model::{CheckSummary, Membership, Page};
+use crate::model::{CheckSummary, Health, Membership, Notice, Page};
 use crate::store::StoreError;
 
 #[derive(Default)]
@@ -85,8 +85,8 @@ impl RevalidationStore for MemoryRevalidation {
         &self,
         config: &SavedConfig,
         check: &CheckSummary,
-        health: &str,
-        notice_pending: Option<&str>,
+        health: Health,
+        notice_pending: Option<Notice>,
     ) -> Result<bool, StoreError> {
         let mut configs = self.configs.lock().unwrap();
         let key = format!("{}#{}", config.company_id, config.location_id);
@@ -97,8 +97,8 @@ impl RevalidationStore for MemoryRevalidation {
             return Ok(false);
         }
         current.booking.last_check = Some(check.clone());
-        current.booking.health = Some(health.to_string());
-        current.booking.notice_pending = notice_pending.map(str::to_string);
+        current.booking.health = Some(health);
+        current.booking.notice_pending = notice_pending;
         Ok(true)
     }
 

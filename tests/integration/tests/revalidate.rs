@@ -12,7 +12,10 @@ use bookinglink::booking::secrets::SecretStore;
 use bookinglink::booking::secrets::aws::SecretsManager;
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
-use bookinglink::model::{Address, BookingConfig, CheckSummary, Company, Location, Membership};
+use bookinglink::model::{
+    Address, BookingConfig, CheckSource, CheckStatus, CheckSummary, Company, Health, Location,
+    Membership, Notice,
+};
 use bookinglink::revalidate::{
     self, Budget, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
 };
@@ -68,8 +71,8 @@ impl RevalidationStore for Counted {
         &self,
         config: &SavedConfig,
         check: &CheckSummary,
-        health: &str,
-        notice: Option<&str>,
+        health: Health,
+        notice: Option<Notice>,
     ) -> Result<bool, StoreError> {
         *self
             .recorded
@@ -239,12 +242,12 @@ impl Fleet {
             key_stored: true,
             secret_version_id: Some(version_id),
             config_id: Some(uuid::Uuid::new_v4().to_string()),
-            health: Some("ok".into()),
+            health: Some(Health::Ok),
             notice_pending: None,
             last_check: Some(CheckSummary {
-                status: "success".into(),
+                status: CheckStatus::Success,
                 checked_at: self.clock.now(),
-                source: "save".into(),
+                source: CheckSource::Save,
                 failed_code: None,
                 steps: Vec::new(),
             }),
@@ -318,7 +321,7 @@ async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
         (3, 1, 1, 1)
     );
 
-    let statuses: Vec<(String, Option<String>, String)> = {
+    let statuses: Vec<(CheckStatus, Option<Health>, CheckSource)> = {
         let mut out = Vec::new();
         for id in [&working, &revoked, &vendor_down] {
             let location = fleet.location(id).await;
@@ -335,19 +338,19 @@ async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
         statuses,
         [
             (
-                "success".to_string(),
-                Some("ok".to_string()),
-                "revalidation".to_string()
+                CheckStatus::Success,
+                Some(Health::Ok),
+                CheckSource::Revalidation
             ),
             (
-                "failure".to_string(),
-                Some("failing".to_string()),
-                "revalidation".to_string()
+                CheckStatus::Failure,
+                Some(Health::Failing),
+                CheckSource::Revalidation
             ),
             (
-                "unavailable".to_string(),
-                Some("ok".to_string()),
-                "revalidation".to_string()
+                CheckStatus::Unavailable,
+                Some(Health::Ok),
+                CheckSource::Revalidation
             ),
         ]
     );
@@ -439,10 +442,7 @@ async fn transitions_are_mailed_exactly_once() {
     assert_eq!(mails.len(), 2, "{mails:?}");
     assert_eq!(mails[1].0, "Bookingkoblingen for Lokasjon 1 virker igjen");
     let now = fleet.location(&revoked).await.booking.unwrap();
-    assert_eq!(
-        (now.health.as_deref(), now.config_id),
-        (Some("ok"), config_id)
-    );
+    assert_eq!((now.health, now.config_id), (Some(Health::Ok), config_id));
     assert_eq!(now.notice_pending, None);
 }
 
@@ -501,7 +501,7 @@ async fn a_save_during_the_run_is_never_overwritten() {
     );
     assert_eq!(
         check(&now).source,
-        "revalidation",
+        CheckSource::Revalidation,
         "the result is recorded beside the edit"
     );
 }
@@ -535,7 +535,10 @@ async fn a_run_cut_by_the_deadline_resumes_without_skipping_or_repeating() {
     assert_eq!(recorded.len(), 10);
     assert!(recorded.values().all(|n| *n == 1), "{recorded:?}");
     for id in &ids {
-        assert_eq!(check(&fleet.location(id).await).source, "revalidation");
+        assert_eq!(
+            check(&fleet.location(id).await).source,
+            CheckSource::Revalidation
+        );
     }
 }
 

@@ -16,7 +16,7 @@ use bookinglink::booking::secrets::aws::SecretsManager;
 use bookinglink::booking::secrets::memory::MemorySecrets;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
-use bookinglink::model::{Address, BookingConfig, Company, Location, Membership};
+use bookinglink::model::{Address, BookingConfig, Company, Health, Location, Membership};
 use bookinglink::revalidate::memory::MemoryRevalidation;
 use bookinglink::revalidate::{
     self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
@@ -301,7 +301,7 @@ fn saved_booking(version_id: String) -> BookingConfig {
         key_stored: true,
         secret_version_id: Some(version_id),
         config_id: Some(uuid::Uuid::new_v4().to_string()),
-        health: Some("ok".into()),
+        health: Some(Health::Ok),
         notice_pending: None,
         last_check: None,
         saved_by: None,
