@@ -20,7 +20,7 @@
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::store::StoreError;
+use crate::store::{StoreError, keys};
 
 /// Failed checks an administrator may make in [`WINDOW_SECONDS`]; the fifth locks them out.
 pub const MAX_FAILURES: u32 = 5;
@@ -51,8 +51,8 @@ impl Tally<'_> {
     /// The table partition holding the tally's places.
     pub fn partition(self) -> String {
         match self {
-            Tally::Administrator(sub) => format!("ATTEMPTS#{sub}"),
-            Tally::Location(location_id) => format!("LOCATION_ATTEMPTS#{location_id}"),
+            Tally::Administrator(sub) => keys::administrator_attempts(sub),
+            Tally::Location(location_id) => keys::location_attempts(location_id),
         }
     }
 
@@ -817,25 +817,21 @@ mod tests {
     }
 }
 
-/// Places in the table: `pk = ATTEMPTS#<sub>` (an administrator's) or
-/// `pk = LOCATION_ATTEMPTS#<location id>` (a location's), `sk = SLOT#<n>`, with `state`,
-/// `attempt_id`, `sub`, `location_id`, `target` and `expires_at` (the table's TTL attribute).
+/// Places in the table, one attempt slot item each (keys in [`crate::store::keys`]), with
+/// `state`, `attempt_id`, `sub`, `location_id`, `target` and `expires_at` (the table's TTL
+/// attribute).
 #[cfg(feature = "dynamodb")]
 pub mod dynamo {
-    use std::collections::HashMap;
-
     use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
     use super::*;
     use crate::store::dynamo::{
-        DynamoStore, Item, SlotClaim, TTL_ATTRIBUTE, get_n, get_opt_s, get_s, n, s, sdk,
+        DynamoStore, Item, SlotClaim, get_n, get_opt_s, get_s, key_item, n, s, sdk,
     };
+    use crate::store::keys::TTL_ATTRIBUTE;
 
     fn key(tally: Tally<'_>, index: u32) -> Item {
-        HashMap::from([
-            ("pk".to_string(), s(tally.partition())),
-            ("sk".to_string(), s(format!("SLOT#{index}"))),
-        ])
+        key_item(&keys::Key::attempt_slot(&tally.partition(), index))
     }
 
     fn slot_from(item: &Item) -> Result<Slot, StoreError> {

@@ -1,42 +1,25 @@
-//! Revalidation's reads and writes in the table: the sparse index `gsi2` of saved
-//! configurations, nested updates of `booking.*` on a location, and the run item
-//! (`pk = REVALIDATION#<run id>`, `sk = RUN`).
-
-use std::collections::HashMap;
+//! Revalidation's reads and writes in the table (laid out in [`crate::store::keys`]): the
+//! sparse index of saved configurations, nested updates of `booking.*` on a location, and the
+//! run item with its cursor and lease.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
 use crate::model::{CheckSummary, Health, Membership, Notice};
-use crate::store::StoreError;
 use crate::store::dynamo::{
-    DynamoStore, GSI1, GSI2, Item, SAVED_BOOKINGS_PARTITION, TTL_ATTRIBUTE, get_n, get_opt_s,
-    location_from, n, s, sdk, to_attribute,
+    DynamoStore, Item, get_bool, get_n, get_opt_s, index_start, is_condition_failure, key_item,
+    location_from, n, s, sdk, to_attribute, unless_condition_failed,
 };
+use crate::store::keys::{
+    Index, IndexKey, Key, PK, SAVED_BOOKINGS_PARTITION, SK, TTL_ATTRIBUTE,
+    parse_saved_booking_position,
+};
+use crate::store::{AdministratorStore, StoreError};
 
 /// Run items are kept a month for the record, then expire.
 const RUN_RETENTION_SECONDS: i64 = 31 * 86_400;
-
-fn location_key(company_id: &str, location_id: &str) -> Item {
-    HashMap::from([
-        ("pk".to_string(), s(format!("COMPANY#{company_id}"))),
-        ("sk".to_string(), s(format!("LOCATION#{location_id}"))),
-    ])
-}
-
-fn run_key(run_id: &str) -> Item {
-    HashMap::from([
-        ("pk".to_string(), s(format!("REVALIDATION#{run_id}"))),
-        ("sk".to_string(), s("RUN")),
-    ])
-}
-
-fn condition_failed<E: ProvideErrorMetadata>(err: &E) -> bool {
-    err.code() == Some("ConditionalCheckFailedException")
-}
 
 /// One item of the index: a saved configuration, or (one that does not read as a location
 /// with a configuration) its keys and what is wrong with it.
@@ -53,11 +36,11 @@ fn entry_from(item: &Item) -> Entry {
     match read {
         Ok(config) => Entry::Config(Box::new(config)),
         Err(error) => Entry::Unreadable {
-            index_key: get_opt_s(item, "gsi2sk").unwrap_or_default(),
+            index_key: get_opt_s(item, Index::Gsi2.sk()).unwrap_or_default(),
             item_key: format!(
                 "{}/{}",
-                get_opt_s(item, "pk").unwrap_or_default(),
-                get_opt_s(item, "sk").unwrap_or_default()
+                get_opt_s(item, PK).unwrap_or_default(),
+                get_opt_s(item, SK).unwrap_or_default()
             ),
             error: error.to_string(),
         },
@@ -71,33 +54,23 @@ impl RevalidationStore for DynamoStore {
         after: Option<&str>,
         limit: u32,
     ) -> Result<IndexPage, StoreError> {
-        let start = match after.and_then(|a| a.split_once('#')) {
-            Some((company, location)) => {
-                let mut key = location_key(company, location);
-                key.insert("gsi2pk".into(), s(SAVED_BOOKINGS_PARTITION));
-                key.insert("gsi2sk".into(), s(format!("{company}#{location}")));
-                Some(key)
-            }
-            None => None,
-        };
+        let start = after
+            .and_then(parse_saved_booking_position)
+            .map(|(company, location)| {
+                index_start(
+                    &Key::location(company, location),
+                    &IndexKey::saved_booking(company, location),
+                )
+            });
         let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(GSI2)
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(SAVED_BOOKINGS_PARTITION))
-            .set_exclusive_start_key(start)
-            .limit(limit as i32)
-            .send()
-            .await
-            .map_err(sdk)?;
+            .index_page(Index::Gsi2, SAVED_BOOKINGS_PARTITION, start, limit)
+            .await?;
         let entries = out.items().iter().map(entry_from).collect();
         // Where the next page starts is the index key DynamoDB stopped at, whatever that item
         // holds, so a page that ends with an unreadable item is not read again.
         let next_after = out
             .last_evaluated_key()
-            .and_then(|key| get_opt_s(key, "gsi2sk"));
+            .and_then(|key| get_opt_s(key, Index::Gsi2.sk()));
         Ok(IndexPage {
             entries,
             next_after,
@@ -118,7 +91,10 @@ impl RevalidationStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(location_key(&config.company_id, &config.location_id)))
+            .set_key(Some(key_item(&Key::location(
+                &config.company_id,
+                &config.location_id,
+            ))))
             .condition_expression("#booking.#config_id = :config_id")
             .expression_attribute_names("#booking", "booking")
             .expression_attribute_names("#config_id", "config_id")
@@ -143,7 +119,7 @@ impl RevalidationStore for DynamoStore {
         };
         match request.send().await {
             Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(condition_failed) => Ok(false),
+            Err(err) if is_condition_failure(&err) => Ok(false),
             Err(err) => Err(sdk(err)),
         }
     }
@@ -153,7 +129,10 @@ impl RevalidationStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(location_key(&config.company_id, &config.location_id)))
+            .set_key(Some(key_item(&Key::location(
+                &config.company_id,
+                &config.location_id,
+            ))))
             .update_expression("REMOVE #booking.#notice")
             .condition_expression("#booking.#config_id = :config_id")
             .expression_attribute_names("#booking", "booking")
@@ -165,37 +144,12 @@ impl RevalidationStore for DynamoStore {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(condition_failed) => Ok(()),
-            Err(err) => Err(sdk(err)),
-        }
+        // Saved again since the run read it: the new configuration's own check decides.
+        unless_condition_failed(result)
     }
 
     async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
-        let mut admins = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :admin)")
-                .expression_attribute_values(":pk", s(format!("COMPANY#{company_id}")))
-                .expression_attribute_values(":admin", s("ADMIN#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk)?;
-            for item in out.items() {
-                admins.push(crate::store::dynamo::membership_from(item)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(admins);
-            }
-        }
+        AdministratorStore::administrators(self, company_id).await
     }
 
     async fn acquire_run(
@@ -209,7 +163,7 @@ impl RevalidationStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(run_key(run_id)))
+            .set_key(Some(key_item(&Key::revalidation_run(run_id))))
             .update_expression(
                 "SET lease_id = :lease_id, lease_until = :lease_until, started_at = if_not_exists(started_at, :now), \
                  #done = if_not_exists(#done, :false), checked = if_not_exists(checked, :zero), \
@@ -236,12 +190,12 @@ impl RevalidationStore for DynamoStore {
                     run_id: run_id.to_string(),
                     lease_id: lease_id.to_string(),
                     cursor: get_opt_s(item, "cursor"),
-                    done: matches!(item.get("done"), Some(AttributeValue::Bool(true))),
+                    done: get_bool(item, "done"),
                     checked: get_n(item, "checked")?,
                     invocations: get_n(item, "invocations")?,
                 }))
             }
-            Err(err) if err.as_service_error().is_some_and(condition_failed) => Ok(None),
+            Err(err) if is_condition_failure(&err) => Ok(None),
             Err(err) => Err(sdk(err)),
         }
     }
@@ -265,7 +219,7 @@ impl RevalidationStore for DynamoStore {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(run_key(&state.run_id)))
+            .set_key(Some(key_item(&Key::revalidation_run(&state.run_id))))
             .condition_expression("lease_id = :lease_id")
             .expression_attribute_names("#done", "done")
             .expression_attribute_values(":done", AttributeValue::Bool(state.done))
@@ -288,11 +242,9 @@ impl RevalidationStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(condition_failed) => {
-                Err(StoreError::Backend(
-                    "the run's lease was taken over; stopping without saving progress".into(),
-                ))
-            }
+            Err(err) if is_condition_failure(&err) => Err(StoreError::Backend(
+                "the run's lease was taken over; stopping without saving progress".into(),
+            )),
             Err(err) => Err(sdk(err)),
         }
     }

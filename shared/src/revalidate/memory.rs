@@ -10,10 +10,11 @@ use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
 use crate::model::{CheckSummary, Health, Membership, Notice, Page};
 use crate::store::StoreError;
+use crate::store::keys::saved_booking_position;
 
 #[derive(Default)]
 pub struct MemoryRevalidation {
-    /// Keyed like the index: `<company>#<location>`.
+    /// Keyed by the position in the index ([`saved_booking_position`]).
     configs: Mutex<BTreeMap<String, SavedConfig>>,
     /// Index keys of items that do not read as a configuration.
     unreadable: Mutex<BTreeMap<String, String>>,
@@ -23,7 +24,7 @@ pub struct MemoryRevalidation {
 
 impl MemoryRevalidation {
     pub fn add(&self, config: SavedConfig) {
-        let key = format!("{}#{}", config.company_id, config.location_id);
+        let key = saved_booking_position(&config.company_id, &config.location_id);
         self.configs.lock().unwrap().insert(key, config);
     }
 
@@ -43,7 +44,7 @@ impl MemoryRevalidation {
         self.configs
             .lock()
             .unwrap()
-            .get(&format!("{company_id}#{location_id}"))
+            .get(&saved_booking_position(company_id, location_id))
             .cloned()
     }
 }
@@ -89,7 +90,7 @@ impl RevalidationStore for MemoryRevalidation {
         notice_pending: Option<Notice>,
     ) -> Result<bool, StoreError> {
         let mut configs = self.configs.lock().unwrap();
-        let key = format!("{}#{}", config.company_id, config.location_id);
+        let key = saved_booking_position(&config.company_id, &config.location_id);
         let Some(current) = configs.get_mut(&key) else {
             return Ok(false);
         };
@@ -104,7 +105,7 @@ impl RevalidationStore for MemoryRevalidation {
 
     async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
         let mut configs = self.configs.lock().unwrap();
-        let key = format!("{}#{}", config.company_id, config.location_id);
+        let key = saved_booking_position(&config.company_id, &config.location_id);
         if let Some(current) = configs.get_mut(&key)
             && current.booking.config_id == config.booking.config_id
         {

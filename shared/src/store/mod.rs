@@ -1,5 +1,6 @@
-//! Storage behind small traits, so the domain is tested against [`memory::MemoryStore`] and
-//! runs against [`dynamo::DynamoStore`] (feature `dynamodb`).
+//! Storage behind small traits, one per aggregate, so the domain is tested against
+//! [`memory::MemoryStore`] and runs against [`dynamo::DynamoStore`] (feature `dynamodb`). The
+//! table's layout (every key, item type and index) is [`keys`].
 
 use async_trait::async_trait;
 
@@ -9,12 +10,11 @@ use crate::model::{
     Page,
 };
 
+pub mod keys;
 pub mod memory;
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
-#[cfg(feature = "dynamodb")]
-pub mod dynamo_access;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
@@ -142,6 +142,18 @@ pub trait LocationStore: Send + Sync {
         by: &str,
         audit: &AuditEntry,
     ) -> Result<Location, StoreError>;
+}
+
+/// Whether an operator's search matches: the organisation number exactly, or the start of
+/// the name without regard to case.
+pub fn company_matches(company: &Company, query: &str) -> bool {
+    let query = query.trim();
+    let digits: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+    company.org_number == digits
+        || company
+            .name
+            .to_lowercase()
+            .starts_with(&query.to_lowercase())
 }
 
 pub trait Store: CompanyStore + LocationStore {}

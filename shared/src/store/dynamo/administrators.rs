@@ -1,0 +1,114 @@
+//! A company's administrators, removing one (never the last but by an operator), and lifting
+//! an administrator's lockout. Every change is one transaction with its audit entry.
+
+use async_trait::async_trait;
+
+use super::DynamoStore;
+use super::attributes::{Item, get_n, get_s, n, s};
+use super::companies::membership_from;
+use super::requests::{TxFailure, delete, update};
+use crate::clock::Timestamp;
+use crate::model::{AuditEntry, Membership};
+use crate::store::keys::{
+    ADMIN_PREFIX, Index, Key, PK, SK, TTL_ATTRIBUTE, administrator_attempts, company_partition,
+};
+use crate::store::{AdministratorStore, LockoutStore, StoreError};
+
+#[async_trait]
+impl AdministratorStore for DynamoStore {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let items = self
+            .index_items(Index::Gsi1, &company_partition(company_id), ADMIN_PREFIX)
+            .await?;
+        items.iter().map(membership_from).collect()
+    }
+
+    async fn remove_administrator(
+        &self,
+        company_id: &str,
+        user_sub: &str,
+        allow_last: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let count_condition = if allow_last {
+            "attribute_exists(pk)"
+        } else {
+            "attribute_exists(pk) AND admin_count > :one"
+        };
+        let mut count_values = vec![(":minus_one", n(-1))];
+        if !allow_last {
+            count_values.push((":one", n(1)));
+        }
+        let items = vec![
+            delete(
+                self.table(),
+                &Key::membership(user_sub, company_id),
+                Some("attribute_exists(pk)"),
+                &[],
+                vec![],
+            )?,
+            update(
+                self.table(),
+                &Key::company(company_id),
+                "ADD admin_count :minus_one",
+                Some(count_condition),
+                &[],
+                count_values,
+            )?,
+            self.audit_put(audit)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Conditions(failed)) if failed[0] => Err(StoreError::NotFound),
+            Err(TxFailure::Conditions(_)) => Err(StoreError::LastAdministrator),
+            Err(TxFailure::Store(e)) => Err(e),
+        }
+    }
+}
+
+#[async_trait]
+impl LockoutStore for DynamoStore {
+    async fn lift_lockout(
+        &self,
+        user_sub: &str,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<u32, StoreError> {
+        // A failure may be settled or extended while we lift; then read again.
+        for _ in 0..3 {
+            let slots = self.partition(&administrator_attempts(user_sub)).await?;
+            let failures: Vec<&Item> = slots
+                .iter()
+                .filter(|item| get_s(item, "state").is_ok_and(|state| state == "failed"))
+                .filter(|item| get_n::<Timestamp>(item, TTL_ATTRIBUTE).is_ok_and(|t| t > now))
+                .collect();
+            if failures.is_empty() {
+                return Ok(0);
+            }
+            let mut items = Vec::new();
+            for failure in &failures {
+                let key = Key {
+                    pk: get_s(failure, PK)?,
+                    sk: get_s(failure, SK)?,
+                };
+                items.push(delete(
+                    self.table(),
+                    &key,
+                    Some("attempt_id = :id AND #state = :failed"),
+                    &[("#state", "state")],
+                    vec![
+                        (":id", s(get_s(failure, "attempt_id")?)),
+                        (":failed", s("failed")),
+                    ],
+                )?);
+            }
+            items.push(self.audit_put(audit)?);
+            match self.transact(items).await {
+                Ok(()) => return Ok(failures.len() as u32),
+                Err(TxFailure::Conditions(_)) => continue,
+                Err(TxFailure::Store(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Changed)
+    }
+}

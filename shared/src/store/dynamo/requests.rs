@@ -1,0 +1,386 @@
+//! The requests every item type is written and read with: conditional puts, transactions that
+//! say which condition failed, slots claimed by a conditional write, paged queries and batch
+//! reads. Item types build on these instead of talking to the SDK themselves.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+
+use super::DynamoStore;
+use super::attributes::{Item, key_item, n, s};
+use crate::clock::Timestamp;
+use crate::store::StoreError;
+use crate::store::keys::{Index, Key, TTL_ATTRIBUTE};
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps an SDK failure; throttling is told apart so callers can answer 503 with Retry-After.
+pub fn sdk<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match err.code() {
+        Some(
+            "ProvisionedThroughputExceededException"
+            | "ThrottlingException"
+            | "RequestLimitExceeded",
+        ) => StoreError::Throttled,
+        _ => StoreError::Backend(aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string()),
+    }
+}
+
+/// Whether a single-item write was refused by its condition.
+pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|c| c == "ConditionalCheckFailedException")
+}
+
+/// A conditional single-item write whose refused condition means "nothing to do": the item
+/// is no longer in the state the write was for, and someone else's write stands.
+pub(crate) fn unless_condition_failed<O, E, R>(
+    result: Result<O, SdkError<E, R>>,
+) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if is_condition_failure(&err) => Ok(()),
+        Err(err) => Err(sdk(err)),
+    }
+}
+
+/// Why a transaction did not commit.
+pub(crate) enum TxFailure {
+    /// The conditions that failed, by the position of their item in the transaction.
+    Conditions(Vec<bool>),
+    Store(StoreError),
+}
+
+impl From<StoreError> for TxFailure {
+    fn from(err: StoreError) -> Self {
+        TxFailure::Store(err)
+    }
+}
+
+/// Whether a slot item could be written: the slots that bound attempts and detail requests.
+pub(crate) enum SlotClaim {
+    Taken,
+    /// The slot is held; the holder's item, when DynamoDB returned it.
+    Held(Option<Item>),
+}
+
+/// An UpdateItem inside a transaction.
+pub(crate) fn update(
+    table: &str,
+    key: &Key,
+    expression: &str,
+    condition: Option<&str>,
+    names: &[(&str, &str)],
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut builder = Update::builder()
+        .table_name(table)
+        .set_key(Some(key_item(key)))
+        .update_expression(expression)
+        .set_condition_expression(condition.map(str::to_string));
+    for (placeholder, name) in names {
+        builder = builder.expression_attribute_names(*placeholder, *name);
+    }
+    for (placeholder, value) in values {
+        builder = builder.expression_attribute_values(placeholder, value);
+    }
+    Ok(TransactWriteItem::builder()
+        .update(builder.build().map_err(backend)?)
+        .build())
+}
+
+/// A DeleteItem inside a transaction.
+pub(crate) fn delete(
+    table: &str,
+    key: &Key,
+    condition: Option<&str>,
+    names: &[(&str, &str)],
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut builder = Delete::builder()
+        .table_name(table)
+        .set_key(Some(key_item(key)))
+        .set_condition_expression(condition.map(str::to_string));
+    for (placeholder, name) in names {
+        builder = builder.expression_attribute_names(*placeholder, *name);
+    }
+    for (placeholder, value) in values {
+        builder = builder.expression_attribute_values(placeholder, value);
+    }
+    Ok(TransactWriteItem::builder()
+        .delete(builder.build().map_err(backend)?)
+        .build())
+}
+
+impl DynamoStore {
+    /// A Put that only creates: it fails if an item with the key exists.
+    pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(backend)?,
+            )
+            .build())
+    }
+
+    /// Writes `items` all or nothing. A cancelled transaction says which conditions failed.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxFailure> {
+        let count = items.len();
+        let result = self
+            .client()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =
+                    err.as_service_error()
+                {
+                    let failed: Vec<bool> = (0..count)
+                        .map(|i| {
+                            e.cancellation_reasons()
+                                .get(i)
+                                .and_then(|r| r.code())
+                                .is_some_and(|c| c == "ConditionalCheckFailed")
+                        })
+                        .collect();
+                    if failed.iter().any(|f| *f) {
+                        return Err(TxFailure::Conditions(failed));
+                    }
+                    // Cancelled for another reason (a conflicting transaction, throttling).
+                    let throttled = e.cancellation_reasons().iter().any(|r| {
+                        matches!(
+                            r.code(),
+                            Some("ThrottlingError" | "ProvisionedThroughputExceeded" | "TransactionConflict")
+                        )
+                    });
+                    if throttled {
+                        return Err(TxFailure::Store(StoreError::Throttled));
+                    }
+                }
+                Err(TxFailure::Store(sdk(err)))
+            }
+        }
+    }
+
+    /// Writes `item` unless its slot is held. A slot is free when absent or expired: TTL
+    /// deletion is late (and never happens in the emulator), so the condition compares the
+    /// expiry itself.
+    pub(crate) async fn claim_slot(
+        &self,
+        item: Item,
+        now: Timestamp,
+    ) -> Result<SlotClaim, StoreError> {
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(SlotClaim::Taken),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => {
+                    Ok(SlotClaim::Held(e.item().cloned()))
+                }
+                _ => Err(sdk(err)),
+            },
+        }
+    }
+
+    /// The item with `key`, read strongly consistent when `consistent`.
+    pub(crate) async fn get(
+        &self,
+        key: &Key,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(key)))
+            .set_consistent_read(consistent.then_some(true))
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(out.item().cloned())
+    }
+
+    /// One page of the items in partition `pk` whose sort key starts with `prefix`, after the
+    /// item `<prefix><after>`, newest first when `backwards`. Asks for one item more than the
+    /// page so the caller can tell whether another page follows without a request that
+    /// returns nothing.
+    pub(crate) async fn page_of(
+        &self,
+        pk: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+        backwards: bool,
+    ) -> Result<QueryOutput, StoreError> {
+        let start = after.map(|a| {
+            key_item(&Key {
+                pk: pk.to_string(),
+                sk: format!("{prefix}{a}"),
+            })
+        });
+        self.client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .set_scan_index_forward(backwards.then_some(false))
+            .set_exclusive_start_key(start)
+            .limit(limit as i32 + 1)
+            .send()
+            .await
+            .map_err(sdk)
+    }
+
+    /// Every item of partition `pk`, read strongly consistent.
+    pub(crate) async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk)?;
+        Ok(out.items().to_vec())
+    }
+
+    /// Every item of an index partition whose sort key starts with `prefix`.
+    pub(crate) async fn index_items(
+        &self,
+        index: Index,
+        pk: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(index.name())
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", index.pk())
+                .expression_attribute_names("#sk", index.sk())
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk)?;
+            items.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// One page of an index partition, resuming after `start`.
+    pub(crate) async fn index_page(
+        &self,
+        index: Index,
+        pk: &str,
+        start: Option<Item>,
+        limit: u32,
+    ) -> Result<QueryOutput, StoreError> {
+        self.client()
+            .query()
+            .table_name(self.table())
+            .index_name(index.name())
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", index.pk())
+            .expression_attribute_values(":pk", s(pk))
+            .set_exclusive_start_key(start)
+            .limit(limit as i32)
+            .send()
+            .await
+            .map_err(sdk)
+    }
+
+    /// BatchGetItem with the retries DynamoDB asks for when it leaves keys unprocessed.
+    pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys.iter().map(key_item).collect()))
+                .build()
+                .map_err(backend)?,
+        );
+        let mut delay = Duration::from_millis(20);
+        for _ in 0..6 {
+            let Some(request) = pending.take() else { break };
+            let out = self
+                .client()
+                .batch_get_item()
+                .request_items(self.table(), request)
+                .send()
+                .await
+                .map_err(sdk)?;
+            if let Some(items) = out.responses().and_then(|r| r.get(self.table())) {
+                found.extend(items.iter().cloned());
+            }
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(self.table()))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+            if pending.is_some() {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+        if pending.is_some() {
+            return Err(StoreError::Throttled);
+        }
+        Ok(found)
+    }
+}
+
+/// `HashMap` of expression attribute names `#<name>` → `<name>`.
+pub(crate) fn attribute_names(names: &[&str]) -> HashMap<String, String> {
+    names
+        .iter()
+        .map(|n| (format!("#{n}"), n.to_string()))
+        .collect()
+}

@@ -1,0 +1,64 @@
+//! A company's administrators and its audit trail, in memory.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::model::{AuditEntry, Membership, Page};
+use crate::store::{AdministratorStore, AuditStore, StoreError};
+
+#[async_trait]
+impl AdministratorStore for MemoryStore {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .memberships
+            .values()
+            .filter(|m| m.company_id == company_id)
+            .cloned()
+            .collect())
+    }
+
+    async fn remove_administrator(
+        &self,
+        company_id: &str,
+        user_sub: &str,
+        allow_last: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (user_sub.to_string(), company_id.to_string());
+        if !state.memberships.contains_key(&key) {
+            return Err(StoreError::NotFound);
+        }
+        if !allow_last && state.admin_count(company_id) <= 1 {
+            return Err(StoreError::LastAdministrator);
+        }
+        state.memberships.remove(&key);
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn audit_of(
+        &self,
+        company_id: &str,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let mut entries: Vec<&AuditEntry> = state
+            .audit
+            .iter()
+            .filter(|e| e.company_id.as_deref() == Some(company_id))
+            .filter(|e| before.is_none_or(|b| e.id.as_str() < b))
+            .collect();
+        entries.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(Page::cut(
+            entries.into_iter().map(|e| (e.id.clone(), e.clone())),
+            limit,
+            false,
+        ))
+    }
+}

@@ -1,0 +1,123 @@
+//! Invitations in memory.
+
+use async_trait::async_trait;
+
+use super::MemoryStore;
+use crate::clock::Timestamp;
+use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
+use crate::store::{InvitationStore, StoreError};
+
+#[async_trait]
+impl InvitationStore for MemoryStore {
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
+        Ok(self.state.lock().unwrap().invitations.get(id).cloned())
+    }
+
+    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .invitations
+            .values()
+            .filter(|i| i.company_id == company_id && i.status == InvitationStatus::Pending)
+            .cloned()
+            .collect())
+    }
+
+    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .invitations
+            .values()
+            .filter(|i| i.email == email && i.status == InvitationStatus::Pending)
+            .cloned()
+            .collect())
+    }
+
+    async fn create_invitation(
+        &self,
+        invitation: &Invitation,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let open_to_same = state.invitations.values().any(|i| {
+            i.company_id == invitation.company_id && i.email == invitation.email && i.is_open(now)
+        });
+        if open_to_same || state.invitations.contains_key(&invitation.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state
+            .invitations
+            .insert(invitation.id.clone(), invitation.clone());
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn resend_invitation(
+        &self,
+        invitation: &Invitation,
+        previous_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let stored = state
+            .invitations
+            .get_mut(&invitation.id)
+            .ok_or(StoreError::NotFound)?;
+        if stored.status != InvitationStatus::Pending || stored.token_hash != previous_hash {
+            return Err(StoreError::Changed);
+        }
+        *stored = invitation.clone();
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn revoke_invitation(
+        &self,
+        invitation: &Invitation,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let stored = state
+            .invitations
+            .get_mut(&invitation.id)
+            .ok_or(StoreError::NotFound)?;
+        if stored.status != InvitationStatus::Pending {
+            return Err(StoreError::Changed);
+        }
+        stored.status = InvitationStatus::Revoked;
+        stored.closed_at = Some(now);
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation: &Invitation,
+        membership: &Membership,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (membership.user_sub.clone(), membership.company_id.clone());
+        let open = state
+            .invitations
+            .get(&invitation.id)
+            .is_some_and(|i| i.is_open(now) && i.token_hash == invitation.token_hash);
+        if !open {
+            return Err(StoreError::Changed);
+        }
+        if state.memberships.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        if let Some(stored) = state.invitations.get_mut(&invitation.id) {
+            stored.status = InvitationStatus::Accepted;
+            stored.accepted_by = Some(membership.user_sub.clone());
+            stored.closed_at = Some(now);
+        }
+        state.memberships.insert(key, membership.clone());
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,298 @@
+//! An in-memory store with the same conditional semantics as the DynamoDB one, for unit tests
+//! of the domain. Its maps mirror the table's item types ([`crate::store::keys`]), keyed by
+//! what makes up each item's key, and split by aggregate as the DynamoDB store is.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{CompanyStore, LocationPatch, LocationStore, StoreError, company_matches};
+use crate::clock::Timestamp;
+use crate::model::{AuditEntry, BookingConfig, Company, Invitation, Location, Membership, Page};
+
+mod administrators;
+mod invitations;
+mod request_details;
+
+#[derive(Default)]
+struct State {
+    /// Company items, by company id.
+    companies: BTreeMap<String, Company>,
+    /// Org number items: organisation number → company id.
+    org_numbers: BTreeMap<String, String>,
+    /// Membership items, by (user sub, company id); the company's administrators are the
+    /// `gsi1` view of the same items.
+    memberships: BTreeMap<(String, String), Membership>,
+    /// Location items, by (company id, location id).
+    locations: BTreeMap<(String, String), Location>,
+    /// Send slot items, by (location id, system, slot number) → (token, expires_at).
+    send_slots: BTreeMap<(String, String, u32), (String, Timestamp)>,
+    /// Invitation items, by invitation id; the invitee item's rule (one open invitation per
+    /// company and address) is checked against them.
+    invitations: BTreeMap<String, Invitation>,
+    /// Audit entries in the order written.
+    audit: Vec<AuditEntry>,
+}
+
+impl State {
+    fn admin_count(&self, company_id: &str) -> usize {
+        self.memberships
+            .keys()
+            .filter(|(_, company)| company == company_id)
+            .count()
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// Applies `change` if the location is at `expected_version` and bumps the version, as the
+    /// DynamoDB store's conditional update does, with its audit entry.
+    #[allow(clippy::too_many_arguments)]
+    fn versioned_update(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        now: Timestamp,
+        by: &str,
+        audit: &AuditEntry,
+        change: impl FnOnce(&mut Location),
+    ) -> Result<Location, StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let location = state
+            .locations
+            .get_mut(&(company_id.to_string(), location_id.to_string()))
+            .ok_or(StoreError::NotFound)?;
+        if location.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                current: location.version,
+            });
+        }
+        change(location);
+        location.version += 1;
+        location.updated_at = now;
+        location.updated_by = by.to_string();
+        let updated = location.clone();
+        state.audit.push(audit.clone());
+        Ok(updated)
+    }
+
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every audit entry written so far, oldest first.
+    pub fn audit_entries(&self) -> Vec<AuditEntry> {
+        self.state.lock().unwrap().audit.clone()
+    }
+
+    pub fn add_membership(&self, membership: Membership) {
+        let mut state = self.state.lock().unwrap();
+        state.memberships.insert(
+            (membership.user_sub.clone(), membership.company_id.clone()),
+            membership,
+        );
+    }
+}
+
+#[async_trait]
+impl CompanyStore for MemoryStore {
+    async fn create_company(
+        &self,
+        company: &Company,
+        admin: Option<&Membership>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        if state.org_numbers.contains_key(&company.org_number) {
+            return Err(StoreError::OrgNumberTaken);
+        }
+        if state.companies.contains_key(&company.id) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state
+            .org_numbers
+            .insert(company.org_number.clone(), company.id.clone());
+        state.companies.insert(company.id.clone(), company.clone());
+        if let Some(admin) = admin {
+            state.memberships.insert(
+                (admin.user_sub.clone(), admin.company_id.clone()),
+                admin.clone(),
+            );
+        }
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn all_companies(
+        &self,
+        query: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let items = state
+            .companies
+            .values()
+            .filter(|c| after.is_none_or(|a| c.id.as_str() > a))
+            .filter(|c| query.is_none_or(|q| company_matches(c, q)))
+            .map(|c| (c.id.clone(), c.clone()));
+        Ok(Page::cut(items, limit, false))
+    }
+
+    async fn companies_of(
+        &self,
+        user_sub: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Company>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let items = state
+            .memberships
+            .keys()
+            .filter(|(sub, company)| sub == user_sub && after.is_none_or(|a| company.as_str() > a))
+            .filter_map(|(_, company)| {
+                state
+                    .companies
+                    .get(company)
+                    .map(|c| (c.id.clone(), c.clone()))
+            });
+        Ok(Page::cut(items, limit, false))
+    }
+
+    async fn membership(
+        &self,
+        user_sub: &str,
+        company_id: &str,
+    ) -> Result<Option<Membership>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .memberships
+            .get(&(user_sub.to_string(), company_id.to_string()))
+            .cloned())
+    }
+
+    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .companies
+            .get(company_id)
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl LocationStore for MemoryStore {
+    async fn create_location(
+        &self,
+        location: &Location,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        let key = (location.company_id.clone(), location.id.clone());
+        if state.locations.contains_key(&key) {
+            return Err(StoreError::AlreadyExists);
+        }
+        state.locations.insert(key, location.clone());
+        state.audit.push(audit.clone());
+        Ok(())
+    }
+
+    async fn locations_of(
+        &self,
+        company_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Location>, StoreError> {
+        let state = self.state.lock().unwrap();
+        let items = state
+            .locations
+            .iter()
+            .filter(|((company, id), _)| {
+                company == company_id && after.is_none_or(|a| id.as_str() > a)
+            })
+            .map(|((_, id), l)| (id.clone(), l.clone()));
+        Ok(Page::cut(items, limit, false))
+    }
+
+    async fn location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+    ) -> Result<Option<Location>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .locations
+            .get(&(company_id.to_string(), location_id.to_string()))
+            .cloned())
+    }
+
+    async fn update_location(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        patch: &LocationPatch,
+        now: Timestamp,
+        by: &str,
+        audit: &AuditEntry,
+    ) -> Result<Location, StoreError> {
+        self.versioned_update(
+            company_id,
+            location_id,
+            expected_version,
+            now,
+            by,
+            audit,
+            |location| {
+                if let Some(name) = &patch.name {
+                    location.name = name.clone();
+                }
+                if let Some(address) = &patch.address {
+                    location.address = address.clone();
+                }
+                if let Some(phone) = &patch.phone {
+                    location.phone = phone.clone();
+                }
+                if let Some(email) = &patch.email {
+                    location.email = email.clone();
+                }
+                if let Some(offline) = patch.offline {
+                    location.offline = offline;
+                }
+            },
+        )
+    }
+
+    async fn save_booking(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        expected_version: u64,
+        booking: &BookingConfig,
+        offline: bool,
+        now: Timestamp,
+        by: &str,
+        audit: &AuditEntry,
+    ) -> Result<Location, StoreError> {
+        self.versioned_update(
+            company_id,
+            location_id,
+            expected_version,
+            now,
+            by,
+            audit,
+            |location| {
+                location.booking = Some(booking.clone());
+                location.offline = offline;
+            },
+        )
+    }
+}
