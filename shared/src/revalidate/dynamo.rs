@@ -3,6 +3,7 @@
 //! run item with its cursor and lease.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
@@ -47,6 +48,29 @@ fn entry_from(item: &Item) -> Entry {
     }
 }
 
+impl DynamoStore {
+    /// An update of the location's `booking` (`#booking`, its `#notice`) that holds only while
+    /// the configuration is still the one the run read: a save since replaces it, and the new
+    /// configuration gets its own check.
+    fn update_of_saved(&self, config: &SavedConfig) -> UpdateItemFluentBuilder {
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_item(&Key::location(
+                &config.company_id,
+                &config.location_id,
+            ))))
+            .condition_expression("#booking.#config_id = :config_id")
+            .expression_attribute_names("#booking", "booking")
+            .expression_attribute_names("#config_id", "config_id")
+            .expression_attribute_names("#notice", "notice_pending")
+            .expression_attribute_values(
+                ":config_id",
+                s(config.booking.config_id.clone().unwrap_or_default()),
+            )
+    }
+}
+
 #[async_trait]
 impl RevalidationStore for DynamoStore {
     async fn saved_configs(
@@ -88,23 +112,9 @@ impl RevalidationStore for DynamoStore {
             &serde_json::to_value(check).map_err(|e| StoreError::Backend(e.to_string()))?,
         );
         let mut request = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&Key::location(
-                &config.company_id,
-                &config.location_id,
-            ))))
-            .condition_expression("#booking.#config_id = :config_id")
-            .expression_attribute_names("#booking", "booking")
-            .expression_attribute_names("#config_id", "config_id")
+            .update_of_saved(config)
             .expression_attribute_names("#last_check", "last_check")
             .expression_attribute_names("#health", "health")
-            .expression_attribute_names("#notice", "notice_pending")
-            .expression_attribute_values(
-                ":config_id",
-                s(config.booking.config_id.clone().unwrap_or_default()),
-            )
             .expression_attribute_values(":check", check_value)
             .expression_attribute_values(":health", to_attribute(&serde_json::json!(health)));
         request = match notice_pending {
@@ -126,25 +136,10 @@ impl RevalidationStore for DynamoStore {
 
     async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
         let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&Key::location(
-                &config.company_id,
-                &config.location_id,
-            ))))
+            .update_of_saved(config)
             .update_expression("REMOVE #booking.#notice")
-            .condition_expression("#booking.#config_id = :config_id")
-            .expression_attribute_names("#booking", "booking")
-            .expression_attribute_names("#config_id", "config_id")
-            .expression_attribute_names("#notice", "notice_pending")
-            .expression_attribute_values(
-                ":config_id",
-                s(config.booking.config_id.clone().unwrap_or_default()),
-            )
             .send()
             .await;
-        // Saved again since the run read it: the new configuration's own check decides.
         unless_condition_failed(result)
     }
 

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::DynamoStore;
 use super::attributes::{Item, get_n, get_s, n, s};
 use super::companies::membership_from;
-use super::requests::{TxFailure, delete, update};
+use super::requests::TxFailure;
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, Membership};
 use crate::store::keys::{
@@ -40,15 +40,13 @@ impl AdministratorStore for DynamoStore {
             count_values.push((":one", n(1)));
         }
         let items = vec![
-            delete(
-                self.table(),
+            self.delete(
                 &Key::membership(user_sub, company_id),
                 Some("attribute_exists(pk)"),
                 &[],
                 vec![],
             )?,
-            update(
-                self.table(),
+            self.update(
                 &Key::company(company_id),
                 "ADD admin_count :minus_one",
                 Some(count_condition),
@@ -91,8 +89,7 @@ impl LockoutStore for DynamoStore {
                     pk: get_s(failure, PK)?,
                     sk: get_s(failure, SK)?,
                 };
-                items.push(delete(
-                    self.table(),
+                items.push(self.delete(
                     &key,
                     Some("attempt_id = :id AND #state = :failed"),
                     &[("#state", "state")],

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::attributes::{Item, get_n, get_opt_s, get_s, key_item, n, s, set_index};
 use super::companies::membership_item;
-use super::requests::{backend, delete, update};
+use super::requests::backend;
 use super::{DynamoStore, TxFailure};
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
@@ -113,6 +113,19 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// The pending invitations of an index partition: a company's, or those to an address.
+    async fn pending_in(&self, index: Index, pk: &str) -> Result<Vec<Invitation>, StoreError> {
+        let items = self.index_items(index, pk, INVITE_PREFIX).await?;
+        let mut invitations = items
+            .iter()
+            .map(invitation_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        invitations.retain(|i| i.status == InvitationStatus::Pending);
+        Ok(invitations)
+    }
+}
+
 #[async_trait]
 impl InvitationStore for DynamoStore {
     async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
@@ -121,27 +134,13 @@ impl InvitationStore for DynamoStore {
     }
 
     async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError> {
-        let items = self
-            .index_items(Index::Gsi1, &company_partition(company_id), INVITE_PREFIX)
-            .await?;
-        let mut invitations = items
-            .iter()
-            .map(invitation_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        invitations.retain(|i| i.status == InvitationStatus::Pending);
-        Ok(invitations)
+        self.pending_in(Index::Gsi1, &company_partition(company_id))
+            .await
     }
 
     async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError> {
-        let items = self
-            .index_items(Index::Gsi2, &invitee_partition(email), INVITE_PREFIX)
-            .await?;
-        let mut invitations = items
-            .iter()
-            .map(invitation_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        invitations.retain(|i| i.status == InvitationStatus::Pending);
-        Ok(invitations)
+        self.pending_in(Index::Gsi2, &invitee_partition(email))
+            .await
     }
 
     async fn create_invitation(
@@ -161,11 +160,7 @@ impl InvitationStore for DynamoStore {
             )?,
             self.audit_put(audit)?,
         ];
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
-            Err(TxFailure::Conditions(_)) => Err(StoreError::AlreadyExists),
-            Err(TxFailure::Store(e)) => Err(e),
-        }
+        self.transact_or(items, StoreError::AlreadyExists).await
     }
 
     async fn resend_invitation(
@@ -175,8 +170,7 @@ impl InvitationStore for DynamoStore {
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
         let items = vec![
-            update(
-                self.table(),
+            self.update(
                 &Key::invitation(&invitation.id),
                 "SET token_hash = :hash, valid_until = :until, sends_day = :day, \
                  sends_that_day = :sends, #ttl = :ttl",
@@ -195,11 +189,7 @@ impl InvitationStore for DynamoStore {
             self.invitee_put(invitation, None)?,
             self.audit_put(audit)?,
         ];
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
-            Err(TxFailure::Conditions(_)) => Err(StoreError::Changed),
-            Err(TxFailure::Store(e)) => Err(e),
-        }
+        self.transact_or(items, StoreError::Changed).await
     }
 
     async fn revoke_invitation(
@@ -208,29 +198,9 @@ impl InvitationStore for DynamoStore {
         now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        let items = vec![
-            close(
-                self.table(),
-                invitation,
-                InvitationStatus::Revoked,
-                None,
-                now,
-            )?,
-            // Still open (the condition above), so the invitee item is this invitation's.
-            delete(
-                self.table(),
-                &Key::invitee(&invitation.company_id, &invitation.email),
-                None,
-                &[],
-                vec![],
-            )?,
-            self.audit_put(audit)?,
-        ];
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
-            Err(TxFailure::Conditions(_)) => Err(StoreError::Changed),
-            Err(TxFailure::Store(e)) => Err(e),
-        }
+        let [close, invitee] = self.closing(invitation, InvitationStatus::Revoked, None, now)?;
+        let items = vec![close, invitee, self.audit_put(audit)?];
+        self.transact_or(items, StoreError::Changed).await
     }
 
     async fn accept_invitation(
@@ -240,30 +210,20 @@ impl InvitationStore for DynamoStore {
         now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
+        let accepted_by = Some(membership.user_sub.as_str());
+        let [close, invitee] =
+            self.closing(invitation, InvitationStatus::Accepted, accepted_by, now)?;
         let items = vec![
-            close(
-                self.table(),
-                invitation,
-                InvitationStatus::Accepted,
-                Some(&membership.user_sub),
-                now,
-            )?,
+            close,
             self.put_new(membership_item(membership))?,
-            update(
-                self.table(),
+            self.update(
                 &Key::company(&invitation.company_id),
                 "ADD admin_count :one",
                 Some("attribute_exists(pk)"),
                 &[],
                 vec![(":one", n(1))],
             )?,
-            delete(
-                self.table(),
-                &Key::invitee(&invitation.company_id, &invitation.email),
-                None,
-                &[],
-                vec![],
-            )?,
+            invitee,
             self.audit_put(audit)?,
         ];
         match self.transact(items).await {
@@ -276,33 +236,42 @@ impl InvitationStore for DynamoStore {
     }
 }
 
-/// Closes an invitation that is still open with the token it was read with.
-fn close(
-    table: &str,
-    invitation: &Invitation,
-    status: InvitationStatus,
-    accepted_by: Option<&str>,
-    now: Timestamp,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut values = vec![
-        (":closed", s(status.as_str())),
-        (":pending", s(InvitationStatus::Pending.as_str())),
-        (":hash", s(&invitation.token_hash)),
-        (":now", n(now)),
-    ];
-    let expression = match accepted_by {
-        Some(sub) => {
-            values.push((":by", s(sub)));
-            "SET #status = :closed, closed_at = :now, accepted_by = :by REMOVE gsi2pk, gsi2sk"
-        }
-        None => "SET #status = :closed, closed_at = :now REMOVE gsi2pk, gsi2sk",
-    };
-    update(
-        table,
-        &Key::invitation(&invitation.id),
-        expression,
-        Some("#status = :pending AND token_hash = :hash AND valid_until > :now"),
-        &[("#status", "status")],
-        values,
-    )
+impl DynamoStore {
+    /// Closes an invitation that is still open with the token it was read with, and frees its
+    /// invitee item: the condition on the first proves the second is this invitation's.
+    fn closing(
+        &self,
+        invitation: &Invitation,
+        status: InvitationStatus,
+        accepted_by: Option<&str>,
+        now: Timestamp,
+    ) -> Result<[TransactWriteItem; 2], StoreError> {
+        let mut values = vec![
+            (":closed", s(status.as_str())),
+            (":pending", s(InvitationStatus::Pending.as_str())),
+            (":hash", s(&invitation.token_hash)),
+            (":now", n(now)),
+        ];
+        let expression = match accepted_by {
+            Some(sub) => {
+                values.push((":by", s(sub)));
+                "SET #status = :closed, closed_at = :now, accepted_by = :by REMOVE gsi2pk, gsi2sk"
+            }
+            None => "SET #status = :closed, closed_at = :now REMOVE gsi2pk, gsi2sk",
+        };
+        let close = self.update(
+            &Key::invitation(&invitation.id),
+            expression,
+            Some("#status = :pending AND token_hash = :hash AND valid_until > :now"),
+            &[("#status", "status")],
+            values,
+        )?;
+        let invitee = self.delete(
+            &Key::invitee(&invitation.company_id, &invitation.email),
+            None,
+            &[],
+            vec![],
+        )?;
+        Ok([close, invitee])
+    }
 }

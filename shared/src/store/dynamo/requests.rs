@@ -81,55 +81,55 @@ pub(crate) enum SlotClaim {
     Held(Option<Item>),
 }
 
-/// An UpdateItem inside a transaction.
-pub(crate) fn update(
-    table: &str,
-    key: &Key,
-    expression: &str,
-    condition: Option<&str>,
-    names: &[(&str, &str)],
-    values: Vec<(&str, AttributeValue)>,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut builder = Update::builder()
-        .table_name(table)
-        .set_key(Some(key_item(key)))
-        .update_expression(expression)
-        .set_condition_expression(condition.map(str::to_string));
-    for (placeholder, name) in names {
-        builder = builder.expression_attribute_names(*placeholder, *name);
-    }
-    for (placeholder, value) in values {
-        builder = builder.expression_attribute_values(placeholder, value);
-    }
-    Ok(TransactWriteItem::builder()
-        .update(builder.build().map_err(backend)?)
-        .build())
-}
-
-/// A DeleteItem inside a transaction.
-pub(crate) fn delete(
-    table: &str,
-    key: &Key,
-    condition: Option<&str>,
-    names: &[(&str, &str)],
-    values: Vec<(&str, AttributeValue)>,
-) -> Result<TransactWriteItem, StoreError> {
-    let mut builder = Delete::builder()
-        .table_name(table)
-        .set_key(Some(key_item(key)))
-        .set_condition_expression(condition.map(str::to_string));
-    for (placeholder, name) in names {
-        builder = builder.expression_attribute_names(*placeholder, *name);
-    }
-    for (placeholder, value) in values {
-        builder = builder.expression_attribute_values(placeholder, value);
-    }
-    Ok(TransactWriteItem::builder()
-        .delete(builder.build().map_err(backend)?)
-        .build())
-}
-
 impl DynamoStore {
+    /// An UpdateItem inside a transaction.
+    pub(crate) fn update(
+        &self,
+        key: &Key,
+        expression: &str,
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut builder = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(key)))
+            .update_expression(expression)
+            .set_condition_expression(condition.map(str::to_string));
+        for (placeholder, name) in names {
+            builder = builder.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            builder = builder.expression_attribute_values(placeholder, value);
+        }
+        Ok(TransactWriteItem::builder()
+            .update(builder.build().map_err(backend)?)
+            .build())
+    }
+
+    /// A DeleteItem inside a transaction.
+    pub(crate) fn delete(
+        &self,
+        key: &Key,
+        condition: Option<&str>,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut builder = Delete::builder()
+            .table_name(self.table())
+            .set_key(Some(key_item(key)))
+            .set_condition_expression(condition.map(str::to_string));
+        for (placeholder, name) in names {
+            builder = builder.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            builder = builder.expression_attribute_values(placeholder, value);
+        }
+        Ok(TransactWriteItem::builder()
+            .delete(builder.build().map_err(backend)?)
+            .build())
+    }
+
     /// A Put that only creates: it fails if an item with the key exists.
     pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         Ok(TransactWriteItem::builder()
@@ -142,6 +142,19 @@ impl DynamoStore {
                     .map_err(backend)?,
             )
             .build())
+    }
+
+    /// Writes `items` all or nothing; a failed condition, whichever it is, answers `refused`.
+    pub(crate) async fn transact_or(
+        &self,
+        items: Vec<TransactWriteItem>,
+        refused: StoreError,
+    ) -> Result<(), StoreError> {
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(TxFailure::Conditions(_)) => Err(refused),
+            Err(TxFailure::Store(e)) => Err(e),
+        }
     }
 
     /// Writes `items` all or nothing. A cancelled transaction says which conditions failed.

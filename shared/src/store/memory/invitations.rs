@@ -7,6 +7,19 @@ use crate::clock::Timestamp;
 use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
 use crate::store::{InvitationStore, StoreError};
 
+impl MemoryStore {
+    /// The pending invitations that `of` picks, in id order as the indexes keep them.
+    fn pending_where(&self, of: impl Fn(&Invitation) -> bool) -> Vec<Invitation> {
+        let state = self.state.lock().unwrap();
+        state
+            .invitations
+            .values()
+            .filter(|i| i.status == InvitationStatus::Pending && of(i))
+            .cloned()
+            .collect()
+    }
+}
+
 #[async_trait]
 impl InvitationStore for MemoryStore {
     async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
@@ -14,23 +27,11 @@ impl InvitationStore for MemoryStore {
     }
 
     async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError> {
-        let state = self.state.lock().unwrap();
-        Ok(state
-            .invitations
-            .values()
-            .filter(|i| i.company_id == company_id && i.status == InvitationStatus::Pending)
-            .cloned()
-            .collect())
+        Ok(self.pending_where(|i| i.company_id == company_id))
     }
 
     async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError> {
-        let state = self.state.lock().unwrap();
-        Ok(state
-            .invitations
-            .values()
-            .filter(|i| i.email == email && i.status == InvitationStatus::Pending)
-            .cloned()
-            .collect())
+        Ok(self.pending_where(|i| i.email == email))
     }
 
     async fn create_invitation(
