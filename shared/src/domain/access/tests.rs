@@ -249,6 +249,16 @@ async fn administrators_keep_the_last_one_and_operators_lift_lockouts() {
     remove_administrator(w.svc(), &operator(), &w.company, "admin")
         .await
         .unwrap();
+    let left = administrators(w.svc(), &operator(), &w.company)
+        .await
+        .unwrap();
+    assert!(
+        left.administrators.is_empty(),
+        "the operator removed the last one"
+    );
+    let last = w.store.audit_entries().pop().unwrap();
+    assert_eq!(last.action, "administrator_removed");
+    assert_eq!(last.actor_sub, "drift");
 
     let err = lift_lockout(w.svc(), &admin(), "ola").await.unwrap_err();
     assert_eq!((err.status, err.code), (403, "operator_only"));

@@ -20,7 +20,7 @@ use crate::store::{InvitationStore, StoreError};
 /// click is answered "expired" rather than "not found".
 const INVITATION_KEPT_SECONDS: i64 = 30 * 24 * 60 * 60;
 
-fn invitation_item(i: &Invitation) -> Item {
+pub(super) fn invitation_item(i: &Invitation) -> Item {
     let mut item = key_item(&Key::invitation(&i.id));
     set_index(
         &mut item,

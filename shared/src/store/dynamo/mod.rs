@@ -23,6 +23,8 @@ mod invitations;
 mod locations;
 mod request_details;
 mod requests;
+#[cfg(test)]
+mod tests;
 
 pub use attributes::{
     Item, from_attribute, get_bool, get_n, get_opt_s, get_s, index_start, key_item, n,
