@@ -1,6 +1,7 @@
 //! Bookinglink's shared crate: the domain, storage, identity, errors and vendor adapters that
 //! every Lambda function of the workspace is wired from. Handlers in `functions/` stay thin.
 
+pub mod api_key;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "vendors")]
@@ -20,7 +21,6 @@ pub mod problem;
 pub mod revalidate;
 pub mod routes;
 pub mod runtime;
-pub mod secret;
 pub mod store;
 #[cfg(feature = "https")]
 pub mod tls;

@@ -324,6 +324,25 @@ impl Problem {
             .with_extension("retry_at", json!(crate::clock::rfc3339(retry_at)))
     }
 
+    /// "Test og lagre" whose check did not pass: `steps` in Norwegian and English, `outcome`
+    /// the kind of failure (`status` stays the HTTP status, RFC 9457).
+    pub fn connection_test_failed(
+        detail: Localized,
+        steps: (Value, Value),
+        outcome: Value,
+        attempts_remaining: u32,
+    ) -> Self {
+        Problem::new(
+            422,
+            "connection_test_failed",
+            msg::CONNECTION_TEST_FAILED,
+            detail,
+        )
+        .with_localized_extension("steps", steps.0, steps.1)
+        .with_extension("outcome", outcome)
+        .with_extension("attempts_remaining", json!(attempts_remaining))
+    }
+
     pub fn operator_only() -> Self {
         Problem::new(
             403,

@@ -2,10 +2,10 @@
 //! field). One sandbox per test binary, on its own thread; each test runs its cases
 //! concurrently under a 1 s deadline, so the slow scenarios cost about a second in total.
 
+use bookinglink::api_key::ApiKey;
 use bookinglink::catalog::FieldId;
 use bookinglink::catalog::{self, BookingDetails};
 use bookinglink::i18n::Lang;
-use bookinglink::secret::ApiKey;
 use bookinglink::vendors::{
     CheckCode, CheckOutcome, CheckReport, StepId, StepStatus, VendorCheck, Vendors, VendorsConfig,
 };

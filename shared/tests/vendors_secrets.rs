@@ -1,9 +1,9 @@
 //! The API key never leaves through a report (JSON in both languages, serde, Debug) or a log
 //! line, whatever the vendor answers.
 
+use bookinglink::api_key::ApiKey;
 use bookinglink::catalog::{self, BookingDetails};
 use bookinglink::i18n::Lang;
-use bookinglink::secret::ApiKey;
 use bookinglink::vendors::{VendorCheck, Vendors, VendorsConfig};
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bookinglink::aws::LazyClient;
-use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::SystemClock;
 use bookinglink::mail::SesMailer;
 use bookinglink::revalidate::{self, Deadline, RevalidateDeps, Settings};

@@ -1,7 +1,7 @@
 //! The `test-and-save` function: "Test og lagre". Runs the same check as `test-connection`
 //! and saves only a configuration that passed it.
 
-pub use bookinglink::booking::api::BookingApp as App;
+pub use bookinglink::booking::handler::BookingApp as App;
 use bookinglink::routes::RouteId;
 use lambda_http::{Body, Request, Response};
 

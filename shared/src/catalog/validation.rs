@@ -4,8 +4,8 @@
 //! client would.
 
 use super::{BookingSystem, FieldFormat, FieldId, FieldSpec};
+use crate::api_key::ApiKey;
 use crate::i18n::Lang;
-use crate::secret::ApiKey;
 use crate::vendors::outbound::check_outbound_url;
 use serde::Serialize;
 use serde_json::{Value, json};

@@ -9,11 +9,11 @@ use tokio::task::JoinSet;
 
 use super::notice::notify;
 use super::{Budget, Entry, RevalidateDeps, RunSummary, SavedConfig, Settings};
+use crate::api_key::ApiKey;
 use crate::booking::step_codes;
 use crate::catalog::{self, BookingDetails, BookingSystem};
 use crate::metrics;
 use crate::model::{BookingConfig, CheckSource, CheckStatus, CheckSummary, Health, Notice};
-use crate::secret::ApiKey;
 use crate::vendors::CheckOutcome;
 
 pub(super) struct Limits {

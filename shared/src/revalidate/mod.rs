@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::booking::secrets::SecretStore;
+use crate::booking::key_store::KeyStore;
 use crate::clock::{self, Clock, Timestamp};
 use crate::mail::Mailer;
 use crate::metrics;
@@ -202,7 +202,7 @@ impl Settings {
 
 pub struct RevalidateDeps {
     pub store: Arc<dyn RevalidationStore>,
-    pub secrets: Arc<dyn SecretStore>,
+    pub secrets: Arc<dyn KeyStore>,
     pub vendors: Arc<dyn VendorCheck>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::memory::MemoryRevalidation;
 use super::*;
-use crate::booking::secrets::memory::MemorySecrets;
+use crate::booking::key_store::memory::MemoryKeyStore;
 use crate::catalog::{BookingDetails, BookingSystem, FieldId};
 use crate::clock::ManualClock;
 use crate::mail::RecordingMailer;
@@ -149,7 +149,7 @@ fn setup_with_clock(
     let mailer = Arc::new(RecordingMailer::new());
     let deps = Arc::new(RevalidateDeps {
         store: store.clone(),
-        secrets: Arc::new(MemorySecrets::default()),
+        secrets: Arc::new(MemoryKeyStore::default()),
         vendors: vendor.clone(),
         mailer: mailer.clone(),
         clock: clock.clone(),

@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use bookinglink::booking::attempts::{Admission, Attempt, AttemptStore, Tally};
+use bookinglink::booking::attempts::{Attempt, AttemptStore, ReserveOutcome, Tally};
 use bookinglink::routes::ROUTES;
 use common::{NOW, Stack};
 use integration_tests::Identity;
@@ -80,7 +80,7 @@ async fn world() -> World {
             location_id: location.clone(),
             target: format!("pasientsky#clinic-{n}"),
         };
-        let Admission::Admitted(reservation) = store
+        let ReserveOutcome::Taken(reservation) = store
             .reserve(Tally::Administrator("locked"), &attempt, NOW)
             .await
             .unwrap()

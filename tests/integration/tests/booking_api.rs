@@ -6,15 +6,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bookinglink::api_key::ApiKey;
 use bookinglink::booking::BookingDeps;
 use bookinglink::booking::attempts::AttemptStore;
-use bookinglink::booking::secrets::aws::SecretsManager;
-use bookinglink::booking::secrets::{SecretError, SecretStore, Stages};
+use bookinglink::booking::key_store::aws::SecretsManager;
+use bookinglink::booking::key_store::{KeyStore, KeyStoreError, Stages};
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::metrics;
 use bookinglink::model::{AuditEntry, BookingConfig, Company, Location, Membership, Page};
-use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
@@ -50,23 +50,23 @@ struct FlakySecrets {
 }
 
 #[async_trait]
-impl SecretStore for FlakySecrets {
+impl KeyStore for FlakySecrets {
     async fn put_pending(
         &self,
         name: &str,
         version_id: &str,
         key: &ApiKey,
         tags: &[(&str, &str)],
-    ) -> Result<bool, SecretError> {
+    ) -> Result<bool, KeyStoreError> {
         if self.fail_put.load(Ordering::SeqCst) {
-            return Err(SecretError::Backend("injected failure".into()));
+            return Err(KeyStoreError::Backend("injected failure".into()));
         }
         self.inner.put_pending(name, version_id, key, tags).await
     }
-    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, SecretError> {
+    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, KeyStoreError> {
         self.inner.get(name, version_id).await
     }
-    async fn stages(&self, name: &str) -> Result<Option<Stages>, SecretError> {
+    async fn stages(&self, name: &str) -> Result<Option<Stages>, KeyStoreError> {
         self.inner.stages(name).await
     }
     /// Every label move: the promotion and clean-up after a commit, and the repairs.
@@ -76,9 +76,9 @@ impl SecretStore for FlakySecrets {
         stage: &str,
         to: Option<&str>,
         from: Option<&str>,
-    ) -> Result<(), SecretError> {
+    ) -> Result<(), KeyStoreError> {
         if self.fail_promote.load(Ordering::SeqCst) {
-            return Err(SecretError::Backend("injected failure".into()));
+            return Err(KeyStoreError::Backend("injected failure".into()));
         }
         self.inner.move_stage(name, stage, to, from).await
     }
@@ -87,10 +87,10 @@ impl SecretStore for FlakySecrets {
         name: &str,
         recovery_days: u32,
         now: Timestamp,
-    ) -> Result<Option<Timestamp>, SecretError> {
+    ) -> Result<Option<Timestamp>, KeyStoreError> {
         self.inner.schedule_deletion(name, recovery_days, now).await
     }
-    async fn restore(&self, name: &str) -> Result<(), SecretError> {
+    async fn restore(&self, name: &str) -> Result<(), KeyStoreError> {
         self.inner.restore(name).await
     }
 }

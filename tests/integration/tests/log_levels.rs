@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
-use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::{RecordingMailer, SesMailer};
 use bookinglink::revalidate::{RevalidateDeps, Settings};
@@ -85,7 +85,7 @@ async fn nothing_secret_is_logged_at_trace() {
         &config,
     )));
     let prefix = format!("test-{}/", uuid::Uuid::new_v4());
-    let booking = || bookinglink::booking::api::BookingApp {
+    let booking = || bookinglink::booking::handler::BookingApp {
         deps: BookingDeps {
             store: store.clone(),
             attempts: store.clone(),

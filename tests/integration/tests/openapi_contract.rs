@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
-use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::SystemClock;
 use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bookinglink::booking::secrets::SecretStore;
-use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::api_key::ApiKey;
+use bookinglink::booking::key_store::KeyStore;
+use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{
@@ -19,7 +20,6 @@ use bookinglink::model::{
 use bookinglink::revalidate::{
     self, Budget, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
 };
-use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
 use bookinglink::vendors::{Vendors, VendorsConfig};

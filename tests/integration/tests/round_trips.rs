@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bookinglink::booking::BookingDeps;
-use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::SystemClock;
 use bookinglink::mail::SesMailer;

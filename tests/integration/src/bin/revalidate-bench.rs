@@ -11,9 +11,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bookinglink::booking::secrets::SecretStore;
-use bookinglink::booking::secrets::aws::SecretsManager;
-use bookinglink::booking::secrets::memory::MemorySecrets;
+use bookinglink::api_key::ApiKey;
+use bookinglink::booking::key_store::KeyStore;
+use bookinglink::booking::key_store::aws::SecretsManager;
+use bookinglink::booking::key_store::memory::MemoryKeyStore;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{Address, BookingConfig, Company, Health, Location, Membership};
@@ -21,7 +22,6 @@ use bookinglink::revalidate::memory::MemoryRevalidation;
 use bookinglink::revalidate::{
     self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
 };
-use bookinglink::secret::ApiKey;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationStore};
 use bookinglink::vendors::{Vendors, VendorsConfig};
@@ -82,7 +82,7 @@ async fn main() {
     .await
     .expect("start the vendor sandbox");
     let seeding = Instant::now();
-    let (store, secrets, prefix): (Arc<dyn RevalidationStore>, Arc<dyn SecretStore>, String) =
+    let (store, secrets, prefix): (Arc<dyn RevalidationStore>, Arc<dyn KeyStore>, String) =
         if in_memory {
             seed_memory(locations)
         } else {
@@ -154,9 +154,7 @@ async fn main() {
 }
 
 /// N saved configurations in the emulator's table, each key in Secrets Manager.
-async fn seed_emulator(
-    locations: u64,
-) -> (Arc<dyn RevalidationStore>, Arc<dyn SecretStore>, String) {
+async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn KeyStore>, String) {
     let config = integration_tests::emulator_config().await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let table = format!("bench-{}", uuid::Uuid::new_v4());
@@ -265,9 +263,9 @@ async fn seed_emulator(
 }
 
 /// The same configurations kept in memory.
-fn seed_memory(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn SecretStore>, String) {
+fn seed_memory(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn KeyStore>, String) {
     let store = MemoryRevalidation::default();
-    let secrets = MemorySecrets::default();
+    let secrets = MemoryKeyStore::default();
     let runtime = tokio::runtime::Handle::current();
     for n in 0..locations {
         let id = format!("10000000-0000-4000-8000-{n:012}");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
-use bookinglink::booking::secrets::aws::SecretsManager;
+use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::AuditEntry;

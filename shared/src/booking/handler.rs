@@ -32,7 +32,7 @@ impl BookingApp {
                 let location_id = routes::resolve(&incoming.method, &incoming.path)
                     .ok()
                     .map(|m| m.param("locationId").to_string());
-                Err(super::with_attempts_remaining(
+                Err(super::check::with_attempts_remaining(
                     &self.deps,
                     incoming.caller.as_ref(),
                     location_id.as_deref().filter(|id| !id.is_empty()),
@@ -53,14 +53,13 @@ impl BookingApp {
         let caller = req.caller()?;
         let (company_id, location_id) = (matched.param("companyId"), matched.param("locationId"));
         if serves == RouteId::SaveBooking {
-            let input =
-                BookingInput::from_json(&req.json_object()?, true, req.if_match_version()?)?;
+            let input = BookingInput::for_save(&req.json_object()?, req.if_match_version()?)?;
             let saved =
                 super::test_and_save(&self.deps, caller, company_id, location_id, input).await?;
             let etag = format!("\"{}\"", saved.location.version);
             Ok(Reply::ok(saved.to_json(req.lang)).with_header("etag", etag))
         } else {
-            let input = BookingInput::from_json(&req.json_object()?, false, None)?;
+            let input = BookingInput::for_check(&req.json_object()?)?;
             let tested =
                 super::test_connection(&self.deps, caller, company_id, location_id, input).await?;
             Ok(Reply::ok(tested.to_json(req.lang)))

@@ -1,0 +1,168 @@
+//! Places in the table, one attempt slot item each (keys in [`crate::store::keys`]), with
+//! `state`, `attempt_id`, `sub`, `location_id`, `target` and `expires_at` (the table's TTL
+//! attribute).
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use super::*;
+use crate::store::dynamo::{
+    DynamoStore, Item, SlotClaim, get_n, get_opt_s, get_s, key_item, n, s, sdk,
+};
+use crate::store::keys::TTL_ATTRIBUTE;
+
+fn key(tally: Tally<'_>, index: u32) -> Item {
+    key_item(&keys::Key::attempt_slot(&tally.partition(), index))
+}
+
+fn slot_from(item: &Item) -> Result<Slot, StoreError> {
+    Ok(Slot {
+        index: get_n(item, "slot")?,
+        state: SlotState::parse(&get_s(item, "state")?)
+            .ok_or_else(|| StoreError::Backend("unknown attempt slot state".into()))?,
+        attempt_id: get_s(item, "attempt_id")?,
+        expires_at: get_n(item, TTL_ATTRIBUTE)?,
+        sub: get_opt_s(item, "sub"),
+        location_id: get_opt_s(item, "location_id"),
+        target: get_opt_s(item, "target"),
+    })
+}
+
+/// Settling writes are conditional on the slot still holding the caller's attempt. If the
+/// condition fails, the reservation expired and another attempt owns the slot now: there is
+/// nothing left to settle.
+fn unless_taken_over<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(()),
+        Err(err) => Err(sdk(err)),
+    }
+}
+
+#[async_trait]
+impl AttemptStore for DynamoStore {
+    async fn reserve(
+        &self,
+        tally: Tally<'_>,
+        attempt: &Attempt,
+        now: Timestamp,
+    ) -> Result<ReserveOutcome, StoreError> {
+        let places = tally.places();
+        let start = first_slot(&attempt.id, places);
+        let mut in_the_way = Vec::new();
+        for k in 0..places {
+            let index = (start + k) % places;
+            let mut item = key(tally, index);
+            item.insert("entity".into(), s("attempt_slot"));
+            item.insert("slot".into(), n(index));
+            item.insert("state".into(), s(SlotState::Reserved.as_str()));
+            item.insert("attempt_id".into(), s(&attempt.id));
+            item.insert("sub".into(), s(&attempt.sub));
+            item.insert("location_id".into(), s(&attempt.location_id));
+            item.insert("target".into(), s(&attempt.target));
+            item.insert(TTL_ATTRIBUTE.into(), n(now + RESERVATION_SECONDS));
+            match self.claim_slot(item, now).await? {
+                SlotClaim::Taken => {
+                    return Ok(ReserveOutcome::Taken(Reservation {
+                        slot: index,
+                        attempt_id: attempt.id.clone(),
+                    }));
+                }
+                SlotClaim::Held(Some(old)) => in_the_way.push(slot_from(&old)?),
+                SlotClaim::Held(None) => {}
+            }
+        }
+        Ok(ReserveOutcome::Full { slots: in_the_way })
+    }
+
+    async fn mark_failed(
+        &self,
+        tally: Tally<'_>,
+        r: &Reservation,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(tally, r.slot)))
+            .update_expression("SET #state = :failed, #expires_at = :expires")
+            .condition_expression("attempt_id = :id")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
+            .expression_attribute_values(":expires", n(expires_at))
+            .expression_attribute_values(":id", s(&r.attempt_id))
+            .send()
+            .await;
+        unless_taken_over(result)
+    }
+
+    async fn release(&self, tally: Tally<'_>, r: &Reservation) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key(tally, r.slot)))
+            .condition_expression("attempt_id = :id")
+            .expression_attribute_values(":id", s(&r.attempt_id))
+            .send()
+            .await;
+        unless_taken_over(result)
+    }
+
+    async fn slots(&self, tally: Tally<'_>) -> Result<Vec<Slot>, StoreError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(tally.partition()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk)?;
+        out.items().iter().map(slot_from).collect()
+    }
+
+    async fn extend_failure(
+        &self,
+        tally: Tally<'_>,
+        slot: &Slot,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(tally, slot.index)))
+            .update_expression("SET #expires_at = :expires")
+            .condition_expression("attempt_id = :id AND #state = :failed")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_values(":expires", n(expires_at))
+            .expression_attribute_values(":id", s(&slot.attempt_id))
+            .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
+            .send()
+            .await;
+        unless_taken_over(result)
+    }
+
+    async fn clear_failure(&self, tally: Tally<'_>, slot: &Slot) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key(tally, slot.index)))
+            .condition_expression("attempt_id = :id AND #state = :failed")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":id", s(&slot.attempt_id))
+            .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
+            .send()
+            .await;
+        unless_taken_over(result)
+    }
+}

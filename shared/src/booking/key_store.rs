@@ -1,0 +1,184 @@
+//! The store of API keys: Secrets Manager, one secret per location (`aws.rs`; `memory.rs` for
+//! unit tests). A save writes the new key as a new version labelled `AWSPENDING`, commits the
+//! location item that names that version, and only then promotes the version to `AWSCURRENT`
+//! and drops its pending label. Readers always fetch the version the location item names, so
+//! they never pair a configuration with a key that is not its own, whichever step fails.
+//!
+//! Every path ends with the committed version labelled `AWSCURRENT` and no `AWSPENDING` left
+//! behind: a failed commit takes its pending label back ([`discard`]); a lost promotion or
+//! clean-up is repaired by the next save before it writes anything ([`repair`]), so a new
+//! pending version never takes the last label off the committed one (an unlabelled version is
+//! one Secrets Manager may delete). A location switched to a system without a key has its
+//! secret scheduled for deletion, recoverable for [`RECOVERY_WINDOW_DAYS`].
+
+use async_trait::async_trait;
+
+use crate::api_key::ApiKey;
+use crate::clock::Timestamp;
+
+#[cfg(feature = "secretsmanager")]
+pub mod aws;
+pub mod memory;
+
+pub const PENDING_STAGE: &str = "AWSPENDING";
+pub const CURRENT_STAGE: &str = "AWSCURRENT";
+/// How long a removed key can still be restored (Secrets Manager allows 7–30 days).
+pub const RECOVERY_WINDOW_DAYS: u32 = 7;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyStoreError {
+    #[error("no such secret or version")]
+    NotFound,
+    #[error("Secrets Manager is throttling requests")]
+    Throttled,
+    #[error("secrets failure: {0}")]
+    Backend(String),
+}
+
+impl From<KeyStoreError> for crate::problem::Problem {
+    fn from(err: KeyStoreError) -> Self {
+        match err {
+            KeyStoreError::Throttled => crate::problem::Problem::service_unavailable(),
+            other => {
+                tracing::error!(error = %other, "secrets failure");
+                crate::problem::Problem::internal()
+            }
+        }
+    }
+}
+
+/// Which versions carry the labels the save uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stages {
+    pub current: Option<String>,
+    pub pending: Option<String>,
+    /// When the secret is scheduled for deletion.
+    pub deletion_date: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Writes `key` as version `version_id` of secret `name` with only the pending label,
+    /// creating the secret (with `tags`) if needed, or restoring it if it was scheduled for
+    /// deletion. True when this created the secret: its first version is also `AWSCURRENT`.
+    /// Repeating the call is harmless.
+    async fn put_pending(
+        &self,
+        name: &str,
+        version_id: &str,
+        key: &ApiKey,
+        tags: &[(&str, &str)],
+    ) -> Result<bool, KeyStoreError>;
+
+    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, KeyStoreError>;
+
+    /// The versions labelled current and pending; `None` when there is no such secret.
+    async fn stages(&self, name: &str) -> Result<Option<Stages>, KeyStoreError>;
+
+    /// Moves label `stage` to version `to` and off version `from`; with `to = None` only takes
+    /// it off `from`.
+    async fn move_stage(
+        &self,
+        name: &str,
+        stage: &str,
+        to: Option<&str>,
+        from: Option<&str>,
+    ) -> Result<(), KeyStoreError>;
+
+    /// Cancels a scheduled deletion.
+    async fn restore(&self, name: &str) -> Result<(), KeyStoreError>;
+
+    /// Schedules the secret's deletion `recovery_days` after `now`; when it will be deleted
+    /// (already scheduled: the date set then), or `None` if there is no secret.
+    async fn schedule_deletion(
+        &self,
+        name: &str,
+        recovery_days: u32,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, KeyStoreError>;
+}
+
+/// Before a save writes a new key (or reuses the stored one): puts `AWSCURRENT` back on the
+/// committed version if a promotion was lost, and takes away a pending label a lost commit or
+/// clean-up left. Returns the version labelled current afterwards (`None`: no secret).
+pub async fn repair(
+    store: &dyn KeyStore,
+    name: &str,
+    committed: &str,
+) -> Result<Option<String>, KeyStoreError> {
+    let Some(stages) = store.stages(name).await? else {
+        return Ok(None);
+    };
+    if stages.current.as_deref() != Some(committed) {
+        tracing::warn!("committed key version was not current; repaired");
+        store
+            .move_stage(
+                name,
+                CURRENT_STAGE,
+                Some(committed),
+                stages.current.as_deref(),
+            )
+            .await?;
+    }
+    if let Some(pending) = stages.pending.as_deref() {
+        tracing::warn!("a pending key version was left behind; its label is removed");
+        store
+            .move_stage(name, PENDING_STAGE, None, Some(pending))
+            .await?;
+    }
+    Ok(Some(committed.to_string()))
+}
+
+/// After the commit: `version` becomes current (taken off `current`, the version that held
+/// the label; looked up when unknown) and loses its pending label. Both label moves go out
+/// together.
+pub async fn promote(
+    store: &dyn KeyStore,
+    name: &str,
+    version: &str,
+    current: Option<&str>,
+) -> Result<(), KeyStoreError> {
+    let looked_up;
+    let current = match current {
+        Some(current) => Some(current),
+        None => {
+            looked_up = store.stages(name).await?.and_then(|s| s.current);
+            looked_up.as_deref()
+        }
+    };
+    let make_current = async {
+        if current == Some(version) {
+            return Ok(());
+        }
+        store
+            .move_stage(name, CURRENT_STAGE, Some(version), current)
+            .await
+    };
+    let (made_current, unpended) = tokio::join!(
+        make_current,
+        store.move_stage(name, PENDING_STAGE, None, Some(version))
+    );
+    made_current.and(unpended)
+}
+
+/// Before a key is written for a location that had one removed (it switched to a system
+/// without a key, and now back): cancels the secret's scheduled deletion.
+pub async fn revive(store: &dyn KeyStore, name: &str) -> Result<(), KeyStoreError> {
+    if let Some(stages) = store.stages(name).await?
+        && stages.deletion_date.is_some()
+    {
+        store.restore(name).await?;
+    }
+    Ok(())
+}
+
+/// After a failed commit: the version nothing names loses its pending label, so no working
+/// key waits under it.
+pub async fn discard(store: &dyn KeyStore, name: &str, version: &str) {
+    if let Err(e) = store
+        .move_stage(name, PENDING_STAGE, None, Some(version))
+        .await
+    {
+        tracing::warn!(error = %e, "pending key version not discarded; the next save repairs it");
+    }
+}
