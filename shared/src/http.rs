@@ -195,7 +195,33 @@ pub fn respond(result: Result<Reply, Problem>, lang: Lang) -> Response<Body> {
             response
         }
         Ok(reply) => build(reply.status, JSON, &reply.body, &reply.headers, lang),
-        Err(problem) => problem_response(&problem, lang),
+        Err(problem) => {
+            log_server_error(&problem);
+            problem_response(&problem, lang)
+        }
+    }
+}
+
+/// The one log line of a 5xx: its code and the cause the conversion kept. A 503 is a
+/// dependency asking us to slow down (a warning); any other 5xx is an error.
+fn log_server_error(problem: &Problem) {
+    let cause = problem.cause.as_deref().unwrap_or("unknown");
+    match problem.status {
+        503 => tracing::warn!(
+            status = problem.status,
+            code = problem.code,
+            cause,
+            "request failed"
+        ),
+        500.. => {
+            tracing::error!(
+                status = problem.status,
+                code = problem.code,
+                cause,
+                "request failed"
+            )
+        }
+        _ => {}
     }
 }
 
@@ -241,4 +267,77 @@ pub fn preflight() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+    use crate::store::StoreError;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The response's body and every line logged while answering.
+    fn answered(result: Result<Reply, Problem>) -> (u16, String, String) {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        );
+        let response = tracing::subscriber::with_default(subscriber, || respond(result, Lang::Nb));
+        let body = match response.body() {
+            Body::Text(text) => text.clone(),
+            other => panic!("a text body, not {other:?}"),
+        };
+        let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        (response.status().as_u16(), body, logged)
+    }
+
+    #[test]
+    fn a_server_errors_cause_is_logged_once_at_the_edge_and_never_sent() {
+        let (status, body, logged) = answered(Err(Problem::from(StoreError::Backend(
+            "table bookinglink-test not found".into(),
+        ))));
+        assert_eq!(status, 500);
+        assert!(!body.contains("bookinglink-test"), "{body}");
+        assert_eq!(logged.lines().count(), 1, "{logged}");
+        assert!(logged.contains("ERROR"), "{logged}");
+        assert!(logged.contains("code=\"internal_error\""), "{logged}");
+        assert!(
+            logged.contains("table bookinglink-test not found"),
+            "{logged}"
+        );
+    }
+
+    #[test]
+    fn a_throttled_dependency_is_a_warning_and_a_client_error_logs_nothing() {
+        let (status, _, logged) = answered(Err(Problem::from(StoreError::Throttled)));
+        assert_eq!(status, 503);
+        assert_eq!(logged.lines().count(), 1, "{logged}");
+        assert!(logged.contains("WARN"), "{logged}");
+        assert!(
+            logged.contains("the store is throttling requests"),
+            "{logged}"
+        );
+
+        let (status, _, logged) = answered(Err(Problem::not_found()));
+        assert_eq!(status, 404);
+        assert_eq!(logged, "");
+    }
 }

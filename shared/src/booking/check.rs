@@ -17,7 +17,7 @@ use crate::identity::Caller;
 use crate::messages as msg;
 use crate::metrics;
 use crate::model::Location;
-use crate::problem::{FieldError, Localized, Problem};
+use crate::problem::{FieldError, Problem};
 use crate::vendors::{CheckOutcome, CheckReport};
 
 /// "Test kobling": checks the entered details; saves nothing.
@@ -131,32 +131,18 @@ fn settlement(report: &CheckReport) -> Settlement {
 }
 
 fn refusal_problem(refusal: &Refusal, now: Timestamp) -> Problem {
-    let wait = (refusal.retry_at - now).max(1);
+    if !refusal.locked {
+        return Problem::checks_in_progress(refusal.retry_at, now);
+    }
     let (oslo, utc) = (
         clock::oslo_hhmm(refusal.retry_at),
         clock::rfc3339(refusal.retry_at),
     );
-    let (code, detail) = if refusal.locked {
-        let detail = match refusal.scope {
-            LockScope::Administrator => msg::too_many_attempts(&oslo, &utc),
-            LockScope::Location => msg::location_locked(&oslo, &utc),
-        };
-        ("too_many_attempts", detail)
-    } else {
-        (
-            "checks_in_progress",
-            Localized::from(msg::CHECKS_IN_PROGRESS),
-        )
+    let detail = match refusal.scope {
+        LockScope::Administrator => msg::too_many_attempts(&oslo, &utc),
+        LockScope::Location => msg::location_locked(&oslo, &utc),
     };
-    let problem = Problem::new(429, code, msg::TOO_MANY_ATTEMPTS, detail)
-        .with_header("retry-after", wait.to_string())
-        .with_extension("retry_at", json!(clock::rfc3339(refusal.retry_at)))
-        .with_extension("attempts_remaining", json!(0));
-    if refusal.locked {
-        problem.with_extension("lock_scope", json!(refusal.scope))
-    } else {
-        problem
-    }
+    Problem::too_many_attempts(detail, json!(refusal.scope), refusal.retry_at, now)
 }
 
 /// The vendor check itself; call it only while holding a reservation, and settle it after.

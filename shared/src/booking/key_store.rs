@@ -35,18 +35,6 @@ pub enum KeyStoreError {
     Backend(String),
 }
 
-impl From<KeyStoreError> for crate::problem::Problem {
-    fn from(err: KeyStoreError) -> Self {
-        match err {
-            KeyStoreError::Throttled => crate::problem::Problem::service_unavailable(),
-            other => {
-                tracing::error!(error = %other, "secrets failure");
-                crate::problem::Problem::internal()
-            }
-        }
-    }
-}
-
 /// Which versions carry the labels the save uses.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stages {

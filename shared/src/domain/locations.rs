@@ -68,7 +68,7 @@ impl NewLocation {
                 phone,
                 email,
             }),
-            _ => Err(Problem::internal()),
+            _ => Err(Problem::internal().caused_by("a required field passed validation unread")),
         }
     }
 }

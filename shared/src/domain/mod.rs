@@ -7,32 +7,12 @@ use crate::clock::Timestamp;
 use crate::identity::Caller;
 use crate::model::{AUDIT_RETENTION_SECONDS, AuditEntry, Membership};
 use crate::problem::Problem;
-use crate::store::{CompanyStore, StoreError};
+use crate::store::CompanyStore;
 
 pub mod access;
 pub mod companies;
 pub mod locations;
 pub mod request_details;
-
-impl From<StoreError> for Problem {
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::OrgNumberTaken => Problem::org_number_taken(),
-            StoreError::NotFound => Problem::not_found(),
-            StoreError::VersionConflict { current } => Problem::version_conflict(current),
-            StoreError::Throttled => {
-                tracing::warn!("store throttled the request");
-                Problem::service_unavailable()
-            }
-            StoreError::LastAdministrator => Problem::last_administrator(),
-            StoreError::Changed => Problem::changed_meanwhile(),
-            StoreError::AlreadyExists | StoreError::Backend(_) => {
-                tracing::error!(error = %err, "store failure");
-                Problem::internal()
-            }
-        }
-    }
-}
 
 /// The caller's membership of a company, or 404: a company the caller does not administer
 /// looks exactly like one that does not exist.

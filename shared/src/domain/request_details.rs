@@ -9,7 +9,7 @@ use crate::catalog::{self, BookingSystem, RequestContext};
 use crate::clock::{self, Clock, Timestamp};
 use crate::i18n::Lang;
 use crate::identity::Caller;
-use crate::mail::{MailError, Mailer, OutgoingMail};
+use crate::mail::{Mailer, OutgoingMail};
 use crate::messages as msg;
 use crate::metrics;
 use crate::model::{Company, DetailsRequest, Location, Membership};
@@ -254,7 +254,7 @@ pub async fn send(
                 // The slot then frees itself when it expires; the caller's answer is the mail's.
                 tracing::error!(error = %release, "could not release the send slot");
             }
-            return Err(mail_problem(&err));
+            return Err(Problem::from(&err));
         }
     };
 
@@ -299,28 +299,7 @@ fn limit_reached(system: &BookingSystem, now: Timestamp, retry_at: Timestamp) ->
         &clock::oslo_datetime(retry_at),
         &when_en,
     );
-    Problem::too_many_requests("details_request_limit", detail, retry_at - now, retry_at)
-}
-
-pub(crate) fn mail_problem(err: &MailError) -> Problem {
-    match err {
-        MailError::Rejected(_) => {
-            tracing::error!(error = %err, "mail rejected");
-            Problem::mail_rejected()
-        }
-        MailError::Throttled => {
-            tracing::warn!(error = %err, "mail throttled");
-            Problem::mail_throttled()
-        }
-        MailError::Unavailable(_) => {
-            tracing::error!(error = %err, "mail unavailable");
-            Problem::mail_unavailable()
-        }
-        MailError::Failed(_) => {
-            tracing::error!(error = %err, "mail failed");
-            Problem::mail_failed()
-        }
-    }
+    Problem::details_request_limit(detail, retry_at, now)
 }
 
 #[cfg(test)]
@@ -328,7 +307,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::domain::{companies, locations};
-    use crate::mail::RecordingMailer;
+    use crate::mail::{MailError, RecordingMailer};
     use crate::store::LocationStore;
     use crate::store::memory::MemoryStore;
 

@@ -31,10 +31,8 @@ const MAX_TOKEN_CHARS: usize = 128;
 /// A new random invitation token: 256 bits from the operating system, URL-safe.
 pub fn new_token() -> Result<String, Problem> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        tracing::error!(error = %e, "no randomness for an invitation token");
-        Problem::internal()
-    })?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Problem::internal().caused_by(format!("no randomness for a token: {e}")))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -158,11 +156,10 @@ pub async fn invite(
             0
         };
         if resends_today >= MAX_RESENDS_PER_DAY {
-            return Err(Problem::too_many_requests(
-                "invitation_resend_limit",
-                msg::invitation_resend_limit_detail(MAX_RESENDS_PER_DAY),
-                tomorrow - now,
+            return Err(Problem::invitation_resend_limit(
+                MAX_RESENDS_PER_DAY,
                 tomorrow,
+                now,
             ));
         }
         let mut resent = existing.clone();
@@ -268,7 +265,7 @@ async fn send_invitation(
         .send(&mail)
         .await
         .map(|_| ())
-        .map_err(|e| super::super::request_details::mail_problem(&e))
+        .map_err(|e| Problem::from(&e))
 }
 
 /// An invitation of this company that is still open, or the answer for one that is not.

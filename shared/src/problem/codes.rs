@@ -1,145 +1,14 @@
-//! Errors as `application/problem+json` (RFC 9457). Every error the API returns is a
-//! [`Problem`]: an HTTP status, a stable machine code, a title and detail a person can act on
-//! (Norwegian by default, English on request) and, for input errors, the fields at fault.
+//! Every stable problem code with its HTTP status and wording. Nothing outside this file
+//! chooses a status: use cases and handlers call these constructors.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::i18n::{Lang, Text};
+use super::{FieldError, Localized, Problem};
+use crate::clock::{self, Timestamp};
+use crate::i18n::Text;
 use crate::messages as msg;
 
-/// A message in both languages whose text is built at run time (it may name a field or a limit).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Localized {
-    pub nb: String,
-    pub en: String,
-}
-
-impl Localized {
-    pub fn new(nb: impl Into<String>, en: impl Into<String>) -> Self {
-        Localized {
-            nb: nb.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Nb => &self.nb,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-impl From<Text> for Localized {
-    fn from(text: Text) -> Self {
-        Localized::new(text.nb, text.en)
-    }
-}
-
-/// One field at fault. `field` is a JSON pointer-like dotted path (`address.postal_code`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub code: &'static str,
-    pub message: Localized,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<Localized>,
-    ) -> Self {
-        FieldError {
-            field: field.into(),
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Problem {
-    pub status: u16,
-    pub code: &'static str,
-    pub title: Localized,
-    pub detail: Localized,
-    pub errors: Vec<FieldError>,
-    /// Extra members of the problem object (for example the current `version` on a conflict).
-    pub extensions: Map<String, Value>,
-    /// Extra members that hold text a person reads: (name, Norwegian, English).
-    pub localized_extensions: Vec<(String, Value, Value)>,
-    /// Extra response headers (`Allow`, `Retry-After`).
-    pub headers: Vec<(&'static str, String)>,
-}
-
 impl Problem {
-    pub fn new(status: u16, code: &'static str, title: Text, detail: impl Into<Localized>) -> Self {
-        Problem {
-            status,
-            code,
-            title: title.into(),
-            detail: detail.into(),
-            errors: Vec::new(),
-            extensions: Map::new(),
-            localized_extensions: Vec::new(),
-            headers: Vec::new(),
-        }
-    }
-
-    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
-        self
-    }
-
-    pub fn with_extension(mut self, key: &str, value: Value) -> Self {
-        self.extensions.insert(key.to_string(), value);
-        self
-    }
-
-    pub fn with_localized_extension(mut self, key: &str, nb: Value, en: Value) -> Self {
-        self.localized_extensions.push((key.to_string(), nb, en));
-        self
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    pub fn to_json(&self, lang: Lang) -> Value {
-        let mut body = Map::new();
-        body.insert(
-            "type".into(),
-            json!(format!("{}{}", msg::PROBLEM_TYPE_BASE, self.code)),
-        );
-        body.insert("title".into(), json!(self.title.get(lang)));
-        body.insert("status".into(), json!(self.status));
-        body.insert("code".into(), json!(self.code));
-        body.insert("detail".into(), json!(self.detail.get(lang)));
-        if !self.errors.is_empty() {
-            let errors: Vec<Value> = self
-                .errors
-                .iter()
-                .map(|e| json!({"field": e.field, "code": e.code, "message": e.message.get(lang)}))
-                .collect();
-            body.insert("errors".into(), Value::Array(errors));
-        }
-        for (key, value) in &self.extensions {
-            body.insert(key.clone(), value.clone());
-        }
-        for (key, nb, en) in &self.localized_extensions {
-            let value = match lang {
-                Lang::Nb => nb,
-                Lang::En => en,
-            };
-            body.insert(key.clone(), value.clone());
-        }
-        Value::Object(body)
-    }
-
-    // The constructors below are the one place each stable code gets its status and wording.
-
     pub fn unauthenticated() -> Self {
         Problem::new(
             401,
@@ -312,16 +181,69 @@ impl Problem {
         .with_header("retry-after", "5")
     }
 
-    /// `retry_after`: seconds until the next attempt is allowed; `retry_at` the same instant.
-    pub fn too_many_requests(
+    /// 429 with `Retry-After` (whole seconds, at least one) and `retry_at`, the same instant.
+    fn rate_limited(
         code: &'static str,
+        title: Text,
         detail: Localized,
-        retry_after: i64,
-        retry_at: crate::clock::Timestamp,
+        retry_at: Timestamp,
+        now: Timestamp,
     ) -> Self {
-        Problem::new(429, code, msg::TOO_MANY_REQUESTS, detail)
-            .with_header("retry-after", retry_after.max(1).to_string())
-            .with_extension("retry_at", json!(crate::clock::rfc3339(retry_at)))
+        Problem::new(429, code, title, detail)
+            .with_header("retry-after", (retry_at - now).max(1).to_string())
+            .with_extension("retry_at", json!(clock::rfc3339(retry_at)))
+    }
+
+    /// Failed checks fill one of the lockout's tallies until `retry_at`; `lock_scope` says whose.
+    pub fn too_many_attempts(
+        detail: Localized,
+        lock_scope: Value,
+        retry_at: Timestamp,
+        now: Timestamp,
+    ) -> Self {
+        Problem::rate_limited(
+            "too_many_attempts",
+            msg::TOO_MANY_ATTEMPTS,
+            detail,
+            retry_at,
+            now,
+        )
+        .with_extension("attempts_remaining", json!(0))
+        .with_extension("lock_scope", lock_scope)
+    }
+
+    /// Other checks still running hold every place in the lockout until `retry_at` at the latest.
+    pub fn checks_in_progress(retry_at: Timestamp, now: Timestamp) -> Self {
+        Problem::rate_limited(
+            "checks_in_progress",
+            msg::TOO_MANY_ATTEMPTS,
+            msg::CHECKS_IN_PROGRESS.into(),
+            retry_at,
+            now,
+        )
+        .with_extension("attempts_remaining", json!(0))
+    }
+
+    /// The details-request mails for a location are used up until `retry_at`.
+    pub fn details_request_limit(detail: Localized, retry_at: Timestamp, now: Timestamp) -> Self {
+        Problem::rate_limited(
+            "details_request_limit",
+            msg::TOO_MANY_REQUESTS,
+            detail,
+            retry_at,
+            now,
+        )
+    }
+
+    /// An invitation was sent again `limit` times today; the next is possible at `retry_at`.
+    pub fn invitation_resend_limit(limit: u32, retry_at: Timestamp, now: Timestamp) -> Self {
+        Problem::rate_limited(
+            "invitation_resend_limit",
+            msg::TOO_MANY_REQUESTS,
+            msg::invitation_resend_limit_detail(limit),
+            retry_at,
+            now,
+        )
     }
 
     /// "Test og lagre" whose check did not pass: `steps` in Norwegian and English, `outcome`
@@ -466,38 +388,5 @@ impl Problem {
             msg::MAIL_NOT_SENT,
             msg::MAIL_UNAVAILABLE_DETAIL,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_rfc9457_members_in_the_requested_language() {
-        let problem = Problem::validation(vec![FieldError::new(
-            "address.postal_code",
-            "invalid_postal_code",
-            Localized::new("fire sifre", "four digits"),
-        )]);
-        let nb = problem.to_json(Lang::Nb);
-        assert_eq!(nb["status"], 422);
-        assert_eq!(nb["code"], "validation_failed");
-        assert_eq!(
-            nb["type"],
-            "https://bookinglink.no/problems/validation_failed"
-        );
-        assert_eq!(nb["errors"][0]["field"], "address.postal_code");
-        assert_eq!(nb["errors"][0]["message"], "fire sifre");
-        let en = problem.to_json(Lang::En);
-        assert_eq!(en["errors"][0]["message"], "four digits");
-        assert_ne!(nb["title"], en["title"]);
-    }
-
-    #[test]
-    fn method_not_allowed_lists_the_allowed_methods() {
-        let problem = Problem::method_not_allowed(&["GET", "POST"]);
-        assert_eq!(problem.status, 405);
-        assert_eq!(problem.headers, vec![("allow", "GET, POST".to_string())]);
     }
 }
