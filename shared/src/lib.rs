@@ -27,3 +27,5 @@ pub mod tls;
 pub mod validate;
 #[cfg(feature = "vendors")]
 pub mod vendors;
+#[cfg(feature = "aws")]
+pub mod wiring;

@@ -5,15 +5,15 @@
 
 use std::sync::Arc;
 
-use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::clock::Clock;
 use bookinglink::domain::access::{self, Services};
 use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use bookinglink::http::{Incoming, Reply, encode_cursor, respond};
-use bookinglink::mail::{Mailer, SesMailer};
+use bookinglink::mail::Mailer;
 use bookinglink::problem::Problem;
 use bookinglink::routes::{self, RouteId};
-use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{AdminStore, LockoutStore};
+use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
@@ -31,29 +31,18 @@ pub struct App {
 
 impl App {
     /// `TABLE_NAME`, `MAIL_SENDER` (a verified SES identity) and `ADMIN_APP_URL` are required;
-    /// `SES_CONFIGURATION_SET` is optional.
+    /// `SES_CONFIGURATION_SET` is optional. Only invitations send mail; the first one builds
+    /// the SES client.
     pub async fn from_env() -> Result<Self, String> {
-        let table = bookinglink::runtime::required_env("TABLE_NAME")?;
-        let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
-        let admin_app_url = bookinglink::runtime::required_env("ADMIN_APP_URL")?;
-        let configuration_set = std::env::var("SES_CONFIGURATION_SET").ok();
-        let config = bookinglink::aws::config()?;
-        let store = Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            table,
-        ));
+        let env = Wiring::from_env()?;
+        let store = env.store()?;
         Ok(App {
             store: store.clone(),
             lockouts: store,
-            // Only invitations send mail; the first one builds the SES client.
-            mailer: Arc::new(SesMailer::new(
-                bookinglink::aws::LazyClient::on_first_use(&config, aws_sdk_ses::Client::new),
-                sender,
-                configuration_set,
-            )),
-            clock: Arc::new(SystemClock),
-            admin_app_url,
-            dev_identity_headers: bookinglink::identity::dev_identity_enabled_from_env(),
+            mailer: env.mailer()?,
+            clock: env.clock(),
+            admin_app_url: env.required("ADMIN_APP_URL")?,
+            dev_identity_headers: env.dev_identity_headers(),
         })
     }
 

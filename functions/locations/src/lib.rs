@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::clock::Clock;
 use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, companies, locations};
 use bookinglink::http::{Incoming, Reply, encode_cursor, respond};
 use bookinglink::model::Page;
 use bookinglink::problem::Problem;
 use bookinglink::routes::{self, RouteId};
 use bookinglink::store::Store;
-use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -22,16 +22,13 @@ pub struct App {
 }
 
 impl App {
+    /// `TABLE_NAME` is required.
     pub async fn from_env() -> Result<Self, String> {
-        let table = bookinglink::runtime::required_env("TABLE_NAME")?;
-        let config = bookinglink::aws::config()?;
+        let env = Wiring::from_env()?;
         Ok(App {
-            store: Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(&config),
-                table,
-            )),
-            clock: Arc::new(SystemClock),
-            dev_identity_headers: bookinglink::identity::dev_identity_enabled_from_env(),
+            store: env.store()?,
+            clock: env.clock(),
+            dev_identity_headers: env.dev_identity_headers(),
         })
     }
 }

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use bookinglink::clock::{Clock, SystemClock};
+use bookinglink::clock::Clock;
 use bookinglink::domain::request_details;
 use bookinglink::http::{Incoming, Reply, respond};
-use bookinglink::mail::{Mailer, SesMailer};
+use bookinglink::mail::Mailer;
 use bookinglink::problem::Problem;
 use bookinglink::routes::{self, RouteId};
 use bookinglink::store::RequestDetailsStore;
-use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
 
 pub const FUNCTION: &str = "request-details";
@@ -24,25 +24,15 @@ pub struct App {
 
 impl App {
     /// `TABLE_NAME` and `MAIL_SENDER` (a verified SES identity) are required;
-    /// `SES_CONFIGURATION_SET` is optional.
+    /// `SES_CONFIGURATION_SET` is optional. Previews need no SES client; the first request that
+    /// sends builds it.
     pub async fn from_env() -> Result<Self, String> {
-        let table = bookinglink::runtime::required_env("TABLE_NAME")?;
-        let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
-        let configuration_set = std::env::var("SES_CONFIGURATION_SET").ok();
-        let config = bookinglink::aws::config()?;
+        let env = Wiring::from_env()?;
         Ok(App {
-            store: Arc::new(DynamoStore::new(
-                aws_sdk_dynamodb::Client::new(&config),
-                table,
-            )),
-            // Previews need no SES client; the first request that sends builds it.
-            mailer: Arc::new(SesMailer::new(
-                bookinglink::aws::LazyClient::on_first_use(&config, aws_sdk_ses::Client::new),
-                sender,
-                configuration_set,
-            )),
-            clock: Arc::new(SystemClock),
-            dev_identity_headers: bookinglink::identity::dev_identity_enabled_from_env(),
+            store: env.store()?,
+            mailer: env.mailer()?,
+            clock: env.clock(),
+            dev_identity_headers: env.dev_identity_headers(),
         })
     }
 }

@@ -5,13 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bookinglink::aws::LazyClient;
-use bookinglink::booking::key_store::aws::SecretsManager;
-use bookinglink::clock::SystemClock;
-use bookinglink::mail::SesMailer;
 use bookinglink::revalidate::{self, Deadline, RevalidateDeps, Settings};
-use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::vendors::Vendors;
+use bookinglink::wiring::Wiring;
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -20,32 +15,31 @@ use serde_json::{Value, json};
 /// this before the invocation's deadline.
 pub const SLOWEST_CHECK_SECONDS: i64 = 20;
 
-pub async fn deps_from_env() -> Result<Arc<RevalidateDeps>, String> {
-    let table = bookinglink::runtime::required_env("TABLE_NAME")?;
-    let sender = bookinglink::runtime::required_env("MAIL_SENDER")?;
-    let config = bookinglink::aws::config()?;
-    Ok(Arc::new(RevalidateDeps {
-        store: Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            table,
-        )),
-        // Built when the run first reads a key / sends a notice.
-        secrets: Arc::new(SecretsManager::new(LazyClient::on_first_use(
-            &config,
-            aws_sdk_secretsmanager::Client::new,
-        ))),
-        vendors: Arc::new(Vendors::from_env().map_err(|e| e.to_string())?),
-        mailer: Arc::new(SesMailer::new(
-            LazyClient::on_first_use(&config, aws_sdk_ses::Client::new),
-            sender,
-            std::env::var("SES_CONFIGURATION_SET").ok(),
-        )),
-        clock: Arc::new(SystemClock),
-        settings: Settings::from_env()?,
-    }))
+pub struct App {
+    pub deps: Arc<RevalidateDeps>,
 }
 
-pub async fn handle(deps: Arc<RevalidateDeps>, event: LambdaEvent<Value>) -> Result<Value, Error> {
+impl App {
+    /// `TABLE_NAME` and `MAIL_SENDER` (a verified SES identity) are required; the run's and the
+    /// vendors' settings are optional. Secrets Manager and SES clients are built when the run
+    /// first reads a key / sends a notice.
+    pub async fn from_env() -> Result<Self, String> {
+        let env = Wiring::from_env()?;
+        Ok(App {
+            deps: Arc::new(RevalidateDeps {
+                store: env.store()?,
+                secrets: env.key_store(),
+                vendors: env.vendors()?,
+                mailer: env.mailer()?,
+                clock: env.clock(),
+                settings: Settings::from_env()?,
+            }),
+        })
+    }
+}
+
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let deps = app.deps.clone();
     let run_id = event
         .payload
         .get("run_id")

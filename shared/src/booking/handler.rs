@@ -9,60 +9,48 @@ use crate::http::{Incoming, Reply, respond};
 use crate::problem::Problem;
 use crate::routes::{self, RouteId};
 
-pub struct BookingApp {
-    pub deps: BookingDeps,
-    pub dev_identity_headers: bool,
+/// Answers a request for `serves` (`TestConnection` or `SaveBooking`).
+pub async fn handle(
+    deps: &BookingDeps,
+    dev_identity_headers: bool,
+    serves: RouteId,
+    req: Request,
+) -> Response<Body> {
+    let incoming = Incoming::new(req, dev_identity_headers);
+    let result = match route(deps, serves, &incoming).await {
+        Err(problem) if problem.status != 401 => {
+            // Only a route that matched names a location whose tally also counts.
+            let location_id = routes::resolve(&incoming.method, &incoming.path)
+                .ok()
+                .map(|m| m.param("locationId").to_string());
+            Err(super::check::with_attempts_remaining(
+                deps,
+                incoming.caller.as_ref(),
+                location_id.as_deref().filter(|id| !id.is_empty()),
+                problem,
+            )
+            .await)
+        }
+        other => other,
+    };
+    respond(result, incoming.lang)
 }
 
-impl BookingApp {
-    #[cfg(all(feature = "dynamodb", feature = "secretsmanager"))]
-    pub async fn from_env() -> Result<Self, String> {
-        Ok(BookingApp {
-            deps: BookingDeps::from_env().await?,
-            dev_identity_headers: crate::identity::dev_identity_enabled_from_env(),
-        })
+async fn route(deps: &BookingDeps, serves: RouteId, req: &Incoming) -> Result<Reply, Problem> {
+    let matched = routes::resolve(&req.method, &req.path)?;
+    if matched.route.id != serves {
+        return Err(Problem::route_not_found());
     }
-
-    /// Answers a request for `serves` (`TestConnection` or `SaveBooking`).
-    pub async fn handle(&self, serves: RouteId, req: Request) -> Response<Body> {
-        let incoming = Incoming::new(req, self.dev_identity_headers);
-        let result = match self.route(serves, &incoming).await {
-            Err(problem) if problem.status != 401 => {
-                // Only a route that matched names a location whose tally also counts.
-                let location_id = routes::resolve(&incoming.method, &incoming.path)
-                    .ok()
-                    .map(|m| m.param("locationId").to_string());
-                Err(super::check::with_attempts_remaining(
-                    &self.deps,
-                    incoming.caller.as_ref(),
-                    location_id.as_deref().filter(|id| !id.is_empty()),
-                    problem,
-                )
-                .await)
-            }
-            other => other,
-        };
-        respond(result, incoming.lang)
-    }
-
-    async fn route(&self, serves: RouteId, req: &Incoming) -> Result<Reply, Problem> {
-        let matched = routes::resolve(&req.method, &req.path)?;
-        if matched.route.id != serves {
-            return Err(Problem::route_not_found());
-        }
-        let caller = req.caller()?;
-        let (company_id, location_id) = (matched.param("companyId"), matched.param("locationId"));
-        if serves == RouteId::SaveBooking {
-            let input = BookingInput::for_save(&req.json_object()?, req.if_match_version()?)?;
-            let saved =
-                super::test_and_save(&self.deps, caller, company_id, location_id, input).await?;
-            let etag = format!("\"{}\"", saved.location.version);
-            Ok(Reply::ok(saved.to_json(req.lang)).with_header("etag", etag))
-        } else {
-            let input = BookingInput::for_check(&req.json_object()?)?;
-            let tested =
-                super::test_connection(&self.deps, caller, company_id, location_id, input).await?;
-            Ok(Reply::ok(tested.to_json(req.lang)))
-        }
+    let caller = req.caller()?;
+    let (company_id, location_id) = (matched.param("companyId"), matched.param("locationId"));
+    if serves == RouteId::SaveBooking {
+        let input = BookingInput::for_save(&req.json_object()?, req.if_match_version()?)?;
+        let saved = super::test_and_save(deps, caller, company_id, location_id, input).await?;
+        let etag = format!("\"{}\"", saved.location.version);
+        Ok(Reply::ok(saved.to_json(req.lang)).with_header("etag", etag))
+    } else {
+        let input = BookingInput::for_check(&req.json_object()?)?;
+        let tested = super::test_connection(deps, caller, company_id, location_id, input).await?;
+        Ok(Reply::ok(tested.to_json(req.lang)))
     }
 }

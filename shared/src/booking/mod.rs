@@ -50,25 +50,16 @@ impl BookingDeps {
 
 #[cfg(all(feature = "dynamodb", feature = "secretsmanager"))]
 impl BookingDeps {
-    /// Production wiring: DynamoDB, Secrets Manager and the vendor adapters from the
-    /// environment (`TABLE_NAME`, `SECRET_NAME_PREFIX`, vendor settings).
-    pub async fn from_env() -> Result<Self, String> {
-        let table = crate::runtime::required_env("TABLE_NAME")?;
-        let config = crate::aws::config()?;
-        let store = Arc::new(crate::store::dynamo::DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&config),
-            table,
-        ));
-        let vendors = crate::vendors::Vendors::from_env().map_err(|e| e.to_string())?;
+    /// What both booking functions need: the table (as the store and the lockout), the key
+    /// store, the vendor adapters, and `SECRET_NAME_PREFIX` (optional).
+    pub fn from_wiring(env: &crate::wiring::Wiring) -> Result<Self, String> {
+        let store = env.store()?;
         Ok(BookingDeps {
             store: store.clone(),
             attempts: store,
-            // Built when a request first stores or reads a key.
-            secrets: Arc::new(key_store::aws::SecretsManager::new(
-                crate::aws::LazyClient::on_first_use(&config, aws_sdk_secretsmanager::Client::new),
-            )),
-            vendors: Arc::new(vendors),
-            clock: Arc::new(crate::clock::SystemClock),
+            secrets: env.key_store(),
+            vendors: env.vendors()?,
+            clock: env.clock(),
             secret_prefix: std::env::var("SECRET_NAME_PREFIX")
                 .unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string()),
         })

@@ -85,16 +85,13 @@ async fn nothing_secret_is_logged_at_trace() {
         &config,
     )));
     let prefix = format!("test-{}/", uuid::Uuid::new_v4());
-    let booking = || bookinglink::booking::handler::BookingApp {
-        deps: BookingDeps {
-            store: store.clone(),
-            attempts: store.clone(),
-            secrets: secrets.clone(),
-            vendors: vendors(),
-            clock: Arc::new(SystemClock),
-            secret_prefix: prefix.clone(),
-        },
-        dev_identity_headers: false,
+    let booking = || BookingDeps {
+        store: store.clone(),
+        attempts: store.clone(),
+        secrets: secrets.clone(),
+        vendors: vendors(),
+        clock: Arc::new(SystemClock),
+        secret_prefix: prefix.clone(),
     };
     integration_tests::verify_sender(&config, SENDER)
         .await
@@ -165,7 +162,10 @@ async fn nothing_secret_is_logged_at_trace() {
 
     // "Test kobling" with the key typed in.
     invoke_http(
-        booking(),
+        test_connection::App {
+            deps: booking(),
+            dev_identity_headers: false,
+        },
         test_connection::handle,
         post("test", &details),
         200,
@@ -175,13 +175,20 @@ async fn nothing_secret_is_logged_at_trace() {
     // "Test og lagre": the key goes to Secrets Manager.
     let mut save = details.clone();
     save["version"] = json!(1);
-    invoke_http(booking(), test_and_save::handle, post("save", &save), 200).await;
+    let save_app = test_and_save::App {
+        deps: booking(),
+        dev_identity_headers: false,
+    };
+    invoke_http(save_app, test_and_save::handle, post("save", &save), 200).await;
 
     // "Test kobling" with the stored key: read back from Secrets Manager.
     let mut stored = details.clone();
     stored.as_object_mut().unwrap().remove("api_key");
     invoke_http(
-        booking(),
+        test_connection::App {
+            deps: booking(),
+            dev_identity_headers: false,
+        },
         test_connection::handle,
         post("test", &stored),
         200,
@@ -209,22 +216,24 @@ async fn nothing_secret_is_logged_at_trace() {
 
     // Revalidation, started with `lambda_runtime::run` as its `main` does.
     let mailer = Arc::new(RecordingMailer::new());
-    let deps = Arc::new(RevalidateDeps {
-        store: store.clone(),
-        secrets: secrets.clone(),
-        vendors: vendors(),
-        mailer: mailer.clone(),
-        clock: Arc::new(SystemClock),
-        settings: Settings {
-            secret_prefix: prefix.clone(),
-            ..Settings::default()
-        },
-    });
+    let app: &'static _ = Box::leak(Box::new(revalidate_function::App {
+        deps: Arc::new(RevalidateDeps {
+            store: store.clone(),
+            secrets: secrets.clone(),
+            vendors: vendors(),
+            mailer: mailer.clone(),
+            clock: Arc::new(SystemClock),
+            settings: Settings {
+                secret_prefix: prefix.clone(),
+                ..Settings::default()
+            },
+        }),
+    }));
     let api = RuntimeApi::start().await;
     use_runtime_api(&api);
     let local = tokio::task::LocalSet::new();
     local.spawn_local(lambda_runtime::run(lambda_runtime::service_fn(
-        move |event| revalidate_function::handle(deps.clone(), event),
+        move |event| revalidate_function::handle(app, event),
     )));
     let summary = local
         .run_until(api.invoke(json!({"run_id": "2026-11-26"})))

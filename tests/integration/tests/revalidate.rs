@@ -584,9 +584,10 @@ async fn the_function_runs_the_run_named_in_its_event() {
         serde_json::json!({"run_id": "2026-12-01"}),
         lambda_runtime::Context::default(),
     );
-    let answer = revalidate_function::handle(fleet.deps(sandbox_url(), 10), event)
-        .await
-        .unwrap();
+    let app = revalidate_function::App {
+        deps: fleet.deps(sandbox_url(), 10),
+    };
+    let answer = revalidate_function::handle(&app, event).await.unwrap();
     assert_eq!(answer["run_id"], "2026-12-01");
     assert_eq!(
         (answer["done"].as_bool(), answer["succeeded"].as_u64()),

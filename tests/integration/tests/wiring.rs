@@ -1,4 +1,4 @@
-//! The functions as they start in Lambda: `App::from_env()` (settings, `bookinglink::aws::config`,
+//! The functions as they start in Lambda: `App::from_env()` (settings, `bookinglink::wiring`,
 //! the reqwest-backed HTTP client, clients built on first use), answering the recorded events
 //! in `events/` against the emulator and the vendor sandbox. Other tests hand the handlers
 //! clients they built themselves; this one checks the production wiring end to end.
@@ -67,11 +67,7 @@ async fn functions_wired_from_the_environment_answer_the_recorded_events() {
     let sent = Answer::from(
         request_details::handle(&details, recorded("request-details-send.json")).await,
     );
-    assert!(
-        (200..300).contains(&sent.status),
-        "sending through SES: {:?}",
-        sent.body
-    );
+    assert_eq!(sent.status, 202, "sending through SES: {:?}", sent.body);
 
     // A save stores the key through the Secrets Manager client built by that request.
     let save = test_and_save::App::from_env()
@@ -100,5 +96,25 @@ async fn functions_wired_from_the_environment_answer_the_recorded_events() {
     assert!(
         !saved.raw.contains("sandbox-key-ok"),
         "the key never comes back"
+    );
+
+    // The nightly run re-checks that connection with the key the save stored.
+    let revalidate = revalidate_function::App::from_env()
+        .await
+        .expect("revalidate starts");
+    let night = lambda_runtime::LambdaEvent::new(
+        serde_json::json!({"run_id": "2026-12-01"}),
+        lambda_runtime::Context::default(),
+    );
+    let summary = revalidate_function::handle(&revalidate, night)
+        .await
+        .expect("the run completes");
+    assert_eq!(
+        (
+            summary["checked_now"].as_u64(),
+            summary["succeeded"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{summary}"
     );
 }
