@@ -64,11 +64,13 @@ impl Wiring {
         )))
     }
 
-    /// The vendor adapters, with their settings from the environment.
+    /// The vendor adapters, with their settings from the environment, on the function's clock.
     #[cfg(feature = "vendors")]
     pub fn vendors(&self) -> Result<Arc<crate::vendors::Vendors>, String> {
         Ok(Arc::new(
-            crate::vendors::Vendors::from_env().map_err(|e| e.to_string())?,
+            crate::vendors::Vendors::from_env()
+                .map_err(|e| e.to_string())?
+                .with_clock(self.clock()),
         ))
     }
 }

@@ -38,6 +38,8 @@ pub(crate) struct Ctx<'a> {
     pub(super) out: &'a Outbound,
     pub(super) allowed_hosts: &'a [&'a str],
     pub(super) deadline: Instant,
+    /// When the check runs, from the injected clock.
+    pub(super) now: crate::clock::Timestamp,
 }
 
 impl Ctx<'_> {
@@ -148,11 +150,11 @@ pub(super) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
     serde_json::from_slice(body).ok()
 }
 
-/// A calendar date in Oslo, `days` from now, as `YYYY-MM-DD`.
-pub(super) fn oslo_date(days: i64) -> String {
-    use crate::clock::{Clock, SystemClock, civil, oslo_offset};
-    let now = SystemClock.now() + days * 86_400;
-    let (y, m, d, ..) = civil(now + oslo_offset(now));
+/// The calendar date in Oslo `days` after `now`, as `YYYY-MM-DD`.
+pub(super) fn oslo_date(now: crate::clock::Timestamp, days: i64) -> String {
+    use crate::clock::{civil, oslo_offset};
+    let then = now + days * 86_400;
+    let (y, m, d, ..) = civil(then + oslo_offset(then));
     format!("{y:04}-{m:02}-{d:02}")
 }
 

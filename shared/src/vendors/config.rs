@@ -194,6 +194,7 @@ impl Vendors {
             bases,
             hosts,
             sandbox_base,
+            clock: std::sync::Arc::new(crate::clock::SystemClock),
         })
     }
 }

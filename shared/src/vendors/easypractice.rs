@@ -34,7 +34,7 @@ pub(super) async fn check(
     let Some(token) = details.value(FieldId::ApiKey) else {
         return plan.fail_next(CheckCode::Required, Some(FieldId::ApiKey));
     };
-    let today = oslo_date(0);
+    let today = oslo_date(ctx.now, 0);
     let mut url = endpoint(&base, &["api", "v1", "bookings"]);
     url.query_pairs_mut()
         .append_pair("start", &today)

@@ -30,10 +30,12 @@ pub use config::{
 pub use report::{CheckCode, CheckOutcome, CheckReport, CheckStep, StepId, StepStatus};
 
 use crate::catalog::{Adapter, BookingDetails, BookingSystem, FieldId};
+use crate::clock::Clock;
 use answer::{Ctx, endpoint, refuse_input};
 use outbound::Outbound;
 use report::Plan;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::time::Instant;
 use url::Url;
 
@@ -50,9 +52,18 @@ pub struct Vendors {
     /// Allowed hosts per system: the catalog's, or the environment's where it may set them.
     hosts: HashMap<&'static str, Vec<String>>,
     sandbox_base: Option<Url>,
+    /// What "today" is for the vendors' calendars (the dates a check asks about).
+    clock: Arc<dyn Clock>,
 }
 
 impl Vendors {
+    /// The clock whose date the checks ask the vendors' calendars about: the one the rest of
+    /// the request runs on (a test's, or the function's).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Vendors {
+        self.clock = clock;
+        self
+    }
+
     /// Where this system's API lives: the sandbox in sandbox mode, else the configured base.
     fn base(&self, system: &BookingSystem) -> Option<Url> {
         match &self.sandbox_base {
@@ -79,6 +90,7 @@ impl VendorCheck for Vendors {
                     out: &self.outbound,
                     allowed_hosts: &allowed_hosts,
                     deadline: Instant::now() + self.outbound.deadline,
+                    now: self.clock.now(),
                 };
                 // Extensor is reached at the booking URL the administrator entered; every
                 // other system at its configured base, and without one nothing can be checked.

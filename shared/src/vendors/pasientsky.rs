@@ -103,7 +103,7 @@ pub(super) async fn check(
     ) else {
         return plan.fail_next(CheckCode::Required, None);
     };
-    let (from, to) = (oslo_date(0), oslo_date(7));
+    let (from, to) = (oslo_date(ctx.now, 0), oslo_date(ctx.now, 7));
     let body = serde_json::json!({
         "apikey": key,
         "dateRange": { "from": from, "to": to },

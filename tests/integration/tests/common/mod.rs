@@ -60,7 +60,8 @@ impl Stack {
                 sandbox_url(),
                 Duration::from_secs(3),
             ))
-            .unwrap(),
+            .unwrap()
+            .with_clock(clock.clone()),
         );
         let prefix = format!("trust-test/{}/", uuid::Uuid::new_v4());
         let deps = |function: &str| {
