@@ -150,7 +150,9 @@ impl<'a> ObjectReader<'a> {
     pub fn version(&mut self, key: &str) -> Option<u64> {
         match self.object.get(key) {
             None | Some(Value::Null) => None,
-            Some(v) => match v.as_u64().filter(|n| *n >= 1) {
+            // JSON does not tell 3 from 3.0 (nor does JSON Schema's `integer`): a whole number
+            // written with a fraction is that number.
+            Some(v) => match v.as_u64().or_else(|| whole_number(v)).filter(|n| *n >= 1) {
                 Some(n) => Some(n),
                 None => {
                     self.error(key, "wrong_type", msg::NOT_A_VERSION);
@@ -198,6 +200,13 @@ impl<'a> ObjectReader<'a> {
             Err(Problem::validation(self.errors))
         }
     }
+}
+
+/// A non-negative whole number written with a fraction (`3.0`), up to 2^53 where every whole
+/// number is exact.
+fn whole_number(value: &Value) -> Option<u64> {
+    let f = value.as_f64()?;
+    (f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f)).then_some(f as u64)
 }
 
 fn check_text(
@@ -299,6 +308,24 @@ pub fn phone(raw: &str) -> Result<String, (&'static str, crate::problem::Localiz
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_version_is_a_positive_whole_number_however_it_is_written() {
+        let read = |v: serde_json::Value| {
+            let body = serde_json::json!({ "version": v });
+            let mut r = super::ObjectReader::new(body.as_object().unwrap(), &["version"]).unwrap();
+            let version = r.version("version");
+            (version, r.errors.len())
+        };
+        assert_eq!(read(serde_json::json!(3)), (Some(3), 0));
+        assert_eq!(read(serde_json::json!(3.0)), (Some(3), 0));
+        assert_eq!(read(serde_json::json!(3.5)), (None, 1));
+        assert_eq!(read(serde_json::json!(0)), (None, 1));
+        assert_eq!(read(serde_json::json!(0.0)), (None, 1));
+        assert_eq!(read(serde_json::json!(-2.0)), (None, 1));
+        assert_eq!(read(serde_json::json!(1e300)), (None, 1));
+        assert_eq!(read(serde_json::json!("3")), (None, 1));
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -85,8 +85,10 @@ export interface paths {
         head?: never;
         /**
          * Endre en lokasjon
-         * @description Send bare feltene som endres, og versjonen endringen bygger på (`If-Match` eller
-         *     `version`; sendes begge, må de være like). En utdatert versjon endrer ingenting og gir 409.
+         * @description Send bare feltene som endres, og versjonen endringen bygger på i `version`. En utdatert
+         *     versjon endrer ingenting og gir 409. API-et godtar også versjonen i `If-Match`, slik
+         *     `ETag` ga den (`"3"`, `W/"3"` eller `3`), i stedet for `version`; sendes begge, må de være
+         *     like (ellers 422 `version_mismatch`), og uten noen av dem er svaret 428.
          */
         patch: operations["updateLocation"];
         trace?: never;
@@ -178,9 +180,9 @@ export interface paths {
          *     uten nøkkel (Extensor), fjernes den lagrede nøkkelen (slettes etter 7 dager, kan
          *     gjenopprettes til da), og svaret sier det i `stored_key_deletion`. En mislykket test gir 422
          *     `connection_test_failed` med stegene, og ingenting lagres. Versjonen lokasjonen hadde da
-         *     skjemaet ble åpnet, sendes i `If-Match` eller `version`. En lagring som sendes på nytt
-         *     fordi svaret gikk tapt, besvares som lagringen den var (`check` er da `null`).
-         *     Samme sperre som «Test kobling».
+         *     skjemaet ble åpnet, sendes i `version` (API-et godtar den også i `If-Match`, som for
+         *     `PATCH` av lokasjonen). En lagring som sendes på nytt fordi svaret gikk tapt, besvares som
+         *     lagringen den var (`check` er da `null`). Samme sperre som «Test kobling».
          */
         post: operations["saveBooking"];
         delete?: never;
@@ -464,8 +466,19 @@ export interface components {
          * @description Tidspunkt i UTC (RFC 3339), hele sekunder.
          */
         Timestamp: string;
-        /** Format: email */
+        /**
+         * Format: email
+         * @description E-postadresse, slik API-et sjekker den: før `@` bokstaver, sifre og
+         *     ``!#$%&'*+-/=?^_`{|}~``, med punktum bare mellom tegn; etter `@` minst to ledd av
+         *     bokstaver, sifre og bindestrek (ikke først eller sist i leddet), og det siste leddet
+         *     minst to tegn og ikke bare sifre. Mellomrom foran og bak fjernes.
+         */
         Email: string;
+        /**
+         * @description Tekst slik API-et leser den: ingen kontrolltegn (som linjeskift og tabulator), og noe
+         *     annet enn mellomrom. Mellomrom foran og bak fjernes; lengden gjelder det som blir igjen.
+         */
+        Text: string;
         /**
          * @description Bookingsystemets id i katalogen (`GET /v1/booking-systems`).
          * @enum {string}
@@ -486,7 +499,7 @@ export interface components {
             org_number: string;
             /**
              * Format: email
-             * @description Fakturaadresse (valgfri).
+             * @description Fakturaadresse (valgfri), som `Email`.
              */
             invoice_email?: string | null;
         };
@@ -501,17 +514,21 @@ export interface components {
             /** @example Oslo */
             city: string;
         };
+        /**
+         * @description Telefonnummer, 8–15 sifre, eventuelt med `+` først og mellomrom mellom.
+         * @example +47 22 00 00 01
+         */
+        Phone: string;
         NewLocation: {
             name: string;
             address: components["schemas"]["Address"];
-            /**
-             * @description Telefonnummer, 8–15 sifre, eventuelt med `+` og mellomrom.
-             * @example +47 22 00 00 01
-             */
-            phone: string;
+            phone: components["schemas"]["Phone"];
             email: components["schemas"]["Email"];
         };
-        /** @description Bare feltene som endres. `null` betyr «ikke endret». */
+        /**
+         * @description Bare feltene som endres, minst ett (ikke `null`). `null` betyr «ikke endret». Versjonen
+         *     endringen bygger på er påkrevd (se operasjonen om `If-Match`).
+         */
         LocationPatch: {
             name?: string | null;
             /** @description Hele adressen erstattes. */
@@ -521,12 +538,14 @@ export interface components {
             email?: string | null;
             /** @description `true` tar lokasjonen midlertidig ut av nettbooking. */
             offline?: boolean | null;
-            /** @description Versjonen endringen bygger på (eller `If-Match`). */
-            version?: number | null;
+            /** @description Versjonen endringen bygger på, som `ETag` og `version` i lokasjonen. */
+            version: number;
         };
         /**
          * @description Det administratoren fylte inn i skjemaet. Hvilke felt systemet bruker og krever, står i
-         *     katalogen; felt systemet ikke bruker, må være tomme. Tomme tekster regnes som utelatt.
+         *     katalogen, og reglene under sier det samme: et felt systemet ikke bruker, må være tomt
+         *     (utelatt, `null` eller bare mellomrom); tomme tekster regnes som utelatt; verdiene har
+         *     ingen kontrolltegn. Utelatt `api_key` betyr «bruk den lagrede nøkkelen».
          */
         BookingTestInput: {
             system: components["schemas"]["BookingSystemId"];
@@ -540,7 +559,19 @@ export interface components {
             booking_url?: string | null;
             /** @description Ved lagring; utelatt beholder lokasjonens innstilling. */
             offline?: boolean | null;
-        };
+        } & (unknown & unknown & unknown & unknown & unknown);
+        /** @description En id som leverandøren skriver den, høyst 100 tegn, ikke bare punktum. */
+        BookingIdText: string;
+        /** @description Som `BookingIdText`, eller tom. */
+        OptionalBookingIdText: string | null;
+        /** @description En UUID med bindestreker, som 3f2a9c1e-8b7d-4e21-9a0f-5c6d7e8f9a0b (store eller små bokstaver). */
+        BookingUuid: string;
+        /** @description API-nøkkelen, høyst 512 tegn uten kontrolltegn; tom eller utelatt bruker den lagrede. */
+        BookingKey: string | null;
+        /** @description Bookingsiden hos Extensor, `https://` på extensor.no eller et underdomene, uten port og brukernavn. */
+        ExtensorBookingUrl: string;
+        /** @description Et felt systemet ikke bruker, og som derfor må være tomt. */
+        UnusedField: string | null;
         /** @description Som `BookingTestInput`, pluss versjonen lokasjonen hadde da skjemaet ble åpnet. */
         BookingSaveInput: {
             system: components["schemas"]["BookingSystemId"];
@@ -554,9 +585,9 @@ export interface components {
             booking_url?: string | null;
             /** @description Ved lagring; utelatt beholder lokasjonens innstilling. */
             offline?: boolean | null;
-            /** @description Lokasjonens versjon (eller `If-Match`). */
-            version?: number | null;
-        };
+            /** @description Lokasjonens versjon da skjemaet ble åpnet (se operasjonen om `If-Match`). */
+            version: number;
+        } & (unknown & unknown & unknown & unknown & unknown);
         SendDetailsRequestInput: {
             system: components["schemas"]["BookingSystemId"];
         };
@@ -780,7 +811,7 @@ export interface components {
         NewInvitation: {
             /**
              * Format: email
-             * @description Adressen invitasjonen sendes til; den som godtar, må være logget inn med den (bekreftet).
+             * @description Adressen invitasjonen sendes til (som `Email`); den som godtar, må være logget inn med den (bekreftet).
              */
             email: string;
             /**
@@ -790,7 +821,7 @@ export interface components {
             language?: "nb" | "en";
         };
         AcceptInvitationInput: {
-            /** @description `token=` fra lenken i invitasjonen, som den er. */
+            /** @description `token=` fra lenken i invitasjonen, som den er (43 tegn: `A`–`Z`, `a`–`z`, `0`–`9`, `-` og `_`). API-et godtar høyst 128 tegn uten kontrolltegn og ikke bare mellomrom; et annet token gir 403. */
             token: string;
         };
         Invitation: {
@@ -1309,12 +1340,6 @@ export interface components {
          * @example nb
          */
         AcceptLanguage: string;
-        /**
-         * @description Versjonen endringen bygger på, slik `ETag` ga den (`"3"`, også `W/"3"` eller `3`). Kan
-         *     sendes i feltet `version` i stedet.
-         * @example "3"
-         */
-        IfMatch: string;
         /** @description Antall per side, 1–100 (standard 25). */
         Limit: number;
         /** @description `next_cursor` fra forrige side. Ugjennomsiktig: send den som den er. */
@@ -1678,12 +1703,6 @@ export interface operations {
                  * @example nb
                  */
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
-                /**
-                 * @description Versjonen endringen bygger på, slik `ETag` ga den (`"3"`, også `W/"3"` eller `3`). Kan
-                 *     sendes i feltet `version` i stedet.
-                 * @example "3"
-                 */
-                "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /**
@@ -1886,12 +1905,6 @@ export interface operations {
                  * @example nb
                  */
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
-                /**
-                 * @description Versjonen endringen bygger på, slik `ETag` ga den (`"3"`, også `W/"3"` eller `3`). Kan
-                 *     sendes i feltet `version` i stedet.
-                 * @example "3"
-                 */
-                "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /**
