@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use bookinglink::api_key::ApiKey;
 use bookinglink::catalog::{self, BookingDetails};
 use bookinglink::clock::ManualClock;
-use bookinglink::secret::ApiKey;
 use bookinglink::vendors::{VendorCheck, Vendors, VendorsConfig};
 
 /// 2030-06-15T22:30:00Z: already 16 June in Oslo (UTC+2 in summer).
