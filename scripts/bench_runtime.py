@@ -254,7 +254,7 @@ def main():
     print(table(results))
 
 
-# Targets from issue 7.
+# The cold-start targets docs/performance.md states.
 INIT_RATIO_MAX = 1.5
 ZIP_MB_MAX = 4.0
 RSS_MB_MAX = 24.0
