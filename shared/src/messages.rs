@@ -187,6 +187,17 @@ pub const UNKNOWN_BOOKING_SYSTEM: Text = Text::new(
 pub const TOO_MANY_REQUESTS: Text = Text::new("For mange forespørsler", "Too many requests");
 
 /// `when_nb`/`when_en`: the Oslo date and time the next send is allowed.
+pub fn details_sender_limit_detail(limit: u32, when_nb: &str, when_en: &str) -> Localized {
+    Localized::new(
+        format!(
+            "Du har allerede sendt {limit} forespørsler om detaljer det siste døgnet, fra alle lokasjonene dine til sammen. Du kan sende en ny fra {when_nb}. Til da kan du kopiere teksten og sende den fra din egen e-post."
+        ),
+        format!(
+            "You have already sent {limit} requests for details in the last 24 hours, from all your locations together. You can send another from {when_en}. Until then, you can copy the text and send it from your own e-mail."
+        ),
+    )
+}
+
 pub fn details_send_limit_detail(
     system_name: &str,
     limit: u32,
@@ -336,6 +347,24 @@ pub const ALREADY_ADMINISTRATOR_DETAIL: Text = Text::new(
 );
 pub const ALREADY_ADMINISTRATOR_FIELD: Text =
     Text::new("Er allerede administrator.", "Is already an administrator.");
+
+pub fn too_many_locations_detail(limit: u32) -> Localized {
+    Localized::new(
+        format!(
+            "Firmaet har allerede {limit} lokasjoner, så mange som det kan ha. Bruk en av de eksisterende lokasjonene, eller kontakt Bookinglink hvis firmaet trenger flere."
+        ),
+        format!(
+            "The company already has {limit} locations, as many as it can have. Use one of the existing locations, or contact Bookinglink if the company needs more."
+        ),
+    )
+}
+
+pub fn too_many_locations_field(limit: u32) -> Localized {
+    Localized::new(
+        format!("Firmaet har nådd grensen på {limit} lokasjoner."),
+        format!("The company has reached its limit of {limit} locations."),
+    )
+}
 
 pub fn too_many_invitations_detail(limit: usize) -> Localized {
     Localized::new(

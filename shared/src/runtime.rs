@@ -91,6 +91,24 @@ where
     .await
 }
 
+/// A limit setting: a whole number of at least 1, or `default` when it is not set.
+pub fn limit_env(name: &str, default: u32) -> Result<u32, String> {
+    limit_setting(name, std::env::var(name).ok().as_deref(), default)
+}
+
+/// [`limit_env`] of a value already read.
+pub fn limit_setting(name: &str, value: Option<&str>, default: u32) -> Result<u32, String> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("{name} must be a positive whole number")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};

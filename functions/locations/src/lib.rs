@@ -19,16 +19,22 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub dev_identity_headers: bool,
+    pub max_locations_per_company: u32,
 }
 
 impl App {
-    /// `TABLE_NAME` is required.
+    /// `TABLE_NAME` is required; `MAX_LOCATIONS_PER_COMPANY` defaults to 200.
     pub async fn from_env() -> Result<Self, String> {
         let env = Wiring::from_env()?;
+        let max_locations_per_company = bookinglink::runtime::limit_env(
+            "MAX_LOCATIONS_PER_COMPANY",
+            locations::DEFAULT_MAX_PER_COMPANY,
+        )?;
         Ok(App {
             store: env.store()?,
             clock: env.clock(),
             dev_identity_headers: env.dev_identity_headers(),
+            max_locations_per_company,
         })
     }
 }
@@ -91,7 +97,15 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
         }
         RouteId::CreateLocation => {
             let new = locations::NewLocation::from_json(&req.json_object()?)?;
-            let location = locations::create(store, clock, caller, company_id, new).await?;
+            let location = locations::create(
+                store,
+                clock,
+                caller,
+                company_id,
+                new,
+                app.max_locations_per_company,
+            )
+            .await?;
             let path = format!("/v1/companies/{company_id}/locations/{}", location.id);
             Ok(with_etag(
                 Reply::created(location.to_json(), path),

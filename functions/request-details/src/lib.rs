@@ -20,19 +20,22 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub dev_identity_headers: bool,
+    pub limits: request_details::SendLimits,
 }
 
 impl App {
     /// `TABLE_NAME` and `MAIL_SENDER` (a verified SES identity) are required;
-    /// `SES_CONFIGURATION_SET` is optional. Previews need no SES client; the first request that
-    /// sends builds it.
+    /// `SES_CONFIGURATION_SET` is optional; `DETAILS_SENDS_PER_ADMINISTRATOR` defaults to 10.
+    /// Previews need no SES client; the first request that sends builds it.
     pub async fn from_env() -> Result<Self, String> {
         let env = Wiring::from_env()?;
+        let limits = request_details::SendLimits::from_env()?;
         Ok(App {
             store: env.store()?,
             mailer: env.mailer()?,
             clock: env.clock(),
             dev_identity_headers: env.dev_identity_headers(),
+            limits,
         })
     }
 }
@@ -54,11 +57,17 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
     let caller = req.caller()?;
     let company_id = matched.param("companyId");
     let location_id = matched.param("locationId");
+    let services = request_details::Services {
+        store: app.store.as_ref(),
+        mailer: app.mailer.as_ref(),
+        clock: app.clock.as_ref(),
+        limits: app.limits,
+    };
     match matched.route.id {
         RouteId::GetDetailsRequest => {
             let system = request_details::system_from_query(req.query("system").as_deref())?;
-            let prepared = request_details::preview(
-                app.store.as_ref(),
+            let preview = request_details::preview(
+                services,
                 caller,
                 company_id,
                 location_id,
@@ -66,15 +75,10 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
                 req.lang,
             )
             .await?;
-            Ok(Reply::ok(prepared.to_json()))
+            Ok(Reply::ok(preview.to_json()))
         }
         RouteId::SendDetailsRequest => {
             let system = request_details::system_from_json(&req.json_object()?)?;
-            let services = request_details::Services {
-                store: app.store.as_ref(),
-                mailer: app.mailer.as_ref(),
-                clock: app.clock.as_ref(),
-            };
             let sent =
                 request_details::send(services, caller, company_id, location_id, system, req.lang)
                     .await?;

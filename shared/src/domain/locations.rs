@@ -139,12 +139,17 @@ pub async fn list(
     Ok(page?)
 }
 
+/// Locations a company may have unless `MAX_LOCATIONS_PER_COMPANY` says otherwise.
+pub const DEFAULT_MAX_PER_COMPANY: u32 = 200;
+
+/// Creates a location, one of at most `max_per_company` of its company (409 beyond).
 pub async fn create(
     store: &dyn Store,
     clock: &dyn Clock,
     caller: &Caller,
     company_id: &str,
     new: NewLocation,
+    max_per_company: u32,
 ) -> Result<Location, Problem> {
     authorize(store, caller, company_id).await?;
     let now = clock.now();
@@ -171,7 +176,9 @@ pub async fn create(
         json!({"name": location.name}),
         now,
     );
-    store.create_location(&location, &audit).await?;
+    store
+        .create_location(&location, &audit, max_per_company)
+        .await?;
     tracing::info!(company_id, location_id = %location.id, "location created");
     Ok(location)
 }
@@ -250,6 +257,17 @@ mod tests {
 
     fn caller(sub: &str) -> Caller {
         Caller::new(sub)
+    }
+
+    /// Within the default limit; the limit itself is tested in `location_limit_tests.rs`.
+    async fn create(
+        store: &MemoryStore,
+        clock: &ManualClock,
+        who: &Caller,
+        company_id: &str,
+        new: NewLocation,
+    ) -> Result<Location, Problem> {
+        super::create(store, clock, who, company_id, new, DEFAULT_MAX_PER_COMPANY).await
     }
 
     fn new_location(name: &str) -> NewLocation {
@@ -497,3 +515,7 @@ mod tests {
         assert_eq!(fields, ["version", "offline"]);
     }
 }
+
+#[cfg(test)]
+#[path = "location_limit_tests.rs"]
+mod limit_tests;

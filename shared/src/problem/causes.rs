@@ -13,6 +13,7 @@ impl From<StoreError> for Problem {
             StoreError::VersionConflict { current } => Problem::version_conflict(current),
             StoreError::Throttled => Problem::service_unavailable().caused_by(err),
             StoreError::LastAdministrator => Problem::last_administrator(),
+            StoreError::TooManyLocations { limit } => Problem::too_many_locations(limit),
             StoreError::Changed => Problem::changed_meanwhile(),
             StoreError::AlreadyExists | StoreError::Backend(_) => {
                 Problem::internal().caused_by(err)

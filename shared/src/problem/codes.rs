@@ -316,6 +316,21 @@ impl Problem {
         )
     }
 
+    /// The company has as many locations as it may have.
+    pub fn too_many_locations(limit: u32) -> Self {
+        Problem::new(
+            409,
+            "too_many_locations",
+            msg::CONFLICT,
+            msg::too_many_locations_detail(limit),
+        )
+        .with_errors(vec![FieldError::new(
+            "companyId",
+            "too_many_locations",
+            msg::too_many_locations_field(limit),
+        )])
+    }
+
     /// 403 for an invitation the caller may not accept: `invitation_token_invalid`,
     /// `email_not_verified` or `invitation_email_mismatch`.
     pub fn invitation_forbidden(code: &'static str) -> Self {

@@ -9,6 +9,7 @@
 //! | membership       | `USER#<sub>`                         | `COMPANY#<id>`         | `COMPANY#<id>` / `ADMIN#<sub>` |                                    |
 //! | location         | `COMPANY#<id>`                       | `LOCATION#<id>`        |                             | `BOOKING` / `<company>#<location>`, once saved |
 //! | send slot        | `LOCATION#<id>`                      | `DETAILS#<system>#<n>` |                             |                                       |
+//! | sender slot      | `DETAILS_SENDS#<sub>`                | `SLOT#<n>`             |                             |                                       |
 //! | invitation       | `INVITATION#<id>`                    | `INVITATION`           | `COMPANY#<id>` / `INVITE#<id>` | `INVITEE#<email>` / `INVITE#<id>`, while pending |
 //! | invitee          | `COMPANY#<id>`                       | `INVITEE#<email>`      |                             |                                       |
 //! | audit entry      | `COMPANY#<id>` or `PLATFORM`         | `AUDIT#<id>`           |                             |                                       |
@@ -29,8 +30,13 @@
 //!
 //! What the keys guarantee: the org number item makes an organisation number unique; the
 //! invitee item allows one open invitation per company and address; the company item counts
-//! its administrators (`admin_count`), so two removals at once cannot remove the last one; a
-//! fixed number of slot items bounds sends and attempts, each taken by a conditional write.
+//! its administrators (`admin_count`), so two removals at once cannot remove the last one, and
+//! its locations (`location_count`), so two creates at once cannot pass the cap together; a
+//! fixed number of slot items bounds sends and attempts, each taken by a conditional write. A
+//! "Forespør detaljer" send holds a send slot (its location and system) and a sender slot (its
+//! administrator, on every location), taken in one transaction.
+
+use crate::store::SendScope;
 
 /// The primary key attributes.
 pub const PK: &str = "pk";
@@ -87,12 +93,11 @@ impl Key {
         )
     }
 
-    /// One of the limited sends of "Forespør detaljer" for a location and system.
-    pub fn send_slot(location_id: &str, system: &str, number: u32) -> Key {
-        Key::new(
-            format!("LOCATION#{location_id}"),
-            format!("DETAILS#{system}#{number}"),
-        )
+    /// One of the limited sends of "Forespør detaljer": per location and system, or per
+    /// administrator on every location.
+    pub fn send_slot(scope: &SendScope, number: u32) -> Key {
+        let (pk, prefix) = send_slots(scope);
+        Key::new(pk, format!("{prefix}{number}"))
     }
 
     pub fn invitation(invitation_id: &str) -> Key {
@@ -121,6 +126,23 @@ impl Key {
         Key::new(format!("REVALIDATION#{run_id}"), "RUN")
     }
 }
+
+/// The partition and the sort-key prefix of a send limit's slots.
+pub fn send_slots(scope: &SendScope) -> (String, String) {
+    match scope {
+        SendScope::Location {
+            location_id,
+            system,
+        } => (
+            format!("{LOCATION_PREFIX}{location_id}"),
+            format!("DETAILS#{system}#"),
+        ),
+        SendScope::Administrator { sub } => (format!("DETAILS_SENDS#{sub}"), "SLOT#".into()),
+    }
+}
+
+/// The company attribute counting its locations, which the cap on locations is checked against.
+pub const LOCATION_COUNT: &str = "location_count";
 
 /// The partition of a company's own item, its locations, invitees and audit entries; also
 /// the `gsi1` partition of its administrators and invitations.
@@ -275,8 +297,21 @@ mod tests {
             strs("COMPANY#c1", "LOCATION#l1")
         );
         assert_eq!(
-            pair(Key::send_slot("l1", "pasientsky", 2)),
+            pair(Key::send_slot(
+                &SendScope::Location {
+                    location_id: "l1".into(),
+                    system: "pasientsky".into()
+                },
+                2
+            )),
             strs("LOCATION#l1", "DETAILS#pasientsky#2")
+        );
+        assert_eq!(
+            pair(Key::send_slot(
+                &SendScope::Administrator { sub: "u1".into() },
+                3
+            )),
+            strs("DETAILS_SENDS#u1", "SLOT#3")
         );
         assert_eq!(
             pair(Key::invitation("i1")),

@@ -31,6 +31,8 @@ pub enum StoreError {
     /// A conditional write found the item in another state than the one it was written for.
     #[error("the item changed since it was read")]
     Changed,
+    #[error("the company already has its maximum of {limit} locations")]
+    TooManyLocations { limit: u32 },
     #[error("the store is throttling requests")]
     Throttled,
     #[error("store failure: {0}")]
@@ -95,11 +97,14 @@ pub trait CompanyStore: Send + Sync {
 #[allow(clippy::too_many_arguments)]
 #[async_trait]
 pub trait LocationStore: Send + Sync {
-    /// Stores a new location with its audit entry; `AlreadyExists` if its id is taken.
+    /// Stores a new location with its audit entry and counts it on its company, all or
+    /// nothing: `AlreadyExists` if its id is taken, `TooManyLocations` if the company already has
+    /// `max_per_company` locations (or does not exist).
     async fn create_location(
         &self,
         location: &Location,
         audit: &AuditEntry,
+        max_per_company: u32,
     ) -> Result<(), StoreError>;
 
     /// A company's locations in creation order (ids are time-ordered).
@@ -159,42 +164,45 @@ pub fn company_matches(company: &Company, query: &str) -> bool {
 pub trait Store: CompanyStore + LocationStore {}
 impl<T: CompanyStore + LocationStore> Store for T {}
 
-/// One of the limited sends of "Forespør detaljer" for a location and system, held from the
-/// moment it is taken until `expires_at`.
+/// Whose sends of "Forespør detaljer" a limit counts.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SendScope {
+    /// One location and booking system, from all its administrators.
+    Location { location_id: String, system: String },
+    /// One administrator (`sub`), on every location of every company.
+    Administrator { sub: String },
+}
+
+/// One counted send, held from the moment it is taken until `expires_at`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SendSlot {
-    pub location_id: String,
-    pub system: String,
+    pub scope: SendScope,
     pub number: u32,
-    /// Unique per reservation, so a release never frees a slot someone else has taken since.
+    /// Unique per send, so a release never frees a slot someone else has taken since.
     pub token: String,
     pub expires_at: Timestamp,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SlotReservation {
-    Reserved(SendSlot),
-    /// Every slot is taken; the first frees at `retry_at`.
-    Full {
-        retry_at: Timestamp,
-    },
-}
-
-/// A fixed number of slots per location and system, each taken by a conditional write that
-/// succeeds only if the slot is free or expired, so concurrent senders cannot exceed the limit.
+/// Counted sends as numbered slots per scope. A slot is free when absent or expired; taking
+/// slots is one conditional write of all of them, so concurrent senders can never hold more
+/// slots than there are, and a send is never counted in one scope and not in the other.
 #[async_trait]
 pub trait SendLimitStore: Send + Sync {
-    async fn reserve_send_slot(
+    /// The scope's slots still held at `now` (expired ones are free, deleted yet or not).
+    async fn held_send_slots(
         &self,
-        location_id: &str,
-        system: &str,
-        slots: u32,
+        scope: &SendScope,
         now: Timestamp,
-        window_seconds: i64,
-    ) -> Result<SlotReservation, StoreError>;
+    ) -> Result<Vec<SendSlot>, StoreError>;
 
-    /// Frees a slot whose send failed. Does nothing if the slot is no longer this reservation's.
-    async fn release_send_slot(&self, slot: &SendSlot) -> Result<(), StoreError>;
+    /// Takes every one of `slots`, each only if it is free at `now`, all or none. `false` when
+    /// one of them is held (someone took it since it was read as free).
+    async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp)
+    -> Result<bool, StoreError>;
+
+    /// Gives back the slots of a send that did not go out. A slot that no longer holds its
+    /// token is left alone.
+    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<(), StoreError>;
 }
 
 #[async_trait]

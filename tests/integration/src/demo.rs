@@ -7,6 +7,7 @@
 
 use bookinglink::clock::Timestamp;
 use bookinglink::domain::access::{INVITATION_VALID_SECONDS, token_hash};
+use bookinglink::domain::locations;
 use bookinglink::i18n::Lang;
 use bookinglink::model::{
     AUDIT_RETENTION_SECONDS, Address, AuditEntry, Company, Invitation, InvitationStatus, Location,
@@ -153,7 +154,10 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
         audit.actor_sub = ADMIN_SUB.into();
         audit.actor_email = Some(ADMIN_EMAIL.into());
         audit.location_id = Some(id.into());
-        match store.create_location(&location, &audit).await {
+        match store
+            .create_location(&location, &audit, locations::DEFAULT_MAX_PER_COMPANY)
+            .await
+        {
             Ok(()) | Err(StoreError::AlreadyExists) => {}
             Err(e) => return Err(e),
         }

@@ -141,8 +141,11 @@ impl LocationStore for FlakyStore {
         &self,
         location: &Location,
         audit: &AuditEntry,
+        max_per_company: u32,
     ) -> Result<(), StoreError> {
-        self.inner.create_location(location, audit).await
+        self.inner
+            .create_location(location, audit, max_per_company)
+            .await
     }
     async fn locations_of(
         &self,
@@ -262,6 +265,7 @@ impl Harness {
                 store: store.clone(),
                 clock: clock.clone(),
                 dev_identity_headers: false,
+                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
             },
             clock,
             vendor,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bookinglink::clock::SystemClock;
+use bookinglink::store::AuditStore;
 use bookinglink::store::dynamo::DynamoStore;
 use integration_tests::{
     Answer, Identity, binary_event, emulator_config, event, fresh_table, leaks,
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 
 struct Api {
     app: locations::App,
+    store: Arc<DynamoStore>,
 }
 
 impl Api {
@@ -21,11 +23,14 @@ impl Api {
 
     async fn with_dev_headers(dev_identity_headers: bool) -> Self {
         let (client, table) = fresh_table().await;
+        let store = Arc::new(DynamoStore::new(client, table));
         Api {
+            store: store.clone(),
             app: locations::App {
-                store: Arc::new(DynamoStore::new(client, table)),
+                store,
                 clock: Arc::new(SystemClock),
                 dev_identity_headers,
+                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
             },
         }
     }
@@ -554,4 +559,73 @@ async fn a_key_sent_to_the_locations_routes_goes_nowhere() {
     );
     assert_eq!(refused.status, 400, "{}", refused.raw);
     leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
+}
+
+#[tokio::test]
+async fn a_company_gets_no_more_locations_than_its_limit_even_under_concurrency() {
+    let mut api = Api::new().await;
+    api.app.max_locations_per_company = 3;
+    let ola = Identity::jwt("ola");
+    let company = api.company(&ola, "923609016").await;
+    let other = api.company(&ola, "986753043").await;
+    api.location(&ola, &company, "Majorstuen").await;
+    let api = Arc::new(api);
+    let path = format!("/v1/companies/{company}/locations");
+    let attempts: Vec<_> = (0..6)
+        .map(|i| {
+            let (api, ola, path) = (api.clone(), ola.clone(), path.clone());
+            tokio::spawn(async move {
+                api.call(
+                    "POST",
+                    &path,
+                    &ola,
+                    Some(location_body(&format!("Filial {i}"))),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        let answer = attempt.await.unwrap();
+        if answer.status == 409 {
+            assert_eq!(answer.content_type(), "application/problem+json");
+            assert_eq!(answer.body["code"], "too_many_locations");
+            assert_eq!(answer.error_fields(), ["companyId"]);
+            assert_eq!(answer.body["errors"][0]["code"], "too_many_locations");
+            let detail = answer.body["detail"].as_str().unwrap();
+            assert!(detail.contains("allerede 3 lokasjoner"), "{detail}");
+        }
+        statuses.push(answer.status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, [201, 201, 409, 409, 409, 409]);
+
+    let listed = api.call("GET", &path, &ola, None).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 3);
+    // A refused create leaves no audit entry: one per location.
+    let created = api
+        .store
+        .audit_of(&company, None, 100)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|entry| entry.action == "location_created")
+        .count();
+    assert_eq!(created, 3);
+    let english = api
+        .send(
+            "POST",
+            &path,
+            &ola,
+            &[("accept-language", "en")],
+            Some(&location_body("En til").to_string()),
+        )
+        .await;
+    assert_eq!(english.status, 409);
+    let detail = english.body["detail"].as_str().unwrap();
+    assert!(detail.contains("already has 3 locations"), "{detail}");
+    // The limit is the company's own: another company of the same administrator has room.
+    api.location(&ola, &other, "Tromsø").await;
 }

@@ -103,6 +103,7 @@ async fn nothing_secret_is_logged_at_trace() {
         store: store.clone(),
         clock: Arc::new(SystemClock),
         dev_identity_headers: false,
+        max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
     };
     // Registering a company is for operators; the administrator is written straight to the
     // store, as an accepted invitation would leave it.
@@ -205,6 +206,7 @@ async fn nothing_secret_is_logged_at_trace() {
         )),
         clock: Arc::new(SystemClock),
         dev_identity_headers: false,
+        limits: bookinglink::domain::request_details::SendLimits::default(),
     };
     invoke_http(
         details_app,

@@ -325,12 +325,14 @@ impl Stack {
                 store: store("locations"),
                 clock: Arc::new(SystemClock),
                 dev_identity_headers: false,
+                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
             },
             details: request_details::App {
                 store: store("request-details"),
                 mailer: mailer.clone(),
                 clock: Arc::new(SystemClock),
                 dev_identity_headers: false,
+                limits: bookinglink::domain::request_details::SendLimits::default(),
             },
             mailer,
             test: test_connection::App {
@@ -455,7 +457,7 @@ fn every_operation_answers_as_documented() {
 }
 
 async fn walk_every_operation() {
-    let api = Stack::new().await;
+    let mut api = Stack::new().await;
     let ola = Identity::jwt("ola");
     let kari = Identity::jwt("kari");
     let op = Identity::operator("drift");
@@ -930,6 +932,15 @@ async fn walk_every_operation() {
         .await;
     expect(&second, 201);
     let second_id = second.body["id"].as_str().unwrap().to_string();
+    // The company's cap on locations, here at the two it has.
+    api.locations.max_locations_per_company = 2;
+    expect(
+        &api.json("POST", LOCATIONS, &locations, &ola, new_location("Tåsen"))
+            .await,
+        409,
+    );
+    api.locations.max_locations_per_company =
+        bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY;
     expect(&api.json("POST", LOCATIONS, &locations, &ola, json!({"name": "", "address": {"street": "x", "postal_code": "364", "city": "Oslo"}, "phone": "12", "email": "nei"})).await, 422);
     expect(
         &api.json(

@@ -103,16 +103,24 @@ impl Api {
             "email": "post@klinikk.no"
         });
         let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
-        let location = locations::create(store.as_ref(), clock.as_ref(), &caller, &company, new)
-            .await
-            .unwrap()
-            .id;
+        let location = locations::create(
+            store.as_ref(),
+            clock.as_ref(),
+            &caller,
+            &company,
+            new,
+            locations::DEFAULT_MAX_PER_COMPANY,
+        )
+        .await
+        .unwrap()
+        .id;
         Api {
             app: request_details::App {
                 store: store.clone(),
                 mailer: spy.clone(),
                 clock: clock.clone(),
                 dev_identity_headers: false,
+                limits: bookinglink::domain::request_details::SendLimits::default(),
             },
             spy,
             clock,
@@ -138,15 +146,56 @@ impl Api {
     }
 
     async fn post(&self, system: &str, who: &Identity, lang: &str) -> Answer {
+        self.post_to(&self.path(), system, who, lang).await
+    }
+
+    async fn post_to(&self, path: &str, system: &str, who: &Identity, lang: &str) -> Answer {
         let body = json!({ "system": system }).to_string();
-        let req = event(
-            "POST",
-            &self.path(),
-            who,
-            &[("accept-language", lang)],
-            Some(&body),
-        );
+        let req = event("POST", path, who, &[("accept-language", lang)], Some(&body));
         Answer::from(request_details::handle(&self.app, req).await)
+    }
+
+    /// A location of a second company the same administrator administers; its
+    /// request-details path.
+    async fn second_location(&self) -> String {
+        let Identity::Jwt { sub, .. } = &self.admin else {
+            unreachable!("the administrator has a token")
+        };
+        let company = integration_tests::demo::company_with_admin(
+            self.store.as_ref(),
+            sub,
+            &self.admin_email,
+            "Manuellterapi Nord AS",
+            "986753043",
+            NOW,
+        )
+        .await
+        .unwrap()
+        .id;
+        let body = json!({
+            "name": "Tromsø sentrum",
+            "address": {"street": "Storgata 1", "postal_code": "9008", "city": "Tromsø"},
+            "phone": "+47 77 00 00 01",
+            "email": "tromso@klinikk.no"
+        });
+        let caller = Caller {
+            email: Some(self.admin_email.clone()),
+            email_verified: true,
+            ..Caller::new(sub)
+        };
+        let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
+        let location = locations::create(
+            self.store.as_ref(),
+            self.clock.as_ref(),
+            &caller,
+            &company,
+            new,
+            locations::DEFAULT_MAX_PER_COMPANY,
+        )
+        .await
+        .unwrap()
+        .id;
+        format!("/v1/companies/{company}/locations/{location}/booking/request-details")
     }
 }
 
@@ -480,6 +529,7 @@ async fn the_mail_never_contains_an_api_key() {
         .create_location(
             &location,
             &seed_entry(&api.company, "location_created", json!({}), NOW),
+            locations::DEFAULT_MAX_PER_COMPANY,
         )
         .await
         .unwrap();
@@ -544,6 +594,7 @@ async fn the_sample_events_work_against_the_demo_data() {
         mailer: Arc::new(ses_mailer(SENDER).await),
         clock: Arc::new(ManualClock::at(NOW)),
         dev_identity_headers: false,
+        limits: bookinglink::domain::request_details::SendLimits::default(),
     };
     let sample = |name: &str| {
         let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -569,4 +620,115 @@ async fn the_sample_events_work_against_the_demo_data() {
         json!(["admin@fysio-demo.no"])
     );
     assert_eq!(mail["subject"], shown.body["subject"]);
+}
+
+#[tokio::test]
+async fn the_eleventh_mail_in_a_day_is_refused_across_two_locations() {
+    let api = Api::new().await;
+    let second = api.second_location().await;
+    let (first, admin) = (api.path(), &api.admin);
+    // Five on each location, in two companies, each within its location's own three per system.
+    for path in [&first, &second] {
+        for system in ["physica", "physica", "physica", "hano", "hano"] {
+            let sent = api.post_to(path, system, admin, "nb").await;
+            assert_eq!(sent.status, 202, "{}", sent.raw);
+            api.clock.advance(600);
+        }
+    }
+    assert_eq!(moto_messages_to(&api.admin_email).await, 10);
+
+    let refused = api.post_to(&second, "psykbase", admin, "nb").await;
+    assert_eq!(refused.status, 429, "{}", refused.raw);
+    assert_eq!(refused.content_type(), "application/problem+json");
+    assert_eq!(refused.body["code"], "details_request_limit");
+    assert_eq!(refused.body["send_limit_scope"], "administrator");
+    assert_eq!(refused.body["sends_remaining"], 0);
+    // The first mail went 100 minutes ago; its place frees 24 hours after it.
+    assert_eq!(refused.header("retry-after"), Some("80400"));
+    assert_eq!(refused.body["retry_at"], "2026-11-26T12:00:00Z");
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("10 forespørsler"), "{detail}");
+    assert!(detail.contains("26.11.2026 kl. 13:00"), "{detail}");
+    let english = api.post_to(&first, "psykbase", admin, "en").await;
+    let detail = english.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("26.11.2026 at 13:00 (Oslo time)"),
+        "{detail}"
+    );
+    assert_eq!(
+        moto_messages_to(&api.admin_email).await,
+        10,
+        "nothing more left"
+    );
+
+    let shown = api.get("psykbase", admin, "nb").await;
+    assert_eq!(shown.status, 200, "{}", shown.raw);
+    assert_eq!(shown.body["sends_remaining"], 0);
+    assert_eq!(shown.body["sends_available_at"], "2026-11-26T12:00:00Z");
+    assert_eq!(shown.body["send_limit_scope"], "administrator");
+
+    // The window rolls: at 24 hours after the first mail, one place is free again.
+    api.clock.set(NOW + 24 * 3_600);
+    let sent = api.post_to(&second, "psykbase", admin, "nb").await;
+    assert_eq!(sent.status, 202, "{}", sent.raw);
+    assert_eq!(sent.body["sends_remaining"], 0);
+    assert_eq!(sent.body["sends_available_at"], "2026-11-26T12:10:00Z");
+    let refused = api.post_to(&first, "psykbase", admin, "nb").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.header("retry-after"), Some("600"));
+}
+
+#[tokio::test]
+async fn concurrent_sends_cannot_pass_the_administrators_limit() {
+    let mut api = Api::new().await;
+    api.app.limits.per_administrator = 4;
+    let second = api.second_location().await;
+    let api = Arc::new(api);
+    // Twelve at once: the two locations' three per system would allow all of them.
+    let tasks: Vec<_> = [api.path(), second]
+        .into_iter()
+        .flat_map(|path| ["hano", "konfidens"].map(|system| (path.clone(), system)))
+        .flat_map(|target| [target.clone(), target.clone(), target])
+        .map(|(path, system)| {
+            let api = api.clone();
+            tokio::spawn(async move {
+                let answer = api.post_to(&path, system, &api.admin, "nb").await;
+                (answer.status, answer.body["code"].clone())
+            })
+        })
+        .collect();
+    let mut sent = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (202, _) => sent += 1,
+            (status, code) => assert_eq!((status, code), (429, json!("details_request_limit"))),
+        }
+    }
+    assert_eq!(sent, 4);
+    assert_eq!(moto_messages_to(&api.admin_email).await, 4);
+    let shown = api.get("hano", &api.admin, "nb").await;
+    assert_eq!(shown.body["sends_remaining"], 0);
+}
+
+#[tokio::test]
+async fn the_answers_say_how_many_sends_are_left() {
+    let api = Api::new().await;
+    let shown = api.get("hano", &api.admin, "nb").await;
+    assert_eq!(shown.body["sends_remaining"], 3);
+    assert_eq!(shown.body["sends_available_at"], Value::Null);
+    assert_eq!(shown.body["send_limit_scope"], Value::Null);
+    for left in [2, 1, 0] {
+        let sent = api.post("hano", &api.admin, "nb").await;
+        assert_eq!(sent.status, 202, "{}", sent.raw);
+        assert_eq!(sent.body["sends_remaining"], left);
+    }
+    let shown = api.get("hano", &api.admin, "en").await;
+    assert_eq!(shown.body["sends_remaining"], 0);
+    assert_eq!(shown.body["send_limit_scope"], "location");
+    assert_eq!(shown.body["sends_available_at"], "2026-11-26T12:00:00Z");
+    // Another system has its own three; the administrator has seven of ten left.
+    assert_eq!(
+        api.get("konfidens", &api.admin, "nb").await.body["sends_remaining"],
+        3
+    );
 }

@@ -224,6 +224,7 @@ impl Fleet {
             .create_location(
                 &location,
                 &seed_entry(&self.company, "location_created", serde_json::json!({}), 0),
+                bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
             )
             .await
             .unwrap();

@@ -85,6 +85,7 @@ impl Api {
                 store: store.clone(),
                 clock: Arc::new(SystemClock),
                 dev_identity_headers: false,
+                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
             },
             test: test_connection::App {
                 deps: deps(),
@@ -103,6 +104,7 @@ impl Api {
                 )),
                 clock: Arc::new(SystemClock),
                 dev_identity_headers: false,
+                limits: bookinglink::domain::request_details::SendLimits::default(),
             },
             log,
         }
@@ -281,17 +283,30 @@ async fn request_details_stays_within_its_budget() {
         .measure("GET", &format!("{path}?system=physica"), None)
         .await;
     assert_eq!(answer.status, 200, "{}", answer.raw);
-    api.assert_budget("GET request-details", vec![GET, GET, GET], 1);
+    // Membership, company and location, with the sends held in each limit (the location's
+    // and the administrator's), in one round.
+    api.assert_budget("GET request-details", vec![GET, GET, GET, QUERY, QUERY], 1);
 
     let answer = api
         .measure("POST", &path, Some(json!({"system": "physica"})))
         .await;
     assert_eq!(answer.status, 202, "{}", answer.raw);
-    // Reads (one round), the send slot, the mail, the record on the location with its audit
-    // entry (two tries: the first request of a location creates the map it is kept in).
+    // Reads and the sends held (one round), a slot in both limits (one transaction), the
+    // mail, the record on the location with its audit entry (two tries: the first request of
+    // a location creates the map it is kept in).
     api.assert_budget(
         "POST request-details",
-        vec![GET, GET, GET, PUT, "SES.SendEmail", TRANSACT, TRANSACT],
+        vec![
+            GET,
+            GET,
+            GET,
+            QUERY,
+            QUERY,
+            TRANSACT,
+            "SES.SendEmail",
+            TRANSACT,
+            TRANSACT,
+        ],
         5,
     );
 }

@@ -212,15 +212,20 @@ export interface paths {
         /**
          * «Forespør detaljer», ferdig tekst
          * @description Leverandørens kontaktinformasjon og en ferdig utfylt e-post (emne og tekst) som ber om
-         *     opplysningene koblingen trenger, fylt ut med firma, lokasjon og deg. Til å kopiere.
+         *     opplysningene koblingen trenger, fylt ut med firma, lokasjon og deg. Til å kopiere. Med
+         *     hvor mange ganger du kan få den sendt nå (`sends_remaining`), og når du kan igjen
+         *     når det er 0 (`sends_available_at`, `send_limit_scope`).
          */
         get: operations["getDetailsRequest"];
         put?: never;
         /**
          * «Forespør detaljer», send e-posten
          * @description Sender forespørselen til leverandøren med deg på kopi og som svaradresse, og noterer den
-         *     på lokasjonen (uten ny versjon). Høyst tre sendinger per lokasjon og system per døgn;
-         *     sendinger e-posttjenesten avviste, teller ikke.
+         *     på lokasjonen (uten ny versjon). To grenser, begge over de siste 24 timene: høyst tre
+         *     sendinger per lokasjon og system (fra alle administratorene), og høyst ti per
+         *     administrator på alle lokasjoner og firmaer til sammen (driften kan sette en annen
+         *     grense). Sendinger e-posttjenesten avviste, teller ikke. Svaret sier hvor mange du har
+         *     igjen etter denne (`sends_remaining`).
          */
         post: operations["sendDetailsRequest"];
         delete?: never;
@@ -796,6 +801,9 @@ export interface components {
             reply_to: string | null;
             subject: string;
             body: string;
+            sends_remaining: components["schemas"]["SendsRemaining"];
+            sends_available_at: components["schemas"]["SendsAvailableAt"];
+            send_limit_scope: components["schemas"]["SendLimitScope"];
         };
         SentDetailsRequest: {
             message_id: string;
@@ -805,7 +813,25 @@ export interface components {
             reply_to: string;
             subject: string;
             requested_at: components["schemas"]["Timestamp"];
+            sends_remaining: components["schemas"]["SendsRemaining"];
+            sends_available_at: components["schemas"]["SendsAvailableAt"];
+            send_limit_scope: components["schemas"]["SendLimitScope"];
         };
+        /**
+         * @description Hvor mange ganger du kan få «Forespør detaljer» sendt for denne lokasjonen og dette
+         *     systemet nå: det minste av det lokasjonen har igjen (tre per system per døgn, fra alle
+         *     administratorene) og det du har igjen (ti per døgn på alle lokasjonene dine).
+         */
+        SendsRemaining: number;
+        /** @description Når `sends_remaining` er 0, når du kan sende igjen; ellers `null`. */
+        SendsAvailableAt: components["schemas"]["Timestamp"] | null;
+        /**
+         * @description Når `sends_remaining` er 0, hvilken grense som holder igjen (den som varer lengst når
+         *     begge er nådd): `location` (lokasjonens tre for systemet) eller `administrator` (dine
+         *     ti); ellers `null`.
+         * @enum {string|null}
+         */
+        SendLimitScope: "location" | "administrator" | null;
         /** @description Brukerens id hos identitetsleverandøren (`sub`). */
         UserId: string;
         NewInvitation: {
@@ -912,6 +938,13 @@ export interface components {
             current_version?: number;
             /** @description Når neste forsøk er tillatt (429). */
             retry_at?: components["schemas"]["Timestamp"];
+            /** @description Alltid 0 (429 `details_request_limit`). */
+            sends_remaining?: number;
+            /**
+             * @description Hvilken grense som er nådd (429 `details_request_limit`).
+             * @enum {string}
+             */
+            send_limit_scope?: "location" | "administrator";
         };
         /**
          * @description En feil fra «Test kobling» eller «Test og lagre»: som `Problem`, alltid med
@@ -1644,6 +1677,35 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            /**
+             * @description Firmaet har allerede så mange lokasjoner som det kan ha (`too_many_locations`, 200
+             *     med mindre driften har satt en annen grense); `errors` peker på `companyId`.
+             */
+            409: {
+                headers: {
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://bookinglink.no/problems/too_many_locations",
+                     *       "title": "Konflikt",
+                     *       "status": 409,
+                     *       "code": "too_many_locations",
+                     *       "detail": "Firmaet har allerede 200 lokasjoner, så mange som det kan ha. Bruk en av de eksisterende lokasjonene, eller kontakt Bookinglink hvis firmaet trenger flere.",
+                     *       "errors": [
+                     *         {
+                     *           "field": "companyId",
+                     *           "code": "too_many_locations",
+                     *           "message": "Firmaet har nådd grensen på 200 lokasjoner."
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2040,6 +2102,9 @@ export interface operations {
                      *       "cc": "admin@fysio-demo.no",
                      *       "reply_to": "admin@fysio-demo.no",
                      *       "subject": "Forespørsel om nettbooking: Fysio Demo AS (923609016), Majorstuen",
+                     *       "sends_remaining": 3,
+                     *       "sends_available_at": null,
+                     *       "send_limit_scope": null,
                      *       "body": "Hei,\n\nFysio Demo AS (org.nr. 923609016) ønsker å ta imot bookinger fra forsikringsselskaper via DigiCare sin nettbooking for lokasjonen Majorstuen, Kirkeveien 64, 0364 Oslo, som bruker ASPIT Physica.\n\n..."
                      *     }
                      */
@@ -2103,7 +2168,10 @@ export interface operations {
                      *       "cc": "admin@fysio-demo.no",
                      *       "reply_to": "admin@fysio-demo.no",
                      *       "subject": "Forespørsel om nettbooking: Fysio Demo AS (923609016), Majorstuen",
-                     *       "requested_at": "2026-11-25T12:00:00Z"
+                     *       "requested_at": "2026-11-25T12:00:00Z",
+                     *       "sends_remaining": 2,
+                     *       "sends_available_at": null,
+                     *       "send_limit_scope": null
                      *     }
                      */
                     "application/json": components["schemas"]["SentDetailsRequest"];
@@ -2124,7 +2192,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Tre forespørsler er allerede sendt for denne lokasjonen og dette systemet det siste døgnet (`details_request_limit`). */
+            /**
+             * @description En av grensene er nådd (`details_request_limit`): tre forespørsler er allerede sendt
+             *     for denne lokasjonen og dette systemet det siste døgnet (`send_limit_scope: location`),
+             *     eller du har sendt ti fra alle lokasjonene dine til sammen
+             *     (`send_limit_scope: administrator`). `retry_at` og `Retry-After` sier når du kan
+             *     sende igjen; er begge nådd, gjelder den som varer lengst.
+             */
             429: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -2139,7 +2213,9 @@ export interface operations {
                      *       "status": 429,
                      *       "code": "details_request_limit",
                      *       "detail": "Det er allerede sendt 3 forespørsler til ASPIT Physica for denne lokasjonen det siste døgnet. Du kan sende en ny fra 26.11.2026 kl. 13:00.",
-                     *       "retry_at": "2026-11-26T12:00:00Z"
+                     *       "retry_at": "2026-11-26T12:00:00Z",
+                     *       "sends_remaining": 0,
+                     *       "send_limit_scope": "location"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -13,7 +13,7 @@ use super::requests::{attribute_names, backend};
 use super::{DynamoStore, TxFailure};
 use crate::clock::Timestamp;
 use crate::model::{Address, AuditEntry, BookingConfig, DetailsRequest, Location, Page};
-use crate::store::keys::{IndexKey, Key, LOCATION_PREFIX, company_partition};
+use crate::store::keys::{IndexKey, Key, LOCATION_COUNT, LOCATION_PREFIX, company_partition};
 use crate::store::{LocationPatch, LocationStore, StoreError};
 
 /// The location attribute holding "Forespør detaljer" requests, a map by system.
@@ -115,13 +115,27 @@ impl LocationStore for DynamoStore {
         &self,
         location: &Location,
         audit: &AuditEntry,
+        max_per_company: u32,
     ) -> Result<(), StoreError> {
+        // The company counts its locations in the same transaction, so two creates at once
+        // cannot both take the last place.
+        let count = self.update(
+            &Key::company(&location.company_id),
+            "ADD #count :one",
+            Some("attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max)"),
+            &[("#count", LOCATION_COUNT)],
+            vec![(":one", n(1)), (":max", n(max_per_company))],
+        )?;
         let items = vec![
             self.put_new(location_item(location))?,
+            count,
             self.audit_put(audit)?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
+            Err(TxFailure::Conditions(failed)) if failed[1] => Err(StoreError::TooManyLocations {
+                limit: max_per_company,
+            }),
             Err(TxFailure::Conditions(_)) => Err(StoreError::AlreadyExists),
             Err(TxFailure::Store(e)) => Err(e),
         }

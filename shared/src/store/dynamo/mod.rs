@@ -33,9 +33,10 @@ pub use attributes::{
 pub use companies::membership_from;
 pub use locations::{booking_attribute, location_from};
 pub use requests::sdk;
-pub(crate) use requests::{
-    SlotClaim, TxFailure, backend, is_condition_failure, unless_condition_failed,
-};
+pub(crate) use requests::{TxFailure, backend};
+// The lockout's attempt slots and revalidation (both behind `vendors`) use these.
+#[cfg(feature = "vendors")]
+pub(crate) use requests::{SlotClaim, is_condition_failure, unless_condition_failed};
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {

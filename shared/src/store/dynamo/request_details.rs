@@ -1,73 +1,162 @@
-//! "Forespør detaljer": the limited send slots per location and system, and the requests
-//! recorded on the location.
+//! "Forespør detaljer": the limited send slots (per location and system, and per
+//! administrator on every location), and the requests recorded on the location.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
 
-use super::attributes::{get_n, key_item, n, s};
+use super::attributes::{get_n, get_opt_s, get_s, key_item, n, s};
 use super::locations::{DETAILS_REQUESTS, details_request_attribute};
-use super::requests::{SlotClaim, backend, unless_condition_failed};
+use super::requests::{backend, sdk, unless_condition_failed};
 use super::{DynamoStore, TxFailure};
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, DetailsRequest};
-use crate::store::keys::{Key, TTL_ATTRIBUTE};
+use crate::store::keys::{Key, TTL_ATTRIBUTE, send_slots};
 use crate::store::{
-    DetailsRequestStore, LocationStore, SendLimitStore, SendSlot, SlotReservation, StoreError,
+    DetailsRequestStore, LocationStore, SendLimitStore, SendScope, SendSlot, StoreError,
 };
 
 #[async_trait]
 impl SendLimitStore for DynamoStore {
-    async fn reserve_send_slot(
+    async fn held_send_slots(
         &self,
-        location_id: &str,
-        system: &str,
-        slots: u32,
+        scope: &SendScope,
         now: Timestamp,
-        window_seconds: i64,
-    ) -> Result<SlotReservation, StoreError> {
-        let mut retry_at = Timestamp::MAX;
-        for number in 1..=slots {
-            let slot = SendSlot {
-                location_id: location_id.to_string(),
-                system: system.to_string(),
-                number,
-                token: uuid::Uuid::new_v4().to_string(),
-                expires_at: now + window_seconds,
+    ) -> Result<Vec<SendSlot>, StoreError> {
+        let (pk, prefix) = send_slots(scope);
+        let mut held = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(&pk))
+                .expression_attribute_values(":prefix", s(&prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk)?;
+            for item in out.items() {
+                let sk = get_s(item, "sk")?;
+                let number = sk[prefix.len()..]
+                    .parse()
+                    .map_err(|_| StoreError::Backend(format!("unreadable send slot {sk}")))?;
+                let expires_at: Timestamp = get_n(item, TTL_ATTRIBUTE)?;
+                if expires_at > now {
+                    held.push(SendSlot {
+                        scope: scope.clone(),
+                        number,
+                        token: get_s(item, "token")?,
+                        expires_at,
+                    });
+                }
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(held);
+            }
+        }
+    }
+
+    async fn take_send_slots(
+        &self,
+        slots: &[SendSlot],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut items = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let mut item = key_item(&Key::send_slot(&slot.scope, slot.number));
+            let entity = match slot.scope {
+                SendScope::Location { .. } => "details_send_slot",
+                SendScope::Administrator { .. } => "details_sender_slot",
             };
-            let mut item = key_item(&Key::send_slot(location_id, system, number));
-            item.insert("entity".into(), s("details_send_slot"));
+            item.insert("entity".into(), s(entity));
             item.insert("token".into(), s(&slot.token));
             item.insert("taken_at".into(), n(now));
             item.insert(TTL_ATTRIBUTE.into(), n(slot.expires_at));
-            match self.claim_slot(item, now).await? {
-                SlotClaim::Taken => return Ok(SlotReservation::Reserved(slot)),
-                SlotClaim::Held(holder) => {
-                    let held_until = holder
-                        .and_then(|old| get_n::<Timestamp>(&old, TTL_ATTRIBUTE).ok())
-                        .unwrap_or(now + window_seconds);
-                    retry_at = retry_at.min(held_until);
-                }
-            }
+            let put = Put::builder()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
+                .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+                .expression_attribute_values(":now", n(now))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(backend)?;
+            items.push(TransactWriteItem::builder().put(put).build());
         }
-        Ok(SlotReservation::Full { retry_at })
-    }
-
-    async fn release_send_slot(&self, slot: &SendSlot) -> Result<(), StoreError> {
-        let key = Key::send_slot(&slot.location_id, &slot.system, slot.number);
+        // The slots' token makes the write idempotent: DynamoDB answers a repeated request
+        // with the same token as the first, and where a repeat is executed anyway (the
+        // emulator ignores the token), slots found holding our own token are ours.
+        let token = slots.first().map(|slot| slot.token.clone());
         let result = self
             .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(key_item(&key)))
-            .condition_expression("#token = :token")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":token", s(&slot.token))
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .set_client_request_token(token.clone())
             .send()
             .await;
-        // Not this reservation's any more: someone else holds the slot now.
-        unless_condition_failed(result)
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(e)) =
+                    err.as_service_error()
+                {
+                    let reasons = e.cancellation_reasons();
+                    let ours = |reason: &CancellationReason| {
+                        reason.code() == Some("ConditionalCheckFailed")
+                            && reason.item().and_then(|item| get_opt_s(item, "token")) == token
+                    };
+                    if !reasons.is_empty() && reasons.iter().all(ours) {
+                        // A repeat of our own write that had already been executed.
+                        return Ok(true);
+                    }
+                    if reasons
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed"))
+                    {
+                        return Ok(false);
+                    }
+                    if reasons
+                        .iter()
+                        .any(|r| r.code() == Some("TransactionConflict"))
+                    {
+                        // A concurrent transaction on the same slot: it is someone else's.
+                        return Ok(false);
+                    }
+                }
+                Err(sdk(err))
+            }
+        }
+    }
+
+    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<(), StoreError> {
+        let releases = slots.iter().map(|slot| async move {
+            let result = self
+                .client()
+                .delete_item()
+                .table_name(self.table())
+                .set_key(Some(key_item(&Key::send_slot(&slot.scope, slot.number))))
+                .condition_expression("#token = :token")
+                .expression_attribute_names("#token", "token")
+                .expression_attribute_values(":token", s(&slot.token))
+                .send()
+                .await;
+            // Not this send's any more: someone else holds the slot now.
+            unless_condition_failed(result)
+        });
+        futures_util::future::try_join_all(releases).await?;
+        Ok(())
     }
 }
 

@@ -74,7 +74,8 @@ impl From<StoreError> for TxFailure {
     }
 }
 
-/// Whether a slot item could be written: the slots that bound attempts and detail requests.
+/// Whether a slot item could be written: the lockout's attempt slots (feature `vendors`).
+#[cfg_attr(not(feature = "vendors"), allow(dead_code))]
 pub(crate) enum SlotClaim {
     Taken,
     /// The slot is held; the holder's item, when DynamoDB returned it.
@@ -202,6 +203,7 @@ impl DynamoStore {
     /// Writes `item` unless its slot is held. A slot is free when absent or expired: TTL
     /// deletion is late (and never happens in the emulator), so the condition compares the
     /// expiry itself.
+    #[cfg_attr(not(feature = "vendors"), allow(dead_code))]
     pub(crate) async fn claim_slot(
         &self,
         item: Item,

@@ -26,8 +26,8 @@ struct State {
     memberships: BTreeMap<(String, String), Membership>,
     /// Location items, by (company id, location id).
     locations: BTreeMap<(String, String), Location>,
-    /// Send slot items, by (location id, system, slot number) → (token, expires_at).
-    send_slots: BTreeMap<(String, String, u32), (String, Timestamp)>,
+    /// Send and sender slot items, by (scope, slot number) → (token, expires_at).
+    send_slots: BTreeMap<(super::SendScope, u32), (String, Timestamp)>,
     /// Invitation items, by invitation id; the invitee item's rule (one open invitation per
     /// company and address) is checked against them.
     invitations: BTreeMap<String, Invitation>,
@@ -194,11 +194,24 @@ impl LocationStore for MemoryStore {
         &self,
         location: &Location,
         audit: &AuditEntry,
+        max_per_company: u32,
     ) -> Result<(), StoreError> {
         let mut state = self.state.lock().unwrap();
         let key = (location.company_id.clone(), location.id.clone());
         if state.locations.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
+        }
+        // The company's count is its location items (they are never deleted).
+        let count = state
+            .locations
+            .keys()
+            .filter(|(company, _)| *company == location.company_id)
+            .count();
+        if !state.companies.contains_key(&location.company_id) || count >= max_per_company as usize
+        {
+            return Err(StoreError::TooManyLocations {
+                limit: max_per_company,
+            });
         }
         state.locations.insert(key, location.clone());
         state.audit.push(audit.clone());

@@ -1,55 +1,69 @@
-//! "Forespør detaljer" in memory: send slots and the requests recorded on the location.
+//! "Forespør detaljer" in memory: send slots of both limits and the requests recorded on the
+//! location.
 
 use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, DetailsRequest};
-use crate::store::{DetailsRequestStore, SendLimitStore, SendSlot, SlotReservation, StoreError};
+use crate::store::{DetailsRequestStore, SendLimitStore, SendScope, SendSlot, StoreError};
 
 #[async_trait]
 impl SendLimitStore for MemoryStore {
-    async fn reserve_send_slot(
+    async fn held_send_slots(
         &self,
-        location_id: &str,
-        system: &str,
-        slots: u32,
+        scope: &SendScope,
         now: Timestamp,
-        window_seconds: i64,
-    ) -> Result<SlotReservation, StoreError> {
-        let mut state = self.state.lock().unwrap();
-        let mut retry_at = Timestamp::MAX;
-        for number in 1..=slots {
-            let key = (location_id.to_string(), system.to_string(), number);
-            match state.send_slots.get(&key) {
-                Some((_, expires_at)) if *expires_at > now => retry_at = retry_at.min(*expires_at),
-                _ => {
-                    let slot = SendSlot {
-                        location_id: location_id.to_string(),
-                        system: system.to_string(),
-                        number,
-                        token: uuid::Uuid::new_v4().to_string(),
-                        expires_at: now + window_seconds,
-                    };
-                    state
-                        .send_slots
-                        .insert(key, (slot.token.clone(), slot.expires_at));
-                    return Ok(SlotReservation::Reserved(slot));
-                }
-            }
-        }
-        Ok(SlotReservation::Full { retry_at })
+    ) -> Result<Vec<SendSlot>, StoreError> {
+        let state = self.state.lock().unwrap();
+        Ok(state
+            .send_slots
+            .iter()
+            .filter(|((s, _), (_, expires_at))| s == scope && *expires_at > now)
+            .map(|((scope, number), (token, expires_at))| SendSlot {
+                scope: scope.clone(),
+                number: *number,
+                token: token.clone(),
+                expires_at: *expires_at,
+            })
+            .collect())
     }
 
-    async fn release_send_slot(&self, slot: &SendSlot) -> Result<(), StoreError> {
+    async fn take_send_slots(
+        &self,
+        slots: &[SendSlot],
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
         let mut state = self.state.lock().unwrap();
-        let key = (slot.location_id.clone(), slot.system.clone(), slot.number);
-        if state
-            .send_slots
-            .get(&key)
-            .is_some_and(|(token, _)| *token == slot.token)
-        {
-            state.send_slots.remove(&key);
+        let held = slots.iter().any(|slot| {
+            state
+                .send_slots
+                .get(&(slot.scope.clone(), slot.number))
+                .is_some_and(|(_, expires_at)| *expires_at > now)
+        });
+        if held {
+            return Ok(false);
+        }
+        for slot in slots {
+            state.send_slots.insert(
+                (slot.scope.clone(), slot.number),
+                (slot.token.clone(), slot.expires_at),
+            );
+        }
+        Ok(true)
+    }
+
+    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<(), StoreError> {
+        let mut state = self.state.lock().unwrap();
+        for slot in slots {
+            let key = (slot.scope.clone(), slot.number);
+            if state
+                .send_slots
+                .get(&key)
+                .is_some_and(|(token, _)| *token == slot.token)
+            {
+                state.send_slots.remove(&key);
+            }
         }
         Ok(())
     }

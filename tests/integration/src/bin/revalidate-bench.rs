@@ -234,6 +234,8 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
                 .create_location(
                     &location,
                     &seed_entry(&company, "location_created", serde_json::json!({}), 0),
+                    // The fleet is seeded into one company, beyond what one company may create.
+                    u32::MAX,
                 )
                 .await
                 .expect("create the location");

@@ -85,12 +85,14 @@ impl Stack {
                 store: guarded("locations"),
                 clock: clock.clone(),
                 dev_identity_headers: false,
+                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
             },
             details: request_details::App {
                 store: guarded("request-details"),
                 mailer: mail.clone(),
                 clock: clock.clone(),
                 dev_identity_headers: false,
+                limits: bookinglink::domain::request_details::SendLimits::default(),
             },
             test: test_connection::App {
                 deps: deps("test-connection"),

@@ -1,0 +1,533 @@
+use super::*;
+use crate::clock::{ManualClock, Timestamp};
+use crate::domain::{companies, locations};
+use crate::mail::{MailError, RecordingMailer};
+use crate::metrics;
+use crate::store::LocationStore;
+use crate::store::memory::MemoryStore;
+
+const NOW: Timestamp = 1_795_608_000; // 25.11.2026 13:00 in Oslo
+
+fn caller(sub: &str) -> Caller {
+    Caller {
+        email: Some(format!("{sub}@klinikk.no")),
+        email_verified: true,
+        name: Some("Åse Ødegård".into()),
+        ..Caller::new(sub)
+    }
+}
+
+struct World {
+    store: MemoryStore,
+    mailer: RecordingMailer,
+    clock: ManualClock,
+    limits: SendLimits,
+    company: String,
+    location: String,
+    /// Ola's location in a second company of his.
+    other_company: String,
+    other_location: String,
+}
+
+async fn company_with_location(
+    store: &MemoryStore,
+    clock: &ManualClock,
+    name: &str,
+    org_number: &str,
+) -> (String, String) {
+    let operator = Caller {
+        operator: true,
+        ..Caller::new("drift")
+    };
+    let company = companies::create(
+        store,
+        clock,
+        &operator,
+        companies::NewCompany {
+            name: name.into(),
+            org_number: org_number.into(),
+            invoice_email: None,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    // Ola joined with the address he was invited at; the token may say otherwise.
+    store.add_membership(Membership {
+        user_sub: "ola".into(),
+        company_id: company.clone(),
+        email: Some("ola@klinikk.no".into()),
+        name: Some("Åse Ødegård".into()),
+        created_at: NOW,
+        invited_by: Some("drift@bookinglink.no".into()),
+    });
+    let body = json!({
+        "name": "Grünerløkka",
+        "address": {"street": "Thorvald Meyers gate 30", "postal_code": "0555", "city": "Oslo"},
+        "phone": "+47 22 00 00 02",
+        "email": "post@klinikk.no"
+    });
+    let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
+    let location = locations::create(
+        store,
+        clock,
+        &caller("ola"),
+        &company,
+        new,
+        locations::DEFAULT_MAX_PER_COMPANY,
+    )
+    .await
+    .unwrap()
+    .id;
+    (company, location)
+}
+
+async fn world() -> World {
+    let store = MemoryStore::new();
+    let clock = ManualClock::at(NOW);
+    let (company, location) =
+        company_with_location(&store, &clock, "Fysio Blåbær AS", "923609016").await;
+    let (other_company, other_location) =
+        company_with_location(&store, &clock, "Manuellterapi Nord AS", "986753043").await;
+    World {
+        store,
+        mailer: RecordingMailer::new(),
+        clock,
+        limits: SendLimits::default(),
+        company,
+        location,
+        other_company,
+        other_location,
+    }
+}
+
+impl World {
+    fn services(&self) -> Services<'_> {
+        Services {
+            store: &self.store,
+            mailer: &self.mailer,
+            clock: &self.clock,
+            limits: self.limits,
+        }
+    }
+
+    async fn send(&self, who: &Caller, system: &str) -> Result<SentRequest, Problem> {
+        self.send_at(who, false, system).await
+    }
+
+    /// Sends on the first location, or on the one in Ola's other company.
+    async fn send_at(
+        &self,
+        who: &Caller,
+        other: bool,
+        system: &str,
+    ) -> Result<SentRequest, Problem> {
+        let (company, location) = self.at(other);
+        send(
+            self.services(),
+            who,
+            company,
+            location,
+            catalog::system(system).unwrap(),
+            Lang::Nb,
+        )
+        .await
+    }
+
+    async fn allowance(&self, who: &Caller, other: bool, system: &str) -> Allowance {
+        let (company, location) = self.at(other);
+        preview(
+            self.services(),
+            who,
+            company,
+            location,
+            catalog::system(system).unwrap(),
+            Lang::Nb,
+        )
+        .await
+        .unwrap()
+        .allowance
+    }
+
+    fn at(&self, other: bool) -> (&str, &str) {
+        if other {
+            (&self.other_company, &self.other_location)
+        } else {
+            (&self.company, &self.location)
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_preview_is_filled_from_our_records_and_the_caller() {
+    let w = world().await;
+    for system in catalog::systems() {
+        for lang in [Lang::Nb, Lang::En] {
+            let p = preview(
+                w.services(),
+                &caller("ola"),
+                &w.company,
+                &w.location,
+                system,
+                lang,
+            )
+            .await
+            .unwrap()
+            .request;
+            assert_eq!(p.to, system.contact.email);
+            assert_eq!(p.phone.as_deref(), system.contact.phone);
+            assert!(p.subject.contains("Fysio Blåbær AS (923609016)"));
+            assert!(p.subject.contains("Grünerløkka"));
+            assert!(p.body.contains("Thorvald Meyers gate 30, 0555 Oslo"));
+            assert!(p.body.contains("Åse Ødegård (ola@klinikk.no)"));
+            for field in system.fields {
+                assert!(p.body.contains(field.label.get(lang)), "{}", system.id);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn sending_mails_the_vendor_with_the_admin_in_cc_and_reply_to() {
+    let w = world().await;
+    let sent = w.send(&caller("ola"), "pasientsky").await.unwrap();
+    let mails = w.mailer.sent();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, ["support@patientsky.com"]);
+    assert_eq!(mails[0].cc, ["ola@klinikk.no"]);
+    assert_eq!(mails[0].reply_to, ["ola@klinikk.no"]);
+    assert_eq!(mails[0].subject, sent.request.subject);
+    let location = w
+        .store
+        .location(&w.company, &w.location)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(location.version, 1, "recording does not bump the version");
+    assert_eq!(location.details_requests, vec![sent.record]);
+    assert_eq!(location.details_requests[0].requested_at, NOW);
+}
+
+#[tokio::test]
+async fn the_fourth_send_in_a_day_is_refused_until_the_first_expires() {
+    let w = world().await;
+    for _ in 0..3 {
+        w.send(&caller("ola"), "hano").await.unwrap();
+        w.clock.advance(600);
+    }
+    let err = w.send(&caller("ola"), "hano").await.unwrap_err();
+    assert_eq!((err.status, err.code), (429, "details_request_limit"));
+    assert_eq!(err.extensions["send_limit_scope"], "location");
+    assert_eq!(err.extensions["sends_remaining"], 0);
+    let retry_after: i64 = err.headers[0].1.parse().unwrap();
+    assert_eq!(retry_after, WINDOW_SECONDS - 1_800);
+    assert!(
+        err.detail.nb.contains("26.11.2026 kl. 13:00"),
+        "{}",
+        err.detail.nb
+    );
+    // Another system has its own limit.
+    w.send(&caller("ola"), "konfidens").await.unwrap();
+    w.clock.advance(retry_after);
+    w.send(&caller("ola"), "hano").await.unwrap();
+    assert_eq!(w.mailer.sent().len(), 5);
+}
+
+#[tokio::test]
+async fn a_refused_mail_gives_its_slot_back() {
+    let w = world().await;
+    let recording = metrics::record();
+    w.mailer
+        .fail_with(Some(MailError::Rejected("not verified".into())));
+    for _ in 0..4 {
+        let err = w.send(&caller("ola"), "hano").await.unwrap_err();
+        assert_eq!((err.status, err.code), (502, "mail_rejected"));
+    }
+    w.mailer.fail_with(Some(MailError::Throttled));
+    let err = w.send(&caller("ola"), "hano").await.unwrap_err();
+    assert_eq!((err.status, err.code), (503, "mail_throttled"));
+    w.mailer.fail_with(None);
+    for _ in 0..3 {
+        w.send(&caller("ola"), "hano").await.unwrap();
+    }
+    assert_eq!(recording.total(&metrics::DETAILS_MAILS_SENT), 3.0);
+    let refused = recording.values(&metrics::DETAILS_MAILS_REFUSED);
+    let reasons: Vec<&str> = refused
+        .iter()
+        .map(|(_, dims)| dims["Reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["rejected", "rejected", "rejected", "rejected", "throttled"]
+    );
+    // The limit refusing a fourth request sends nothing and counts nothing.
+    w.send(&caller("ola"), "hano").await.unwrap_err();
+    assert_eq!(recording.lines().len(), 8);
+    let location = w
+        .store
+        .location(&w.company, &w.location)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(location.details_requests.len(), 1);
+}
+
+#[tokio::test]
+async fn outsiders_get_404_and_nothing_is_sent() {
+    let w = world().await;
+    let err = w.send(&caller("kari"), "hano").await.unwrap_err();
+    assert_eq!(err.status, 404);
+    assert!(w.mailer.sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_vendor_answers_the_stored_verified_address_never_the_tokens_claim() {
+    let w = world().await;
+    let mut ola = caller("ola");
+    ola.email = Some("someone-else@example.com".into());
+    let preview = preview(
+        w.services(),
+        &ola,
+        &w.company,
+        &w.location,
+        catalog::system("hano").unwrap(),
+        Lang::Nb,
+    )
+    .await
+    .unwrap()
+    .request;
+    assert_eq!(preview.admin_email.as_deref(), Some("ola@klinikk.no"));
+    w.send(&ola, "hano").await.unwrap();
+    let mail = &w.mailer.sent()[0];
+    assert_eq!(mail.cc, ["ola@klinikk.no"]);
+    assert_eq!(mail.reply_to, ["ola@klinikk.no"]);
+    assert!(!format!("{mail:?}").contains("someone-else"));
+
+    w.store.add_membership(Membership {
+        user_sub: "per".into(),
+        company_id: w.company.clone(),
+        email: None,
+        name: None,
+        created_at: NOW,
+        invited_by: None,
+    });
+    let per = Caller {
+        email: Some("per@klinikk.no".into()),
+        email_verified: true,
+        ..Caller::new("per")
+    };
+    let err = w.send(&per, "hano").await.unwrap_err();
+    assert_eq!((err.status, err.code), (422, "admin_email_missing"));
+    assert_eq!(w.mailer.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_sent_request_writes_one_audit_entry_and_a_refused_one_none() {
+    let w = world().await;
+    let before = w.store.audit_entries().len();
+    w.send(&caller("ola"), "hano").await.unwrap();
+    w.send(&caller("kari"), "hano").await.unwrap_err();
+    w.mailer.fail_with(Some(MailError::Throttled));
+    w.send(&caller("ola"), "hano").await.unwrap_err();
+    let entries = w.store.audit_entries();
+    assert_eq!(entries.len(), before + 1);
+    let entry = entries.last().unwrap();
+    assert_eq!(entry.action, "details_requested");
+    assert_eq!(entry.location_id.as_deref(), Some(w.location.as_str()));
+    assert_eq!(entry.details["system"], "hano");
+}
+
+#[test]
+fn the_system_must_be_in_the_catalog() {
+    let err = system_from_query(Some("journal-x")).unwrap_err();
+    assert_eq!((err.status, err.errors[0].field.as_str()), (422, "system"));
+    assert_eq!(err.errors[0].code, "unknown_system");
+    assert_eq!(
+        system_from_query(None).unwrap_err().errors[0].code,
+        "required"
+    );
+    let body = json!({"system": 7});
+    let err = system_from_json(body.as_object().unwrap()).unwrap_err();
+    assert_eq!(err.errors[0].field, "system");
+    let body = json!({"system": "hano"});
+    assert_eq!(
+        system_from_json(body.as_object().unwrap()).unwrap().id,
+        "hano"
+    );
+}
+
+#[tokio::test]
+async fn the_eleventh_mail_in_a_day_is_refused_across_locations_and_companies() {
+    let w = world().await;
+    // Five on each of two locations in two companies, within each location's own limit.
+    for other in [false, true] {
+        for system in ["hano", "hano", "hano", "konfidens"] {
+            w.send_at(&caller("ola"), other, system).await.unwrap();
+            w.clock.advance(60);
+        }
+    }
+    w.send_at(&caller("ola"), false, "konfidens").await.unwrap();
+    w.clock.advance(60);
+    let last = w.send_at(&caller("ola"), true, "konfidens").await.unwrap();
+    assert_eq!(w.mailer.sent().len(), 10);
+    assert_eq!(last.allowance.remaining, 0);
+    assert_eq!(
+        last.allowance.blocked,
+        Some((NOW + WINDOW_SECONDS, LimitScope::Administrator))
+    );
+
+    let err = w
+        .send_at(&caller("ola"), true, "physica")
+        .await
+        .unwrap_err();
+    assert_eq!((err.status, err.code), (429, "details_request_limit"));
+    assert_eq!(err.extensions["send_limit_scope"], "administrator");
+    assert_eq!(err.extensions["sends_remaining"], 0);
+    // The first of the ten frees at 26.11.2026 13:00 in Oslo.
+    let now = crate::clock::Clock::now(&w.clock);
+    assert_eq!(
+        err.headers[0],
+        ("retry-after", (NOW + WINDOW_SECONDS - now).to_string())
+    );
+    assert_eq!(err.extensions["retry_at"], "2026-11-26T12:00:00Z");
+    assert!(
+        err.detail.nb.contains("sendt 10 forespørsler"),
+        "{}",
+        err.detail.nb
+    );
+    assert!(
+        err.detail.nb.contains("26.11.2026 kl. 13:00"),
+        "{}",
+        err.detail.nb
+    );
+    assert!(
+        err.detail.en.contains("26.11.2026 at 13:00 (Oslo time)"),
+        "{}",
+        err.detail.en
+    );
+    assert_eq!(w.mailer.sent().len(), 10, "nothing was sent");
+    assert_eq!(
+        w.allowance(&caller("ola"), false, "physica")
+            .await
+            .remaining,
+        0
+    );
+
+    // Another administrator of the same location has sends of their own.
+    w.store.add_membership(Membership {
+        user_sub: "kari".into(),
+        company_id: w.company.clone(),
+        email: Some("kari@klinikk.no".into()),
+        name: None,
+        created_at: NOW,
+        invited_by: None,
+    });
+    w.send(&caller("kari"), "physica").await.unwrap();
+}
+
+#[tokio::test]
+async fn the_window_rolls_one_send_at_a_time() {
+    let mut w = world().await;
+    w.limits.per_administrator = 2;
+    w.send_at(&caller("ola"), false, "hano").await.unwrap();
+    w.clock.advance(3_600);
+    w.send_at(&caller("ola"), true, "hano").await.unwrap();
+    w.clock.advance(3_600);
+    let refused = w.send(&caller("ola"), "konfidens").await.unwrap_err();
+    assert_eq!(refused.headers[0].1, (WINDOW_SECONDS - 7_200).to_string());
+    // A second before the first send is a day old, it still counts; at a day, it does not.
+    w.clock.set(NOW + WINDOW_SECONDS - 1);
+    w.send(&caller("ola"), "konfidens").await.unwrap_err();
+    w.clock.set(NOW + WINDOW_SECONDS);
+    let allowance = w.allowance(&caller("ola"), false, "konfidens").await;
+    assert_eq!((allowance.remaining, allowance.blocked), (1, None));
+    let sent = w.send(&caller("ola"), "konfidens").await.unwrap();
+    assert_eq!(
+        sent.allowance.blocked,
+        Some((NOW + 3_600 + WINDOW_SECONDS, LimitScope::Administrator))
+    );
+    w.send(&caller("ola"), "konfidens").await.unwrap_err();
+}
+
+#[tokio::test]
+async fn sends_remaining_is_the_smaller_of_both_limits() {
+    let mut w = world().await;
+    w.limits.per_administrator = 4;
+    let ola = caller("ola");
+    let fresh = w.allowance(&ola, false, "hano").await;
+    assert_eq!((fresh.remaining, fresh.blocked), (3, None));
+    let sent = w.send(&ola, "hano").await.unwrap();
+    assert_eq!(sent.allowance.remaining, 2);
+    let body = sent.to_json();
+    assert_eq!(body["sends_remaining"], 2);
+    assert_eq!(body["sends_available_at"], Value::Null);
+    assert_eq!(body["send_limit_scope"], Value::Null);
+    // Elsewhere, the location's three are left and three of the administrator's four.
+    assert_eq!(w.allowance(&ola, true, "physica").await.remaining, 3);
+    w.send(&ola, "hano").await.unwrap();
+    w.clock.advance(1_800);
+    let last = w.send(&ola, "hano").await.unwrap();
+    assert_eq!(last.allowance.remaining, 0);
+    let shown = preview(
+        w.services(),
+        &ola,
+        &w.company,
+        &w.location,
+        catalog::system("hano").unwrap(),
+        Lang::Nb,
+    )
+    .await
+    .unwrap()
+    .to_json();
+    assert_eq!(shown["sends_remaining"], 0);
+    assert_eq!(shown["sends_available_at"], "2026-11-26T12:00:00Z");
+    assert_eq!(shown["send_limit_scope"], "location");
+    assert!(shown["to"].as_str().unwrap().contains('@'));
+    // The administrator has one left, on any other location.
+    let elsewhere = w.allowance(&ola, true, "physica").await;
+    assert_eq!((elsewhere.remaining, elsewhere.blocked), (1, None));
+    w.send_at(&ola, true, "physica").await.unwrap();
+    let elsewhere = w.allowance(&ola, true, "physica").await;
+    assert_eq!(
+        elsewhere.blocked,
+        Some((NOW + WINDOW_SECONDS, LimitScope::Administrator))
+    );
+}
+
+#[tokio::test]
+async fn a_refused_mail_counts_in_neither_limit() {
+    let mut w = world().await;
+    w.limits.per_administrator = 1;
+    w.mailer
+        .fail_with(Some(MailError::Unavailable("down".into())));
+    for other in [false, true, false] {
+        let err = w.send_at(&caller("ola"), other, "hano").await.unwrap_err();
+        assert_eq!(err.code, "mail_unavailable");
+    }
+    let allowance = w.allowance(&caller("ola"), false, "hano").await;
+    assert_eq!(allowance.remaining, 1);
+    w.mailer.fail_with(None);
+    w.send(&caller("ola"), "hano").await.unwrap();
+    assert_eq!(
+        w.allowance(&caller("ola"), false, "hano").await.remaining,
+        0
+    );
+}
+
+#[test]
+fn the_limits_come_from_the_settings() {
+    let limits = SendLimits::from_setting(Some("25")).unwrap();
+    assert_eq!((limits.per_administrator, limits.per_location), (25, 3));
+    for bad in ["0", "-1", "ten", ""] {
+        let err = SendLimits::from_setting(Some(bad)).unwrap_err();
+        assert!(
+            err.contains("DETAILS_SENDS_PER_ADMINISTRATOR"),
+            "{bad:?}: {err}"
+        );
+    }
+    assert_eq!(
+        SendLimits::from_setting(None).unwrap(),
+        SendLimits::default()
+    );
+    assert_eq!(SendLimits::default().per_administrator, 10);
+}
