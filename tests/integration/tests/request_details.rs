@@ -145,6 +145,12 @@ impl Api {
         Answer::from(request_details::handle(&self.app, req).await)
     }
 
+    /// Mails SES accepted from the function. (Counted here rather than in the emulator, which
+    /// under load can execute a request the SDK sent again.)
+    fn mails_sent(&self) -> usize {
+        self.spy.sent.lock().unwrap().len()
+    }
+
     async fn post(&self, system: &str, who: &Identity, lang: &str) -> Answer {
         self.post_to(&self.path(), system, who, lang).await
     }
@@ -635,7 +641,7 @@ async fn the_eleventh_mail_in_a_day_is_refused_across_two_locations() {
             api.clock.advance(600);
         }
     }
-    assert_eq!(moto_messages_to(&api.admin_email).await, 10);
+    assert_eq!(api.mails_sent(), 10);
 
     let refused = api.post_to(&second, "psykbase", admin, "nb").await;
     assert_eq!(refused.status, 429, "{}", refused.raw);
@@ -655,11 +661,7 @@ async fn the_eleventh_mail_in_a_day_is_refused_across_two_locations() {
         detail.contains("26.11.2026 at 13:00 (Oslo time)"),
         "{detail}"
     );
-    assert_eq!(
-        moto_messages_to(&api.admin_email).await,
-        10,
-        "nothing more left"
-    );
+    assert_eq!(api.mails_sent(), 10, "nothing more left");
 
     let shown = api.get("psykbase", admin, "nb").await;
     assert_eq!(shown.status, 200, "{}", shown.raw);
@@ -705,7 +707,7 @@ async fn concurrent_sends_cannot_pass_the_administrators_limit() {
         }
     }
     assert_eq!(sent, 4);
-    assert_eq!(moto_messages_to(&api.admin_email).await, 4);
+    assert_eq!(api.mails_sent(), 4);
     let shown = api.get("hano", &api.admin, "nb").await;
     assert_eq!(shown.body["sends_remaining"], 0);
 }
