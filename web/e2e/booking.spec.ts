@@ -144,13 +144,19 @@ test("request details: copy the text and have it sent", async ({ page, context, 
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   expect(copied).toBe(await body.inputValue());
 
+  // The sends left are shown with the text, and one fewer after a send.
+  const sendsLeft = page.locator("#sends-left");
+  await expect(sendsLeft).toContainText("Sendinger igjen: 3.");
+  await expect(page.getByRole("button", { name: "Send for meg" })).toHaveAccessibleDescription(/Sendinger igjen: 3\./);
   const answer = page.waitForResponse((r) => r.url().includes("/booking/request-details") && r.request().method() === "POST");
   await page.getByRole("button", { name: "Send for meg" }).click();
-  const sentRequest = (await (await answer).json()) as { message_id: string };
+  const sentRequest = (await (await answer).json()) as { message_id: string; sends_remaining: number };
+  expect(sentRequest.sends_remaining).toBe(2);
   const sent = page.locator(".alert.success", { hasText: "Sendt til" });
   await expect(sent).toBeFocused();
   await expect(sent).toContainText("support@aspit.no");
-  await expect(page.getByText("høyst 3 forespørsler per døgn")).toBeVisible();
+  await expect(sendsLeft).toContainText("Sendinger igjen: 2.");
+  await expect(page.getByRole("button", { name: "Send for meg" })).toBeEnabled();
   await shot("foresporsel-sendt");
 
   // The mail, read back from the emulator's SES: to the vendor, the administrator in Cc, the
@@ -160,6 +166,35 @@ test("request details: copy the text and have it sent", async ({ page, context, 
   expect(mail?.destinations.ToAddresses).toContain("support@aspit.no");
   expect(mail?.destinations.CcAddresses).toContain(w.person.email);
   expect(mail?.body).toContain("Majorstuen");
+});
+
+test("request details: with no sends left, Send for meg is disabled and says when it can send again", async ({ page, shot }) => {
+  const w = await adminWithLocation("details-none");
+  const path = `/v1/companies/${w.companyId}/locations/${w.locationId}/booking/request-details`;
+  for (let i = 0; i < 3; i++) {
+    const sent = await devApi(w.person, "POST", path, { system: "physica" });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+  }
+  await openApp(page, w.person);
+  await openBookingForm(page, w.locationName);
+  await page.getByLabel("Bookingsystem").selectOption({ label: "ASPIT Physica" });
+  await page.getByRole("button", { name: "Forespør detaljer" }).click();
+  await expect(page.getByRole("heading", { name: /Forespør detaljer fra ASPIT/ })).toBeFocused();
+  const send = page.getByRole("button", { name: "Send for meg" });
+  await expect(send).toBeDisabled();
+  await expect(send).toHaveAccessibleDescription(/allerede sendt 3 forespørsler .* Du kan få sendt en ny fra .+ \(norsk tid\)/);
+  // Copying and the mail program still work.
+  await expect(page.getByRole("button", { name: "Kopier tekst" })).toBeEnabled();
+  await expect(page.getByRole("link", { name: "Åpne i e-postprogrammet" })).toHaveAttribute("href", /^mailto:/);
+  await expectAccessible(page);
+  await shot("foresporsel-ingen-igjen");
+
+  // Another system of the same location has sends of its own.
+  await page.getByRole("button", { name: "Lukk" }).click();
+  await page.getByLabel("Bookingsystem").selectOption({ label: "HANO" });
+  await page.getByRole("button", { name: "Forespør detaljer" }).click();
+  await expect(page.locator("#sends-left")).toContainText("Sendinger igjen: 3.");
+  await expect(page.getByRole("button", { name: "Send for meg" })).toBeEnabled();
 });
 
 test("offline: ticked and saved, insurers cannot book there", async ({ page, shot }) => {

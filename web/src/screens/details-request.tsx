@@ -6,7 +6,9 @@ import { Alert, LoadError, Loading, useErrorText, useLoad } from "../ui";
 
 /**
  * "Forespør detaljer": the pre-written request with the vendor's contact, to copy, to open in
- * the person's own mail program, or to have sent (at most three a day per location and system).
+ * the person's own mail program, or to have sent within the API's limits: the sends left come
+ * with the text and with each send's answer, and at 0 "Send for meg" is disabled with the reason
+ * and the time it lifts.
  */
 export function DetailsRequest(props: { companyId: string; location: Location; system: BookingSystem; onClose: () => void }) {
   const { api, t, lang, announce } = useApp();
@@ -47,12 +49,25 @@ export function DetailsRequest(props: { companyId: string; location: Location; s
       setSent(data);
     } catch (err) {
       setSendError(errorText(err));
+      // A limit reached meanwhile (another administrator, another tab): show what is left now.
+      setSent(null);
+      prepared.reload();
     } finally {
       setBusy(false);
     }
   }
 
   const p = prepared.data;
+  // The newest answer says what is left: the send's, else the text's.
+  const allowance = sent ?? p;
+  const noneLeft = allowance !== undefined && allowance !== null && allowance.sends_remaining === 0;
+  const sendsText = !allowance
+    ? ""
+    : noneLeft && allowance.sends_available_at
+      ? t(allowance.send_limit_scope === "administrator" ? "sendsNoneAdministrator" : "sendsNoneLocation", {
+          time: osloTime(lang, allowance.sends_available_at),
+        })
+      : t("sendsLeft", { count: String(allowance.sends_remaining) });
   const mailto = p
     ? `mailto:${encodeURIComponent(p.to)}?${[
         p.cc ? `cc=${encodeURIComponent(p.cc)}` : "",
@@ -104,12 +119,12 @@ export function DetailsRequest(props: { companyId: string; location: Location; s
             <a class="button" href={mailto}>
               {t("openMail")}
             </a>
-            <button type="button" class="primary" disabled={busy} aria-describedby="sends-left" onClick={() => void send()}>
+            <button type="button" class="primary" disabled={busy || noneLeft} aria-describedby="sends-left" onClick={() => void send()}>
               {busy ? t("sending") : t("sendForMe")}
             </button>
           </div>
           <p class="help" id="sends-left">
-            {t("sendsLeft")}
+            {sendsText}
             {last && !sent && <> {t("lastRequested", { time: osloTime(lang, last.requested_at), who: last.requested_by.email ?? last.requested_by.name ?? "–" })}</>}
           </p>
           {copyState === "copied" && <Alert kind="success">{t("copied")}</Alert>}
