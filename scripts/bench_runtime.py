@@ -176,7 +176,7 @@ def load_events(path):
     return [json.dumps(event).encode(), json.dumps(warm).encode()]
 
 
-PASSED_ENV = ("AWS_", "MAIL_SENDER", "METRICS_", "VENDOR_SANDBOX_URL", "RUST_LOG", "SES_", "SSL_CERT_")
+PASSED_ENV = ("ADMIN_APP_URL", "AWS_", "MAIL_SENDER", "METRICS_", "VENDOR_SANDBOX_URL", "RUST_LOG", "SES_", "SSL_CERT_")
 
 
 def main():
