@@ -186,3 +186,41 @@ export function fieldMessages<F extends string>(err: unknown, fieldOf: (apiField
   }
   return messages;
 }
+
+export type FieldErrors<F extends string> = Partial<Record<F, string>>;
+
+/**
+ * A form's submit cycle: the app's own checks first, then the request. Field errors, whether
+ * the app's or the API's, go under their fields and the first of them (in `order`) takes focus;
+ * any other failure becomes the form's message. Inputs are found as `#<idPrefix><field>`.
+ */
+export function useFormSubmit<F extends string>(order: readonly F[], idPrefix: string, fieldOf: (apiField: string) => F | null | undefined) {
+  const errorText = useErrorText();
+  const [errors, setErrors] = useState<FieldErrors<F>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+
+  /** Shows the errors; true when there was one. */
+  function show(e: FieldErrors<F>): boolean {
+    setErrors(e);
+    const first = order.find((f) => e[f]);
+    if (first) form.current?.querySelector<HTMLElement>(`#${idPrefix}${first}`)?.focus();
+    return first !== undefined;
+  }
+
+  async function submit(ownErrors: FieldErrors<F>, send: () => Promise<void>) {
+    setFormError(null);
+    if (show(ownErrors)) return;
+    setBusy(true);
+    try {
+      await send();
+    } catch (err) {
+      if (!show(fieldMessages(err, fieldOf))) setFormError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return { form, errors, formError, busy, submit };
+}

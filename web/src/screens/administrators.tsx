@@ -1,8 +1,8 @@
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { useApp } from "../app";
-import { ApiError, ok, type Administrator, type Invitation } from "../api/client";
+import { ok, type Administrator, type Invitation } from "../api/client";
 import { osloTime, type Lang } from "../i18n";
-import { Alert, Field, FormPanel, LoadError, Loading, Table, useErrorText, useLoad } from "../ui";
+import { Alert, Field, FormPanel, LoadError, Loading, Table, useErrorText, useFormSubmit, useLoad } from "../ui";
 import { CompanyPage } from "./company-page";
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -136,25 +136,13 @@ export function AdministratorsScreen(props: { companyId: string }) {
 
 function InviteForm(props: { companyId: string; onInvited: (text: string) => void }) {
   const { api, t, lang } = useApp();
-  const errorText = useErrorText();
   const [email, setEmail] = useState("");
   const [mailLang, setMailLang] = useState<Lang>(lang);
-  const [error, setError] = useState<string | undefined>();
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
+  const { form, errors, formError, busy, submit: run } = useFormSubmit(["email"] as const, "invite-", (f) => (f === "email" ? "email" : null));
 
-  async function submit(e: Event) {
-    e.preventDefault();
-    setFormError(null);
-    if (!EMAIL.test(email.trim())) {
-      setError(t("err_email"));
-      input.current?.focus();
-      return;
-    }
-    setError(undefined);
-    setBusy(true);
-    try {
+  function submit(ev: Event) {
+    ev.preventDefault();
+    return run(EMAIL.test(email.trim()) ? {} : { email: t("err_email") }, async () => {
       const { data } = await ok(
         api.POST("/v1/companies/{companyId}/invitations", {
           params: { path: { companyId: props.companyId } },
@@ -163,23 +151,13 @@ function InviteForm(props: { companyId: string; onInvited: (text: string) => voi
       );
       setEmail("");
       props.onInvited(t("invited", { email: data.email, until: osloTime(lang, data.expires_at) }));
-    } catch (err) {
-      const fieldError = err instanceof ApiError ? err.fieldErrors().find((f) => f.field === "email") : undefined;
-      if (fieldError) {
-        setError(fieldError.message);
-        input.current?.focus();
-      } else {
-        setFormError(errorText(err));
-      }
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
     <FormPanel id="invite-title" title={t("inviteAdmin")} help={t("inviteHelp")} error={formError}>
-      <form onSubmit={submit} noValidate>
-        <Field id="invite-email" label={t("email")} value={email} onInput={setEmail} required error={error} type="email" maxLength={254} autoComplete="email" inputRef={input} />
+      <form ref={form} onSubmit={submit} noValidate>
+        <Field id="invite-email" label={t("email")} value={email} onInput={setEmail} required error={errors.email} type="email" maxLength={254} autoComplete="email" />
         <div class="field">
           <label for="invite-lang">{t("mailLanguage")}</label>
           <select id="invite-lang" value={mailLang} onChange={(e) => setMailLang((e.currentTarget as HTMLSelectElement).value as Lang)}>

@@ -1,8 +1,8 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { useApp } from "../app";
 import { ok } from "../api/client";
 import { href } from "../router";
-import { Alert, Field, FormPanel, LoadError, Loading, ScreenTitle, fieldMessages, useErrorText, useLoad } from "../ui";
+import { Alert, Field, FormPanel, LoadError, Loading, ScreenTitle, useFormSubmit, useLoad, type FieldErrors } from "../ui";
 import { rememberCompanies } from "./company-page";
 
 /**
@@ -87,30 +87,17 @@ export function validOrgNumber(raw: string): boolean {
 
 function RegisterCompany() {
   const { api, t, go } = useApp();
-  const errorText = useErrorText();
   const [values, setValues] = useState<Record<CompanyField, string>>({ name: "", org_number: "", invoice_email: "" });
-  const [errors, setErrors] = useState<Partial<Record<CompanyField, string>>>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const form = useRef<HTMLFormElement>(null);
   const order: CompanyField[] = ["name", "org_number", "invoice_email"];
+  const { form, errors, formError, busy, submit: run } = useFormSubmit(order, "co-", (f) => order.find((o) => o === f));
 
-  function focusFirst(e: Partial<Record<CompanyField, string>>) {
-    const first = order.find((f) => e[f]);
-    if (first) form.current?.querySelector<HTMLInputElement>(`#co-${first}`)?.focus();
-  }
-
-  async function submit(ev: Event) {
+  function submit(ev: Event) {
     ev.preventDefault();
-    setFormError(null);
-    const e: Partial<Record<CompanyField, string>> = {};
+    const e: FieldErrors<CompanyField> = {};
     if (!values.name.trim()) e.name = t("err_required", { field: t("companyName") });
     if (!validOrgNumber(values.org_number)) e.org_number = t("err_org");
     if (values.invoice_email.trim() && !EMAIL.test(values.invoice_email.trim())) e.invoice_email = t("err_email");
-    setErrors(e);
-    if (Object.keys(e).length) return focusFirst(e);
-    setBusy(true);
-    try {
+    return run(e, async () => {
       const { data } = await ok(
         api.POST("/v1/companies", {
           body: {
@@ -122,14 +109,7 @@ function RegisterCompany() {
       );
       rememberCompanies([data]);
       go(href.administrators(data.id), { kind: "success", text: t("companyRegistered", { name: data.name }) });
-    } catch (err) {
-      const fromApi = fieldMessages(err, (f) => order.find((o) => o === f));
-      setErrors(fromApi);
-      if (Object.keys(fromApi).length) focusFirst(fromApi);
-      else setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const set = (f: CompanyField) => (v: string) => setValues((old) => ({ ...old, [f]: v }));

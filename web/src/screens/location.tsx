@@ -1,3 +1,4 @@
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { useApp } from "../app";
 import { ok, type Catalog, type Location } from "../api/client";
@@ -75,6 +76,9 @@ function LocationDetails(props: { location: Location }) {
   );
 }
 
+/** The saved identifiers shown as they were saved; the key never is. */
+const IDENTIFIERS = ["external_id", "external_department_id", "booking_url"] as const;
+
 export function SavedBooking(props: { location: Location; catalog: Catalog }) {
   const { t, lang } = useApp();
   const b = props.location.booking;
@@ -87,24 +91,17 @@ export function SavedBooking(props: { location: Location; catalog: Catalog }) {
       <dl class="details">
         <dt>{t("bookingSystem")}</dt>
         <dd>{system?.name ?? b.system}</dd>
-        {b.external_id && (
-          <>
-            <dt>{labelOf("external_id")}</dt>
-            <dd>{b.external_id}</dd>
-          </>
-        )}
-        {b.external_department_id && (
-          <>
-            <dt>{labelOf("external_department_id")}</dt>
-            <dd>{b.external_department_id}</dd>
-          </>
-        )}
-        {b.booking_url && (
-          <>
-            <dt>{labelOf("booking_url")}</dt>
-            <dd>{b.booking_url}</dd>
-          </>
-        )}
+        {IDENTIFIERS.map((id) => {
+          const value = b[id];
+          return (
+            value && (
+              <Fragment key={id}>
+                <dt>{labelOf(id)}</dt>
+                <dd>{value}</dd>
+              </Fragment>
+            )
+          );
+        })}
         {b.api_key_stored && (
           <>
             <dt>{labelOf("api_key")}</dt>

@@ -1,9 +1,9 @@
-import { useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { useApp } from "../app";
 import { ok, type LocationSummary } from "../api/client";
 import { osloTime, type MessageKey } from "../i18n";
 import { href } from "../router";
-import { Alert, Field, LoadError, Loading, Table, fieldMessages, useErrorText, useLoad } from "../ui";
+import { Alert, Field, LoadError, Loading, Table, useFormSubmit, useLoad, type FieldErrors } from "../ui";
 import { CompanyPage } from "./company-page";
 
 /** "Lokasjoner": the company's locations with their booking state, and a form to add one. */
@@ -84,14 +84,10 @@ function fieldOf(path: string): LocationFieldId | null {
 
 function NewLocationForm(props: { companyId: string; onCreated: () => void }) {
   const { api, t, announce } = useApp();
-  const errorText = useErrorText();
   const empty: Record<LocationFieldId, string> = { name: "", street: "", postal_code: "", city: "", phone: "", email: "" };
   const [values, setValues] = useState(empty);
-  const [errors, setErrors] = useState<Partial<Record<LocationFieldId, string>>>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<string | null>(null);
-  const form = useRef<HTMLFormElement>(null);
+  const { form, errors, formError, busy, submit: run } = useFormSubmit(FIELD_ORDER, "loc-", fieldOf);
 
   const labels: Record<LocationFieldId, string> = {
     name: t("name"),
@@ -105,7 +101,7 @@ function NewLocationForm(props: { companyId: string; onCreated: () => void }) {
 
   /** The same rules as the API's validation, so most mistakes are caught before sending. */
   function validate(v: typeof values) {
-    const e: Partial<Record<LocationFieldId, string>> = {};
+    const e: FieldErrors<LocationFieldId> = {};
     for (const f of FIELD_ORDER) {
       if (!v[f].trim()) e[f] = t("err_required", { field: labels[f] });
       else if (v[f].length > max[f]) e[f] = t("err_too_long", { field: labels[f], max: max[f] });
@@ -117,23 +113,10 @@ function NewLocationForm(props: { companyId: string; onCreated: () => void }) {
     return e;
   }
 
-  function focusFirst(e: Partial<Record<LocationFieldId, string>>) {
-    const first = FIELD_ORDER.find((f) => e[f]);
-    if (first) form.current?.querySelector<HTMLInputElement>(`#loc-${first}`)?.focus();
-  }
-
-  async function submit(ev: Event) {
+  function submit(ev: Event) {
     ev.preventDefault();
     setCreated(null);
-    setFormError(null);
-    const e = validate(values);
-    setErrors(e);
-    if (Object.keys(e).length) {
-      focusFirst(e);
-      return;
-    }
-    setBusy(true);
-    try {
+    return run(validate(values), async () => {
       const { data } = await ok(
         api.POST("/v1/companies/{companyId}/locations", {
           params: { path: { companyId: props.companyId } },
@@ -149,14 +132,7 @@ function NewLocationForm(props: { companyId: string; onCreated: () => void }) {
       setCreated(t("created", { name: data.name }));
       announce(t("created", { name: data.name }));
       props.onCreated();
-    } catch (err) {
-      const fromApi = fieldMessages(err, fieldOf);
-      setErrors(fromApi);
-      if (Object.keys(fromApi).length) focusFirst(fromApi);
-      else setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const set = (f: LocationFieldId) => (v: string) => setValues((old) => ({ ...old, [f]: v }));
