@@ -16,6 +16,7 @@ use super::views::{Saved, failed_check_problem, step_codes};
 use crate::identity::Caller;
 use crate::model::{BookingConfig, CheckSource, CheckStatus, CheckSummary, Health, Location};
 use crate::problem::Problem;
+use crate::store::LocationWrite;
 
 /// "Test og lagre": checks the details and, only if every step passed, saves them.
 ///
@@ -165,14 +166,16 @@ pub async fn test_and_save(
     let saved = match deps
         .store
         .save_booking(
-            company_id,
-            location_id,
-            expected_version,
+            LocationWrite {
+                company_id,
+                location_id,
+                expected_version,
+                now,
+                by: &caller.sub,
+                audit: &audit,
+            },
             &booking,
             offline,
-            now,
-            &caller.sub,
-            &audit,
         )
         .await
     {

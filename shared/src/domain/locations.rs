@@ -5,7 +5,7 @@ use crate::identity::Caller;
 use crate::messages as msg;
 use crate::model::{Address, Location, Page};
 use crate::problem::{FieldError, Problem};
-use crate::store::{LocationPatch, Store};
+use crate::store::{LocationPatch, LocationWrite, Store};
 use crate::validate::{self, ObjectReader};
 
 use super::{audit_entry, authorize};
@@ -229,13 +229,15 @@ pub async fn update(
     );
     let location = store
         .update_location(
-            company_id,
-            location_id,
-            edit.expected_version,
+            LocationWrite {
+                company_id,
+                location_id,
+                expected_version: edit.expected_version,
+                now,
+                by: &caller.sub,
+                audit: &audit,
+            },
             &edit.patch,
-            now,
-            &caller.sub,
-            &audit,
         )
         .await?;
     tracing::info!(

@@ -17,7 +17,7 @@ use crate::store::keys::{
     Index, IndexKey, Key, PK, SAVED_BOOKINGS_PARTITION, SK, TTL_ATTRIBUTE,
     parse_saved_booking_position,
 };
-use crate::store::{AdministratorStore, StoreError};
+use crate::store::{AdministratorStore, Result, StoreError};
 
 /// Run items are kept a month for the record, then expire.
 const RUN_RETENTION_SECONDS: i64 = 31 * 86_400;
@@ -73,11 +73,7 @@ impl DynamoStore {
 
 #[async_trait]
 impl RevalidationStore for DynamoStore {
-    async fn saved_configs(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<IndexPage, StoreError> {
+    async fn saved_configs(&self, after: Option<&str>, limit: u32) -> Result<IndexPage> {
         let start = after
             .and_then(parse_saved_booking_position)
             .map(|(company, location)| {
@@ -107,7 +103,7 @@ impl RevalidationStore for DynamoStore {
         check: &CheckSummary,
         health: Health,
         notice_pending: Option<Notice>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         let check_value = to_attribute(
             &serde_json::to_value(check).map_err(|e| StoreError::Backend(e.to_string()))?,
         );
@@ -134,7 +130,7 @@ impl RevalidationStore for DynamoStore {
         }
     }
 
-    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<()> {
         let result = self
             .update_of_saved(config)
             .update_expression("REMOVE #booking.#notice")
@@ -143,7 +139,7 @@ impl RevalidationStore for DynamoStore {
         unless_condition_failed(result)
     }
 
-    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>> {
         AdministratorStore::administrators(self, company_id).await
     }
 
@@ -153,7 +149,7 @@ impl RevalidationStore for DynamoStore {
         lease_id: &str,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> Result<Option<RunState>, StoreError> {
+    ) -> Result<Option<RunState>> {
         let result = self
             .client()
             .update_item()
@@ -195,12 +191,7 @@ impl RevalidationStore for DynamoStore {
         }
     }
 
-    async fn save_run(
-        &self,
-        state: &RunState,
-        release: bool,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn save_run(&self, state: &RunState, release: bool, now: Timestamp) -> Result<()> {
         let mut sets = vec![
             "#done = :done",
             "checked = :checked",

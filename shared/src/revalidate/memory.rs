@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
 use crate::clock::Timestamp;
 use crate::model::{CheckSummary, Health, Membership, Notice, Page};
-use crate::store::StoreError;
 use crate::store::keys::saved_booking_position;
+use crate::store::{Result, StoreError};
 
 #[derive(Default)]
 pub struct MemoryRevalidation {
@@ -51,11 +51,7 @@ impl MemoryRevalidation {
 
 #[async_trait]
 impl RevalidationStore for MemoryRevalidation {
-    async fn saved_configs(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<IndexPage, StoreError> {
+    async fn saved_configs(&self, after: Option<&str>, limit: u32) -> Result<IndexPage> {
         let configs = self.configs.lock().unwrap();
         let unreadable = self.unreadable.lock().unwrap();
         let mut all: BTreeMap<String, Entry> = configs
@@ -88,7 +84,7 @@ impl RevalidationStore for MemoryRevalidation {
         check: &CheckSummary,
         health: Health,
         notice_pending: Option<Notice>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         let mut configs = self.configs.lock().unwrap();
         let key = saved_booking_position(&config.company_id, &config.location_id);
         let Some(current) = configs.get_mut(&key) else {
@@ -103,7 +99,7 @@ impl RevalidationStore for MemoryRevalidation {
         Ok(true)
     }
 
-    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<()> {
         let mut configs = self.configs.lock().unwrap();
         let key = saved_booking_position(&config.company_id, &config.location_id);
         if let Some(current) = configs.get_mut(&key)
@@ -114,7 +110,7 @@ impl RevalidationStore for MemoryRevalidation {
         Ok(())
     }
 
-    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>> {
         let admins = self.admins.lock().unwrap();
         Ok(admins
             .iter()
@@ -129,7 +125,7 @@ impl RevalidationStore for MemoryRevalidation {
         lease_id: &str,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> Result<Option<RunState>, StoreError> {
+    ) -> Result<Option<RunState>> {
         let mut runs = self.runs.lock().unwrap();
         match runs.get_mut(run_id) {
             Some((_, until)) if *until > now => Ok(None),
@@ -153,12 +149,7 @@ impl RevalidationStore for MemoryRevalidation {
         }
     }
 
-    async fn save_run(
-        &self,
-        state: &RunState,
-        release: bool,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn save_run(&self, state: &RunState, release: bool, now: Timestamp) -> Result<()> {
         let mut runs = self.runs.lock().unwrap();
         match runs.get_mut(&state.run_id) {
             Some((current, until)) if current.lease_id == state.lease_id => {

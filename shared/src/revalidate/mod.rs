@@ -32,7 +32,7 @@ use crate::clock::{self, Clock, Timestamp};
 use crate::mail::Mailer;
 use crate::metrics;
 use crate::model::{BookingConfig, CheckSummary, Health, Membership, Notice};
-use crate::store::StoreError;
+use crate::store::{Result, StoreError};
 use crate::vendors::VendorCheck;
 use check::{Limits, check_page};
 
@@ -90,8 +90,7 @@ pub struct IndexPage {
 #[async_trait]
 pub trait RevalidationStore: Send + Sync {
     /// Saved configurations in index order, after the location `after` (`<company>#<location>`).
-    async fn saved_configs(&self, after: Option<&str>, limit: u32)
-    -> Result<IndexPage, StoreError>;
+    async fn saved_configs(&self, after: Option<&str>, limit: u32) -> Result<IndexPage>;
 
     /// Records a check on the location if its configuration is still `config_id`; false when
     /// a save replaced it meanwhile (the save's own check is newer).
@@ -101,12 +100,12 @@ pub trait RevalidationStore: Send + Sync {
         check: &CheckSummary,
         health: Health,
         notice_pending: Option<Notice>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool>;
 
     /// Forgets a notice once it is mailed, if the configuration is still the same.
-    async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError>;
+    async fn clear_notice(&self, config: &SavedConfig) -> Result<()>;
 
-    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError>;
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>>;
 
     /// Takes the run's lease until `lease_until`, creating the run if needed. `None` when
     /// another invocation holds an unexpired lease.
@@ -116,15 +115,10 @@ pub trait RevalidationStore: Send + Sync {
         lease_id: &str,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> Result<Option<RunState>, StoreError>;
+    ) -> Result<Option<RunState>>;
 
     /// Stores progress (and gives the lease back when `release`), if the lease is still ours.
-    async fn save_run(
-        &self,
-        state: &RunState,
-        release: bool,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
+    async fn save_run(&self, state: &RunState, release: bool, now: Timestamp) -> Result<()>;
 }
 
 /// How much work one invocation may take on.

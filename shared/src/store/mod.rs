@@ -39,6 +39,9 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// What every store method answers.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 /// The fields of a location an administrator may change. `None` leaves a field as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LocationPatch {
@@ -64,7 +67,7 @@ pub trait CompanyStore: Send + Sync {
         company: &Company,
         admin: Option<&Membership>,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 
     /// Every company, in id order; `query` matches the organisation number exactly or the
     /// start of the name (case-insensitive).
@@ -73,7 +76,7 @@ pub trait CompanyStore: Send + Sync {
         query: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError>;
+    ) -> Result<Page<Company>>;
 
     /// The companies a user administers, in id order.
     async fn companies_of(
@@ -81,20 +84,26 @@ pub trait CompanyStore: Send + Sync {
         user_sub: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError>;
+    ) -> Result<Page<Company>>;
 
-    async fn membership(
-        &self,
-        user_sub: &str,
-        company_id: &str,
-    ) -> Result<Option<Membership>, StoreError>;
+    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>>;
 
-    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError>;
+    async fn company(&self, company_id: &str) -> Result<Option<Company>>;
 }
 
-// A conditional write takes the item's key, the expected version, the change and who made it
-// when; bundling them into a struct would only move the same list elsewhere.
-#[allow(clippy::too_many_arguments)]
+/// A versioned write of a location: which one, the version it was read at (the write holds
+/// only while the location is still at it), who makes it when, and the audit entry written in
+/// the same transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct LocationWrite<'a> {
+    pub company_id: &'a str,
+    pub location_id: &'a str,
+    pub expected_version: u64,
+    pub now: Timestamp,
+    pub by: &'a str,
+    pub audit: &'a AuditEntry,
+}
+
 #[async_trait]
 pub trait LocationStore: Send + Sync {
     /// Stores a new location with its audit entry and counts it on its company, all or
@@ -105,7 +114,7 @@ pub trait LocationStore: Send + Sync {
         location: &Location,
         audit: &AuditEntry,
         max_per_company: u32,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 
     /// A company's locations in creation order (ids are time-ordered).
     async fn locations_of(
@@ -113,40 +122,26 @@ pub trait LocationStore: Send + Sync {
         company_id: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Location>, StoreError>;
+    ) -> Result<Page<Location>>;
 
-    async fn location(
-        &self,
-        company_id: &str,
-        location_id: &str,
-    ) -> Result<Option<Location>, StoreError>;
+    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>>;
 
-    /// Applies `patch` if the location is still at `expected_version`, bumping the version.
-    /// `NotFound` or `VersionConflict` otherwise, and nothing changes.
+    /// Applies `patch` if the location is still at `write.expected_version`, bumping the
+    /// version. `NotFound` or `VersionConflict` otherwise, and nothing changes.
     async fn update_location(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
+        write: LocationWrite<'_>,
         patch: &LocationPatch,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError>;
+    ) -> Result<Location>;
 
     /// Replaces the booking configuration and the offline flag if the location is still at
-    /// `expected_version`, bumping the version. `NotFound` or `VersionConflict` otherwise.
+    /// `write.expected_version`, bumping the version. `NotFound` or `VersionConflict` otherwise.
     async fn save_booking(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
+        write: LocationWrite<'_>,
         booking: &BookingConfig,
         offline: bool,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError>;
+    ) -> Result<Location>;
 }
 
 /// Whether an operator's search matches: the organisation number exactly, or the start of
@@ -189,20 +184,15 @@ pub struct SendSlot {
 #[async_trait]
 pub trait SendLimitStore: Send + Sync {
     /// The scope's slots still held at `now` (expired ones are free, deleted yet or not).
-    async fn held_send_slots(
-        &self,
-        scope: &SendScope,
-        now: Timestamp,
-    ) -> Result<Vec<SendSlot>, StoreError>;
+    async fn held_send_slots(&self, scope: &SendScope, now: Timestamp) -> Result<Vec<SendSlot>>;
 
     /// Takes every one of `slots`, each only if it is free at `now`, all or none. `false` when
     /// one of them is held (someone took it since it was read as free).
-    async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp)
-    -> Result<bool, StoreError>;
+    async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp) -> Result<bool>;
 
     /// Gives back the slots of a send that did not go out. A slot that no longer holds its
     /// token is left alone.
-    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<(), StoreError>;
+    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<()>;
 }
 
 #[async_trait]
@@ -216,7 +206,7 @@ pub trait DetailsRequestStore: Send + Sync {
         location_id: &str,
         request: &DetailsRequest,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 }
 
 /// Everything the `request-details` function stores and reads.
@@ -226,13 +216,13 @@ impl<T: Store + SendLimitStore + DetailsRequestStore> RequestDetailsStore for T 
 /// Invitations to administer a company, and the memberships they turn into.
 #[async_trait]
 pub trait InvitationStore: Send + Sync {
-    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError>;
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>>;
 
     /// A company's invitations that are still pending (expired ones included), oldest first.
-    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError>;
+    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>>;
 
     /// Pending invitations to an address (lower case), any company.
-    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError>;
+    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>>;
 
     /// Stores a new invitation with its audit entry. `AlreadyExists` when the company already
     /// has an open invitation to the same address.
@@ -241,7 +231,7 @@ pub trait InvitationStore: Send + Sync {
         invitation: &Invitation,
         audit: &AuditEntry,
         now: Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 
     /// Replaces a pending invitation's token, validity and send count, if its token is still
     /// `previous_hash`. `Changed` otherwise.
@@ -250,7 +240,7 @@ pub trait InvitationStore: Send + Sync {
         invitation: &Invitation,
         previous_hash: &str,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 
     /// Revokes a pending invitation of `company_id`. `Changed` if it is no longer pending.
     async fn revoke_invitation(
@@ -258,7 +248,7 @@ pub trait InvitationStore: Send + Sync {
         invitation: &Invitation,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 
     /// Marks the invitation accepted and creates the membership, exactly once: `Changed` when
     /// the invitation is no longer open (someone accepted it first), `AlreadyExists` when the
@@ -269,13 +259,13 @@ pub trait InvitationStore: Send + Sync {
         membership: &Membership,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 }
 
 #[async_trait]
 pub trait AdministratorStore: Send + Sync {
     /// A company's administrators, in subject order.
-    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError>;
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>>;
 
     /// Removes a membership. `NotFound` if there is none; `LastAdministrator` if it is the
     /// company's only one and `allow_last` is false.
@@ -285,7 +275,7 @@ pub trait AdministratorStore: Send + Sync {
         user_sub: &str,
         allow_last: bool,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError>;
+    ) -> Result<()>;
 }
 
 #[async_trait]
@@ -296,7 +286,7 @@ pub trait AuditStore: Send + Sync {
         company_id: &str,
         before: Option<&str>,
         limit: u32,
-    ) -> Result<Page<AuditEntry>, StoreError>;
+    ) -> Result<Page<AuditEntry>>;
 }
 
 /// Lifting an administrator's lockout early: the failed attempts that make it up are removed
@@ -304,12 +294,8 @@ pub trait AuditStore: Send + Sync {
 /// written).
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
-    async fn lift_lockout(
-        &self,
-        user_sub: &str,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<u32, StoreError>;
+    async fn lift_lockout(&self, user_sub: &str, now: Timestamp, audit: &AuditEntry)
+    -> Result<u32>;
 }
 
 /// Everything the `admins` function stores and reads.

@@ -16,7 +16,9 @@ use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::metrics;
 use bookinglink::model::{AuditEntry, BookingConfig, Company, Location, Membership, Page};
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use bookinglink::store::{
+    self, CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError,
+};
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
@@ -108,7 +110,7 @@ impl CompanyStore for FlakyStore {
         company: &Company,
         admin: Option<&Membership>,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> store::Result<()> {
         self.inner.create_company(company, admin, audit).await
     }
     async fn all_companies(
@@ -116,7 +118,7 @@ impl CompanyStore for FlakyStore {
         query: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError> {
+    ) -> store::Result<Page<Company>> {
         self.inner.all_companies(query, after, limit).await
     }
     async fn companies_of(
@@ -124,13 +126,13 @@ impl CompanyStore for FlakyStore {
         sub: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError> {
+    ) -> store::Result<Page<Company>> {
         self.inner.companies_of(sub, after, limit).await
     }
-    async fn membership(&self, sub: &str, company: &str) -> Result<Option<Membership>, StoreError> {
+    async fn membership(&self, sub: &str, company: &str) -> store::Result<Option<Membership>> {
         self.inner.membership(sub, company).await
     }
-    async fn company(&self, company: &str) -> Result<Option<Company>, StoreError> {
+    async fn company(&self, company: &str) -> store::Result<Option<Company>> {
         self.inner.company(company).await
     }
 }
@@ -142,7 +144,7 @@ impl LocationStore for FlakyStore {
         location: &Location,
         audit: &AuditEntry,
         max_per_company: u32,
-    ) -> Result<(), StoreError> {
+    ) -> store::Result<()> {
         self.inner
             .create_location(location, audit, max_per_company)
             .await
@@ -152,47 +154,29 @@ impl LocationStore for FlakyStore {
         company: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Location>, StoreError> {
+    ) -> store::Result<Page<Location>> {
         self.inner.locations_of(company, after, limit).await
     }
-    async fn location(
-        &self,
-        company: &str,
-        location: &str,
-    ) -> Result<Option<Location>, StoreError> {
+    async fn location(&self, company: &str, location: &str) -> store::Result<Option<Location>> {
         self.inner.location(company, location).await
     }
     async fn update_location(
         &self,
-        company: &str,
-        location: &str,
-        version: u64,
+        write: LocationWrite<'_>,
         patch: &LocationPatch,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError> {
-        self.inner
-            .update_location(company, location, version, patch, now, by, audit)
-            .await
+    ) -> store::Result<Location> {
+        self.inner.update_location(write, patch).await
     }
     async fn save_booking(
         &self,
-        company: &str,
-        location: &str,
-        version: u64,
+        write: LocationWrite<'_>,
         booking: &BookingConfig,
         offline: bool,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError> {
+    ) -> store::Result<Location> {
         if self.fail_save.load(Ordering::SeqCst) {
             return Err(StoreError::Backend("injected failure".into()));
         }
-        self.inner
-            .save_booking(company, location, version, booking, offline, now, by, audit)
-            .await
+        self.inner.save_booking(write, booking, offline).await
     }
 }
 

@@ -12,8 +12,8 @@ use bookinglink::domain::locations;
 use bookinglink::identity::Caller;
 use bookinglink::mail::{MailError, Mailer, OutgoingMail, SesMailer};
 use bookinglink::model::BookingConfig;
-use bookinglink::store::LocationStore;
 use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::store::{LocationStore, LocationWrite};
 use integration_tests::demo::seed_entry;
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
@@ -346,13 +346,15 @@ async fn post_mails_the_vendor_with_the_admin_in_cc_and_reply_to_for_every_syste
     let edited = api
         .store
         .update_location(
-            &api.company,
-            &api.location,
-            1,
+            LocationWrite {
+                company_id: &api.company,
+                location_id: &api.location,
+                expected_version: 1,
+                now: NOW,
+                by: "x",
+                audit: &seed_entry(&api.company, "location_edited", json!({}), NOW),
+            },
             &edit,
-            NOW,
-            "x",
-            &seed_entry(&api.company, "location_edited", json!({}), NOW),
         )
         .await
         .unwrap();

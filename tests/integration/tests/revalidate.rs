@@ -21,7 +21,7 @@ use bookinglink::revalidate::{
     self, Budget, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, StoreError};
+use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError};
 use bookinglink::vendors::{Vendors, VendorsConfig};
 use integration_tests::demo::seed_entry;
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
@@ -257,14 +257,16 @@ impl Fleet {
         };
         self.store
             .save_booking(
-                &self.company,
-                location,
-                version,
+                LocationWrite {
+                    company_id: &self.company,
+                    location_id: location,
+                    expected_version: version,
+                    now: self.clock.now(),
+                    by: "ola",
+                    audit: &seed_entry(&self.company, "booking_saved", serde_json::json!({}), 0),
+                },
                 &booking,
                 false,
-                self.clock.now(),
-                "ola",
-                &seed_entry(&self.company, "booking_saved", serde_json::json!({}), 0),
             )
             .await
             .unwrap()
@@ -469,16 +471,18 @@ async fn a_save_during_the_run_is_never_overwritten() {
     let patched = fleet
         .store
         .update_location(
-            &fleet.company,
-            &edited,
-            2,
+            LocationWrite {
+                company_id: &fleet.company,
+                location_id: &edited,
+                expected_version: 2,
+                now: fleet.clock.now(),
+                by: "kari",
+                audit: &seed_entry(&fleet.company, "location_edited", serde_json::json!({}), 0),
+            },
             &LocationPatch {
                 name: Some("Nytt navn".into()),
                 ..LocationPatch::default()
             },
-            fleet.clock.now(),
-            "kari",
-            &seed_entry(&fleet.company, "location_edited", serde_json::json!({}), 0),
         )
         .await
         .unwrap();

@@ -12,11 +12,11 @@ use crate::model::{AuditEntry, Membership};
 use crate::store::keys::{
     ADMIN_PREFIX, Index, Key, PK, SK, TTL_ATTRIBUTE, administrator_attempts, company_partition,
 };
-use crate::store::{AdministratorStore, LockoutStore, StoreError};
+use crate::store::{AdministratorStore, LockoutStore, Result, StoreError};
 
 #[async_trait]
 impl AdministratorStore for DynamoStore {
-    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>> {
         let items = self
             .index_items(Index::Gsi1, &company_partition(company_id), ADMIN_PREFIX)
             .await?;
@@ -29,7 +29,7 @@ impl AdministratorStore for DynamoStore {
         user_sub: &str,
         allow_last: bool,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let count_condition = if allow_last {
             "attribute_exists(pk)"
         } else {
@@ -71,7 +71,7 @@ impl LockoutStore for DynamoStore {
         user_sub: &str,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<u32, StoreError> {
+    ) -> Result<u32> {
         // A failure may be settled or extended while we lift; then read again.
         for _ in 0..3 {
             let slots = self.partition(&administrator_attempts(user_sub)).await?;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
-use crate::store::StoreError;
 use crate::store::keys::{IndexKey, Key, PK, SK};
+use crate::store::{Result, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -36,7 +36,7 @@ pub fn index_start(key: &Key, position: &IndexKey) -> Item {
     item
 }
 
-pub fn get_s(item: &Item, name: &str) -> Result<String, StoreError> {
+pub fn get_s(item: &Item, name: &str) -> Result<String> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v.clone()),
         _ => Err(StoreError::Backend(format!(
@@ -52,7 +52,7 @@ pub fn get_opt_s(item: &Item, name: &str) -> Option<String> {
     }
 }
 
-pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+pub fn get_n<T: std::str::FromStr>(item: &Item, name: &str) -> Result<T> {
     match item.get(name) {
         Some(AttributeValue::N(v)) => v
             .parse()

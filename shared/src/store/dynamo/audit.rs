@@ -10,7 +10,7 @@ use super::attributes::{
 };
 use crate::model::{AuditEntry, Page};
 use crate::store::keys::{AUDIT_PREFIX, Key, TTL_ATTRIBUTE, company_partition};
-use crate::store::{AuditStore, StoreError};
+use crate::store::{AuditStore, Result};
 
 pub(crate) fn audit_item(e: &AuditEntry) -> Item {
     let mut item = key_item(&Key::audit(e.company_id.as_deref(), &e.id));
@@ -35,7 +35,7 @@ pub(crate) fn audit_item(e: &AuditEntry) -> Item {
     item
 }
 
-pub(crate) fn audit_from(item: &Item) -> Result<AuditEntry, StoreError> {
+pub(crate) fn audit_from(item: &Item) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: get_s(item, "id")?,
         company_id: get_opt_s(item, "company_id"),
@@ -55,7 +55,7 @@ pub(crate) fn audit_from(item: &Item) -> Result<AuditEntry, StoreError> {
 
 impl DynamoStore {
     /// A put of the change's audit entry, for the change's own transaction.
-    pub(crate) fn audit_put(&self, entry: &AuditEntry) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn audit_put(&self, entry: &AuditEntry) -> Result<TransactWriteItem> {
         self.put_new(audit_item(entry))
     }
 }
@@ -67,7 +67,7 @@ impl AuditStore for DynamoStore {
         company_id: &str,
         before: Option<&str>,
         limit: u32,
-    ) -> Result<Page<AuditEntry>, StoreError> {
+    ) -> Result<Page<AuditEntry>> {
         let out = self
             .page_of(
                 &company_partition(company_id),

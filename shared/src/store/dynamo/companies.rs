@@ -10,7 +10,7 @@ use crate::model::{AuditEntry, Company, Membership, Page};
 use crate::store::keys::{
     COMPANIES_PARTITION, COMPANY_PREFIX, Index, IndexKey, Key, user_partition,
 };
-use crate::store::{CompanyStore, StoreError, company_matches};
+use crate::store::{CompanyStore, Result, StoreError, company_matches};
 
 fn company_item(c: &Company) -> Item {
     let mut item = key_item(&Key::company(&c.id));
@@ -28,7 +28,7 @@ fn company_item(c: &Company) -> Item {
     item
 }
 
-fn company_from(item: &Item) -> Result<Company, StoreError> {
+fn company_from(item: &Item) -> Result<Company> {
     Ok(Company {
         id: get_s(item, "id")?,
         name: get_s(item, "name")?,
@@ -70,7 +70,7 @@ pub(crate) fn membership_item(m: &Membership) -> Item {
     item
 }
 
-pub fn membership_from(item: &Item) -> Result<Membership, StoreError> {
+pub fn membership_from(item: &Item) -> Result<Membership> {
     Ok(Membership {
         user_sub: get_s(item, "user_sub")?,
         company_id: get_s(item, "company_id")?,
@@ -88,7 +88,7 @@ impl CompanyStore for DynamoStore {
         company: &Company,
         admin: Option<&Membership>,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut item = company_item(company);
         item.insert("admin_count".into(), n(u32::from(admin.is_some())));
         let mut items = vec![
@@ -112,7 +112,7 @@ impl CompanyStore for DynamoStore {
         query: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError> {
+    ) -> Result<Page<Company>> {
         // Reads pages of the company index until one more match than the page is found, so
         // a filter that skips most companies still fills the page and tells whether more follow.
         let mut found: Vec<(String, Company)> = Vec::new();
@@ -139,7 +139,7 @@ impl CompanyStore for DynamoStore {
         user_sub: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError> {
+    ) -> Result<Page<Company>> {
         let out = self
             .page_of(
                 &user_partition(user_sub),
@@ -170,18 +170,14 @@ impl CompanyStore for DynamoStore {
         })
     }
 
-    async fn membership(
-        &self,
-        user_sub: &str,
-        company_id: &str,
-    ) -> Result<Option<Membership>, StoreError> {
+    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>> {
         let item = self
             .get(&Key::membership(user_sub, company_id), false)
             .await?;
         item.as_ref().map(membership_from).transpose()
     }
 
-    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError> {
+    async fn company(&self, company_id: &str) -> Result<Option<Company>> {
         let item = self.get(&Key::company(company_id), false).await?;
         item.as_ref().map(company_from).transpose()
     }

@@ -14,7 +14,7 @@ use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
 use crate::store::keys::{
     INVITE_PREFIX, Index, IndexKey, Key, TTL_ATTRIBUTE, company_partition, invitee_partition,
 };
-use crate::store::{InvitationStore, StoreError};
+use crate::store::{InvitationStore, Result, StoreError};
 
 /// Invitations stay in the table this long after they could last be accepted, so a late
 /// click is answered "expired" rather than "not found".
@@ -60,7 +60,7 @@ pub(super) fn invitation_item(i: &Invitation) -> Item {
     item
 }
 
-fn invitation_from(item: &Item) -> Result<Invitation, StoreError> {
+fn invitation_from(item: &Item) -> Result<Invitation> {
     Ok(Invitation {
         id: get_s(item, "id")?,
         company_id: get_s(item, "company_id")?,
@@ -88,11 +88,7 @@ fn invitation_from(item: &Item) -> Result<Invitation, StoreError> {
 
 impl DynamoStore {
     /// The invitee item that keeps one open invitation per company and address.
-    fn invitee_put(
-        &self,
-        i: &Invitation,
-        condition: Option<&str>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn invitee_put(&self, i: &Invitation, condition: Option<&str>) -> Result<TransactWriteItem> {
         let mut item = key_item(&Key::invitee(&i.company_id, &i.email));
         item.extend([
             ("entity".into(), s("invitee")),
@@ -115,7 +111,7 @@ impl DynamoStore {
 
 impl DynamoStore {
     /// The pending invitations of an index partition: a company's, or those to an address.
-    async fn pending_in(&self, index: Index, pk: &str) -> Result<Vec<Invitation>, StoreError> {
+    async fn pending_in(&self, index: Index, pk: &str) -> Result<Vec<Invitation>> {
         let items = self.index_items(index, pk, INVITE_PREFIX).await?;
         let mut invitations = items
             .iter()
@@ -128,17 +124,17 @@ impl DynamoStore {
 
 #[async_trait]
 impl InvitationStore for DynamoStore {
-    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
         let item = self.get(&Key::invitation(id), true).await?;
         item.as_ref().map(invitation_from).transpose()
     }
 
-    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError> {
+    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>> {
         self.pending_in(Index::Gsi1, &company_partition(company_id))
             .await
     }
 
-    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError> {
+    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>> {
         self.pending_in(Index::Gsi2, &invitee_partition(email))
             .await
     }
@@ -148,7 +144,7 @@ impl InvitationStore for DynamoStore {
         invitation: &Invitation,
         audit: &AuditEntry,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut open = invitation.clone();
         open.created_at = now;
         let items = vec![
@@ -168,7 +164,7 @@ impl InvitationStore for DynamoStore {
         invitation: &Invitation,
         previous_hash: &str,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let items = vec![
             self.update(
                 &Key::invitation(&invitation.id),
@@ -197,7 +193,7 @@ impl InvitationStore for DynamoStore {
         invitation: &Invitation,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let [close, invitee] = self.closing(invitation, InvitationStatus::Revoked, None, now)?;
         let items = vec![close, invitee, self.audit_put(audit)?];
         self.transact_or(items, StoreError::Changed).await
@@ -209,7 +205,7 @@ impl InvitationStore for DynamoStore {
         membership: &Membership,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let accepted_by = Some(membership.user_sub.as_str());
         let [close, invitee] =
             self.closing(invitation, InvitationStatus::Accepted, accepted_by, now)?;
@@ -245,7 +241,7 @@ impl DynamoStore {
         status: InvitationStatus,
         accepted_by: Option<&str>,
         now: Timestamp,
-    ) -> Result<[TransactWriteItem; 2], StoreError> {
+    ) -> Result<[TransactWriteItem; 2]> {
         let mut values = vec![
             (":closed", s(status.as_str())),
             (":pending", s(InvitationStatus::Pending.as_str())),

@@ -11,10 +11,9 @@ use super::attributes::{
 };
 use super::requests::{attribute_names, backend};
 use super::{DynamoStore, TxFailure};
-use crate::clock::Timestamp;
 use crate::model::{Address, AuditEntry, BookingConfig, DetailsRequest, Location, Page};
 use crate::store::keys::{IndexKey, Key, LOCATION_COUNT, LOCATION_PREFIX, company_partition};
-use crate::store::{LocationPatch, LocationStore, StoreError};
+use crate::store::{LocationPatch, LocationStore, LocationWrite, Result, StoreError};
 
 /// The location attribute holding "Forespør detaljer" requests, a map by system.
 pub(super) const DETAILS_REQUESTS: &str = "details_requests";
@@ -63,7 +62,7 @@ pub fn booking_attribute(b: &BookingConfig) -> AttributeValue {
     record_attribute(b)
 }
 
-pub fn location_from(item: &Item) -> Result<Location, StoreError> {
+pub fn location_from(item: &Item) -> Result<Location> {
     let address = match item.get("address") {
         Some(AttributeValue::M(a)) => Address {
             street: get_s(a, "street")?,
@@ -116,7 +115,7 @@ impl LocationStore for DynamoStore {
         location: &Location,
         audit: &AuditEntry,
         max_per_company: u32,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         // The company counts its locations in the same transaction, so two creates at once
         // cannot both take the last place.
         let count = self.update(
@@ -146,7 +145,7 @@ impl LocationStore for DynamoStore {
         company_id: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Location>, StoreError> {
+    ) -> Result<Page<Location>> {
         let out = self
             .page_of(
                 &company_partition(company_id),
@@ -164,11 +163,7 @@ impl LocationStore for DynamoStore {
         Ok(Page::cut(items, limit, out.last_evaluated_key().is_some()))
     }
 
-    async fn location(
-        &self,
-        company_id: &str,
-        location_id: &str,
-    ) -> Result<Option<Location>, StoreError> {
+    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>> {
         let item = self
             .get(&Key::location(company_id, location_id), true)
             .await?;
@@ -177,14 +172,9 @@ impl LocationStore for DynamoStore {
 
     async fn update_location(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
+        write: LocationWrite<'_>,
         patch: &LocationPatch,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError> {
+    ) -> Result<Location> {
         let mut change = Change::default();
         if let Some(v) = &patch.name {
             change.set("name", s(v));
@@ -201,47 +191,24 @@ impl LocationStore for DynamoStore {
         if let Some(v) = patch.offline {
             change.set("offline", AttributeValue::Bool(v));
         }
-        self.versioned_update(
-            company_id,
-            location_id,
-            expected_version,
-            now,
-            by,
-            audit,
-            change,
-        )
-        .await
+        self.versioned_update(write, change).await
     }
 
     async fn save_booking(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
+        write: LocationWrite<'_>,
         booking: &BookingConfig,
         offline: bool,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError> {
+    ) -> Result<Location> {
         let mut change = Change::default();
         change.set("booking", booking_attribute(booking));
         change.set("offline", AttributeValue::Bool(offline));
         // Enters the location into the sparse index of saved configurations that revalidation
         // reads page by page.
-        let position = IndexKey::saved_booking(company_id, location_id);
+        let position = IndexKey::saved_booking(write.company_id, write.location_id);
         change.set(position.index.pk(), s(&position.pk));
         change.set(position.index.sk(), s(&position.sk));
-        self.versioned_update(
-            company_id,
-            location_id,
-            expected_version,
-            now,
-            by,
-            audit,
-            change,
-        )
-        .await
+        self.versioned_update(write, change).await
     }
 }
 
@@ -263,21 +230,11 @@ impl Change {
 }
 
 impl DynamoStore {
-    /// `SET` on a location if it exists and is at `expected_version`, bumping the version, in
-    /// one transaction with its audit entry. A transaction returns no item, so the location is
-    /// read back (strongly consistent) for the answer; when the condition fails, the same read
-    /// tells a missing location from a stale version.
-    #[allow(clippy::too_many_arguments)]
-    async fn versioned_update(
-        &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-        change: Change,
-    ) -> Result<Location, StoreError> {
+    /// `SET` on a location if it exists and is at `write.expected_version`, bumping the
+    /// version, in one transaction with its audit entry. A transaction returns no item, so the
+    /// location is read back (strongly consistent) for the answer; when the condition fails,
+    /// the same read tells a missing location from a stale version.
+    async fn versioned_update(&self, write: LocationWrite<'_>, change: Change) -> Result<Location> {
         let mut sets = vec![
             "#version = #version + :one".to_string(),
             "#updated_at = :now".to_string(),
@@ -288,16 +245,17 @@ impl DynamoStore {
         names.extend(change.names);
         let mut values: Item = HashMap::from([
             (":one".into(), n(1)),
-            (":now".into(), n(now)),
-            (":by".into(), s(by)),
-            (":expected".into(), n(expected_version)),
+            (":now".into(), n(write.now)),
+            (":by".into(), s(write.by)),
+            (":expected".into(), n(write.expected_version)),
         ]);
         values.extend(change.values);
+        let key = Key::location(write.company_id, write.location_id);
         let update = TransactWriteItem::builder()
             .update(
                 Update::builder()
                     .table_name(self.table())
-                    .set_key(Some(key_item(&Key::location(company_id, location_id))))
+                    .set_key(Some(key_item(&key)))
                     .update_expression(format!("SET {}", sets.join(", ")))
                     .condition_expression("attribute_exists(#pk) AND #version = :expected")
                     .set_expression_attribute_names(Some(names))
@@ -306,10 +264,12 @@ impl DynamoStore {
                     .map_err(backend)?,
             )
             .build();
-        let committed = self.transact(vec![update, self.audit_put(audit)?]).await;
+        let committed = self
+            .transact(vec![update, self.audit_put(write.audit)?])
+            .await;
         let current = match committed {
             Ok(()) | Err(TxFailure::Conditions(_)) => {
-                self.location(company_id, location_id).await?
+                self.location(write.company_id, write.location_id).await?
             }
             Err(TxFailure::Store(e)) => return Err(e),
         };

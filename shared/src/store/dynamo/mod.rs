@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
-use super::StoreError;
+use super::Result;
 use super::keys::{Index, PK, SK, TTL_ATTRIBUTE};
 
 mod administrators;
@@ -62,7 +62,7 @@ impl DynamoStore {
 }
 
 /// Creates the table as the SAM template declares it (keys, GSI, TTL). For local runs and tests.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+pub async fn create_table(client: &Client, table: &str) -> Result<()> {
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -77,7 +77,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .map_err(backend)
     };
-    let gsi = |index: Index| -> Result<GlobalSecondaryIndex, StoreError> {
+    let gsi = |index: Index| -> Result<GlobalSecondaryIndex> {
         GlobalSecondaryIndex::builder()
             .index_name(index.name())
             .key_schema(key(index.pk(), KeyType::Hash)?)

@@ -18,16 +18,12 @@ use crate::clock::Timestamp;
 use crate::model::{AuditEntry, DetailsRequest};
 use crate::store::keys::{Key, TTL_ATTRIBUTE, send_slots};
 use crate::store::{
-    DetailsRequestStore, LocationStore, SendLimitStore, SendScope, SendSlot, StoreError,
+    DetailsRequestStore, LocationStore, Result, SendLimitStore, SendScope, SendSlot, StoreError,
 };
 
 #[async_trait]
 impl SendLimitStore for DynamoStore {
-    async fn held_send_slots(
-        &self,
-        scope: &SendScope,
-        now: Timestamp,
-    ) -> Result<Vec<SendSlot>, StoreError> {
+    async fn held_send_slots(&self, scope: &SendScope, now: Timestamp) -> Result<Vec<SendSlot>> {
         let (pk, prefix) = send_slots(scope);
         let mut held = Vec::new();
         let mut start = None;
@@ -66,11 +62,7 @@ impl SendLimitStore for DynamoStore {
         }
     }
 
-    async fn take_send_slots(
-        &self,
-        slots: &[SendSlot],
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp) -> Result<bool> {
         let mut items = Vec::with_capacity(slots.len());
         for slot in slots {
             let mut item = key_item(&Key::send_slot(&slot.scope, slot.number));
@@ -140,7 +132,7 @@ impl SendLimitStore for DynamoStore {
         }
     }
 
-    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<(), StoreError> {
+    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<()> {
         let releases = slots.iter().map(|slot| async move {
             let result = self
                 .client()
@@ -168,7 +160,7 @@ impl DetailsRequestStore for DynamoStore {
         location_id: &str,
         request: &DetailsRequest,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         // DynamoDB cannot set a nested path whose parent map does not exist yet, nor create the
         // map and set inside it in one expression. So: set inside an existing map, else create
         // the map if it is still missing, else (someone created it meanwhile) try again. Each

@@ -15,8 +15,8 @@ use aws_sdk_dynamodb::types::{
 use super::DynamoStore;
 use super::attributes::{Item, key_item, n, s};
 use crate::clock::Timestamp;
-use crate::store::StoreError;
 use crate::store::keys::{Index, Key, TTL_ATTRIBUTE};
+use crate::store::{Result, StoreError};
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -47,9 +47,7 @@ pub(crate) fn is_condition_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E,
 
 /// A conditional single-item write whose refused condition means "nothing to do": the item
 /// is no longer in the state the write was for, and someone else's write stands.
-pub(crate) fn unless_condition_failed<O, E, R>(
-    result: Result<O, SdkError<E, R>>,
-) -> Result<(), StoreError>
+pub(crate) fn unless_condition_failed<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<()>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -91,7 +89,7 @@ impl DynamoStore {
         condition: Option<&str>,
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<TransactWriteItem> {
         let mut builder = Update::builder()
             .table_name(self.table())
             .set_key(Some(key_item(key)))
@@ -115,7 +113,7 @@ impl DynamoStore {
         condition: Option<&str>,
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    ) -> Result<TransactWriteItem> {
         let mut builder = Delete::builder()
             .table_name(self.table())
             .set_key(Some(key_item(key)))
@@ -132,7 +130,7 @@ impl DynamoStore {
     }
 
     /// A Put that only creates: it fails if an item with the key exists.
-    pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn put_new(&self, item: Item) -> Result<TransactWriteItem> {
         Ok(TransactWriteItem::builder()
             .put(
                 Put::builder()
@@ -150,7 +148,7 @@ impl DynamoStore {
         &self,
         items: Vec<TransactWriteItem>,
         refused: StoreError,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxFailure::Conditions(_)) => Err(refused),
@@ -204,11 +202,7 @@ impl DynamoStore {
     /// deletion is late (and never happens in the emulator), so the condition compares the
     /// expiry itself.
     #[cfg_attr(not(feature = "vendors"), allow(dead_code))]
-    pub(crate) async fn claim_slot(
-        &self,
-        item: Item,
-        now: Timestamp,
-    ) -> Result<SlotClaim, StoreError> {
+    pub(crate) async fn claim_slot(&self, item: Item, now: Timestamp) -> Result<SlotClaim> {
         let result = self
             .client()
             .put_item()
@@ -232,11 +226,7 @@ impl DynamoStore {
     }
 
     /// The item with `key`, read strongly consistent when `consistent`.
-    pub(crate) async fn get(
-        &self,
-        key: &Key,
-        consistent: bool,
-    ) -> Result<Option<Item>, StoreError> {
+    pub(crate) async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>> {
         let out = self
             .client()
             .get_item()
@@ -260,7 +250,7 @@ impl DynamoStore {
         after: Option<&str>,
         limit: u32,
         backwards: bool,
-    ) -> Result<QueryOutput, StoreError> {
+    ) -> Result<QueryOutput> {
         let start = after.map(|a| {
             key_item(&Key {
                 pk: pk.to_string(),
@@ -282,7 +272,7 @@ impl DynamoStore {
     }
 
     /// Every item of partition `pk`, read strongly consistent.
-    pub(crate) async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn partition(&self, pk: &str) -> Result<Vec<Item>> {
         let out = self
             .client()
             .query()
@@ -302,7 +292,7 @@ impl DynamoStore {
         index: Index,
         pk: &str,
         prefix: &str,
-    ) -> Result<Vec<Item>, StoreError> {
+    ) -> Result<Vec<Item>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
@@ -335,7 +325,7 @@ impl DynamoStore {
         pk: &str,
         start: Option<Item>,
         limit: u32,
-    ) -> Result<QueryOutput, StoreError> {
+    ) -> Result<QueryOutput> {
         self.client()
             .query()
             .table_name(self.table())
@@ -351,7 +341,7 @@ impl DynamoStore {
     }
 
     /// BatchGetItem with the retries DynamoDB asks for when it leaves keys unprocessed.
-    pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<Vec<Item>> {
         let mut found = Vec::new();
         if keys.is_empty() {
             return Ok(found);

@@ -4,11 +4,11 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::model::{AuditEntry, Membership, Page};
-use crate::store::{AdministratorStore, AuditStore, StoreError};
+use crate::store::{AdministratorStore, AuditStore, Result, StoreError};
 
 #[async_trait]
 impl AdministratorStore for MemoryStore {
-    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>, StoreError> {
+    async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>> {
         let state = self.state.lock().unwrap();
         Ok(state
             .memberships
@@ -24,7 +24,7 @@ impl AdministratorStore for MemoryStore {
         user_sub: &str,
         allow_last: bool,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let key = (user_sub.to_string(), company_id.to_string());
         if !state.memberships.contains_key(&key) {
@@ -46,7 +46,7 @@ impl AuditStore for MemoryStore {
         company_id: &str,
         before: Option<&str>,
         limit: u32,
-    ) -> Result<Page<AuditEntry>, StoreError> {
+    ) -> Result<Page<AuditEntry>> {
         let state = self.state.lock().unwrap();
         let mut entries: Vec<&AuditEntry> = state
             .audit

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
-use crate::store::{InvitationStore, StoreError};
+use crate::store::{InvitationStore, Result, StoreError};
 
 impl MemoryStore {
     /// The pending invitations that `of` picks, in id order as the indexes keep them.
@@ -22,15 +22,15 @@ impl MemoryStore {
 
 #[async_trait]
 impl InvitationStore for MemoryStore {
-    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
         Ok(self.state.lock().unwrap().invitations.get(id).cloned())
     }
 
-    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>, StoreError> {
+    async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>> {
         Ok(self.pending_where(|i| i.company_id == company_id))
     }
 
-    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>, StoreError> {
+    async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>> {
         Ok(self.pending_where(|i| i.email == email))
     }
 
@@ -39,7 +39,7 @@ impl InvitationStore for MemoryStore {
         invitation: &Invitation,
         audit: &AuditEntry,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let open_to_same = state.invitations.values().any(|i| {
             i.company_id == invitation.company_id && i.email == invitation.email && i.is_open(now)
@@ -59,7 +59,7 @@ impl InvitationStore for MemoryStore {
         invitation: &Invitation,
         previous_hash: &str,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let stored = state
             .invitations
@@ -78,7 +78,7 @@ impl InvitationStore for MemoryStore {
         invitation: &Invitation,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let stored = state
             .invitations
@@ -99,7 +99,7 @@ impl InvitationStore for MemoryStore {
         membership: &Membership,
         now: Timestamp,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let key = (membership.user_sub.clone(), membership.company_id.clone());
         let open = state

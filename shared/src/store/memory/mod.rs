@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{CompanyStore, LocationPatch, LocationStore, StoreError, company_matches};
+use super::{
+    CompanyStore, LocationPatch, LocationStore, LocationWrite, Result, StoreError, company_matches,
+};
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, BookingConfig, Company, Invitation, Location, Membership, Page};
 
@@ -50,35 +52,29 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// Applies `change` if the location is at `expected_version` and bumps the version, as the
-    /// DynamoDB store's conditional update does, with its audit entry.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies `change` if the location is at `write.expected_version` and bumps the version,
+    /// as the DynamoDB store's conditional update does, with its audit entry.
     fn versioned_update(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
+        write: LocationWrite<'_>,
         change: impl FnOnce(&mut Location),
-    ) -> Result<Location, StoreError> {
+    ) -> Result<Location> {
         let mut state = self.state.lock().unwrap();
         let location = state
             .locations
-            .get_mut(&(company_id.to_string(), location_id.to_string()))
+            .get_mut(&(write.company_id.to_string(), write.location_id.to_string()))
             .ok_or(StoreError::NotFound)?;
-        if location.version != expected_version {
+        if location.version != write.expected_version {
             return Err(StoreError::VersionConflict {
                 current: location.version,
             });
         }
         change(location);
         location.version += 1;
-        location.updated_at = now;
-        location.updated_by = by.to_string();
+        location.updated_at = write.now;
+        location.updated_by = write.by.to_string();
         let updated = location.clone();
-        state.audit.push(audit.clone());
+        state.audit.push(write.audit.clone());
         Ok(updated)
     }
 
@@ -107,7 +103,7 @@ impl CompanyStore for MemoryStore {
         company: &Company,
         admin: Option<&Membership>,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         if state.org_numbers.contains_key(&company.org_number) {
             return Err(StoreError::OrgNumberTaken);
@@ -134,7 +130,7 @@ impl CompanyStore for MemoryStore {
         query: Option<&str>,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError> {
+    ) -> Result<Page<Company>> {
         let state = self.state.lock().unwrap();
         let items = state
             .companies
@@ -150,7 +146,7 @@ impl CompanyStore for MemoryStore {
         user_sub: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Company>, StoreError> {
+    ) -> Result<Page<Company>> {
         let state = self.state.lock().unwrap();
         let items = state
             .memberships
@@ -165,11 +161,7 @@ impl CompanyStore for MemoryStore {
         Ok(Page::cut(items, limit, false))
     }
 
-    async fn membership(
-        &self,
-        user_sub: &str,
-        company_id: &str,
-    ) -> Result<Option<Membership>, StoreError> {
+    async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>> {
         let state = self.state.lock().unwrap();
         Ok(state
             .memberships
@@ -177,7 +169,7 @@ impl CompanyStore for MemoryStore {
             .cloned())
     }
 
-    async fn company(&self, company_id: &str) -> Result<Option<Company>, StoreError> {
+    async fn company(&self, company_id: &str) -> Result<Option<Company>> {
         Ok(self
             .state
             .lock()
@@ -195,7 +187,7 @@ impl LocationStore for MemoryStore {
         location: &Location,
         audit: &AuditEntry,
         max_per_company: u32,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let key = (location.company_id.clone(), location.id.clone());
         if state.locations.contains_key(&key) {
@@ -223,7 +215,7 @@ impl LocationStore for MemoryStore {
         company_id: &str,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Page<Location>, StoreError> {
+    ) -> Result<Page<Location>> {
         let state = self.state.lock().unwrap();
         let items = state
             .locations
@@ -235,11 +227,7 @@ impl LocationStore for MemoryStore {
         Ok(Page::cut(items, limit, false))
     }
 
-    async fn location(
-        &self,
-        company_id: &str,
-        location_id: &str,
-    ) -> Result<Option<Location>, StoreError> {
+    async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>> {
         let state = self.state.lock().unwrap();
         Ok(state
             .locations
@@ -249,63 +237,37 @@ impl LocationStore for MemoryStore {
 
     async fn update_location(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
+        write: LocationWrite<'_>,
         patch: &LocationPatch,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError> {
-        self.versioned_update(
-            company_id,
-            location_id,
-            expected_version,
-            now,
-            by,
-            audit,
-            |location| {
-                if let Some(name) = &patch.name {
-                    location.name = name.clone();
-                }
-                if let Some(address) = &patch.address {
-                    location.address = address.clone();
-                }
-                if let Some(phone) = &patch.phone {
-                    location.phone = phone.clone();
-                }
-                if let Some(email) = &patch.email {
-                    location.email = email.clone();
-                }
-                if let Some(offline) = patch.offline {
-                    location.offline = offline;
-                }
-            },
-        )
+    ) -> Result<Location> {
+        self.versioned_update(write, |location| {
+            if let Some(name) = &patch.name {
+                location.name = name.clone();
+            }
+            if let Some(address) = &patch.address {
+                location.address = address.clone();
+            }
+            if let Some(phone) = &patch.phone {
+                location.phone = phone.clone();
+            }
+            if let Some(email) = &patch.email {
+                location.email = email.clone();
+            }
+            if let Some(offline) = patch.offline {
+                location.offline = offline;
+            }
+        })
     }
 
     async fn save_booking(
         &self,
-        company_id: &str,
-        location_id: &str,
-        expected_version: u64,
+        write: LocationWrite<'_>,
         booking: &BookingConfig,
         offline: bool,
-        now: Timestamp,
-        by: &str,
-        audit: &AuditEntry,
-    ) -> Result<Location, StoreError> {
-        self.versioned_update(
-            company_id,
-            location_id,
-            expected_version,
-            now,
-            by,
-            audit,
-            |location| {
-                location.booking = Some(booking.clone());
-                location.offline = offline;
-            },
-        )
+    ) -> Result<Location> {
+        self.versioned_update(write, |location| {
+            location.booking = Some(booking.clone());
+            location.offline = offline;
+        })
     }
 }

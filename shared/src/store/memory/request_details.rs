@@ -6,15 +6,11 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, DetailsRequest};
-use crate::store::{DetailsRequestStore, SendLimitStore, SendScope, SendSlot, StoreError};
+use crate::store::{DetailsRequestStore, Result, SendLimitStore, SendScope, SendSlot, StoreError};
 
 #[async_trait]
 impl SendLimitStore for MemoryStore {
-    async fn held_send_slots(
-        &self,
-        scope: &SendScope,
-        now: Timestamp,
-    ) -> Result<Vec<SendSlot>, StoreError> {
+    async fn held_send_slots(&self, scope: &SendScope, now: Timestamp) -> Result<Vec<SendSlot>> {
         let state = self.state.lock().unwrap();
         Ok(state
             .send_slots
@@ -29,11 +25,7 @@ impl SendLimitStore for MemoryStore {
             .collect())
     }
 
-    async fn take_send_slots(
-        &self,
-        slots: &[SendSlot],
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp) -> Result<bool> {
         let mut state = self.state.lock().unwrap();
         let held = slots.iter().any(|slot| {
             state
@@ -53,7 +45,7 @@ impl SendLimitStore for MemoryStore {
         Ok(true)
     }
 
-    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<(), StoreError> {
+    async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         for slot in slots {
             let key = (slot.scope.clone(), slot.number);
@@ -77,7 +69,7 @@ impl DetailsRequestStore for MemoryStore {
         location_id: &str,
         request: &DetailsRequest,
         audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut state = self.state.lock().unwrap();
         let location = state
             .locations

@@ -23,7 +23,7 @@ use bookinglink::revalidate::{
     self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::store::{CompanyStore, LocationStore};
+use bookinglink::store::{CompanyStore, LocationStore, LocationWrite};
 use bookinglink::vendors::{Vendors, VendorsConfig};
 use integration_tests::demo::seed_entry;
 use tokio::task::JoinSet;
@@ -242,14 +242,16 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
             let booking = saved_booking(version_id);
             store
                 .save_booking(
-                    &company,
-                    &id,
-                    1,
+                    LocationWrite {
+                        company_id: &company,
+                        location_id: &id,
+                        expected_version: 1,
+                        now: 0,
+                        by: "bench",
+                        audit: &seed_entry(&company, "booking_saved", serde_json::json!({}), 0),
+                    },
                     &booking,
                     false,
-                    0,
-                    "bench",
-                    &seed_entry(&company, "booking_saved", serde_json::json!({}), 0),
                 )
                 .await
                 .expect("save the configuration");
