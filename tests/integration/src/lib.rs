@@ -13,6 +13,7 @@ pub mod leaks;
 pub mod permissions;
 pub mod round_trips;
 pub mod runtime_api;
+pub mod stack;
 
 /// AWS configuration for the emulator, built the way the functions build theirs (so every
 /// integration test goes through the production HTTP client). The test command exports

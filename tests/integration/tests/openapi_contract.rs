@@ -10,17 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bookinglink::booking::BookingDeps;
-use bookinglink::booking::key_store::aws::SecretsManager;
-use bookinglink::clock::SystemClock;
 use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
-use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
-use integration_tests::{
-    Answer, Identity, emulator_config, event, fresh_table, leaks, link_parameter,
-};
+use integration_tests::stack::sandbox_vendors;
+use integration_tests::{Answer, Identity, leaks, link_parameter};
 use serde_json::{Value, json};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -249,106 +242,34 @@ const ADMINISTRATORS: &str = "/v1/companies/{companyId}/administrators";
 const ADMINISTRATOR: &str = "/v1/companies/{companyId}/administrators/{userId}";
 const LOCKOUT: &str = "/v1/administrators/{userId}/lockout";
 const AUDIT: &str = "/v1/companies/{companyId}/audit";
-const ADMIN_ROUTES: [&str; 8] = [
-    ME,
-    INVITATIONS,
-    INVITATION,
-    ACCEPT,
-    ADMINISTRATORS,
-    ADMINISTRATOR,
-    LOCKOUT,
-    AUDIT,
-];
 
 struct Stack {
-    locations: locations::App,
-    details: request_details::App,
+    api: integration_tests::stack::Stack,
     mailer: Arc<RecordingMailer>,
-    admins: admins::App,
     invitations: Arc<RecordingMailer>,
-    test: test_connection::App,
-    save: test_and_save::App,
     checked: Mutex<Vec<(String, String, u16)>>,
 }
 
 impl Stack {
     async fn new() -> Self {
-        let (_, table) = fresh_table().await;
-        let config = emulator_config().await;
-        // Each function on clients that may do only what its role in the template grants.
-        let store = |function: &str| {
-            Arc::new(DynamoStore::new(
-                guarded_dynamodb(&config, function, &table),
-                table.clone(),
-            ))
-        };
-        let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {
-            latency: Duration::ZERO,
-            slow: Duration::from_secs(5),
-        })
-        .expect("start the vendor sandbox");
-        let vendors = Arc::new(
-            Vendors::new(VendorsConfig::sandbox(
-                &sandbox,
-                Duration::from_millis(1500),
-            ))
-            .unwrap(),
-        );
-        let prefix = format!("openapi-test/{}/", uuid::Uuid::new_v4());
-        let deps = |function: &str| {
-            let store = store(function);
-            BookingDeps {
-                store: store.clone(),
-                attempts: store,
-                secrets: Arc::new(SecretsManager::new(guarded_secretsmanager(
-                    &config, function, &prefix,
-                ))),
-                vendors: vendors.clone(),
-                clock: Arc::new(SystemClock),
-                secret_prefix: prefix.clone(),
-            }
-        };
-        let admins = store("admins");
         let mailer = Arc::new(RecordingMailer::new());
         let invitations = Arc::new(RecordingMailer::new());
+        let api = integration_tests::stack::Stack::builder()
+            .vendors(Arc::new(sandbox_vendors(Duration::from_millis(1500))))
+            .mail(mailer.clone())
+            .invitations(invitations.clone())
+            .build()
+            .await;
         Stack {
-            admins: admins::App {
-                store: admins.clone(),
-                lockouts: admins,
-                mailer: invitations.clone(),
-                clock: Arc::new(SystemClock),
-                admin_app_url: "https://admin.bookinglink.no/".into(),
-                dev_identity_headers: false,
-            },
-            invitations,
-            locations: locations::App {
-                store: store("locations"),
-                clock: Arc::new(SystemClock),
-                dev_identity_headers: false,
-                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
-            },
-            details: request_details::App {
-                store: store("request-details"),
-                mailer: mailer.clone(),
-                clock: Arc::new(SystemClock),
-                dev_identity_headers: false,
-                limits: bookinglink::domain::request_details::SendLimits::default(),
-            },
+            api,
             mailer,
-            test: test_connection::App {
-                deps: deps("test-connection"),
-                dev_identity_headers: false,
-            },
-            save: test_and_save::App {
-                deps: deps("test-and-save"),
-                dev_identity_headers: false,
-            },
+            invitations,
             checked: Mutex::new(Vec::new()),
         }
     }
 
-    /// Sends a request to the function that serves `template`, checks the answer against the
-    /// document and returns it.
+    /// Sends a request to the function the route table names, checks the answer against the
+    /// operation `method template` of the document and returns it.
     async fn call(
         &self,
         method: &str,
@@ -358,15 +279,7 @@ impl Stack {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Answer {
-        let request = event(method, path, who, headers, body);
-        let response = match template {
-            TEST => test_connection::handle(&self.test, request).await,
-            SAVE => test_and_save::handle(&self.save, request).await,
-            DETAILS => request_details::handle(&self.details, request).await,
-            t if ADMIN_ROUTES.contains(&t) => admins::handle(&self.admins, request).await,
-            _ => locations::handle(&self.locations, request).await,
-        };
-        let answer = Answer::from(response);
+        let answer = self.api.call(method, path, who, headers, body).await;
         check(method, template, &answer);
         self.checked.lock().unwrap().push((
             method.to_string(),
@@ -933,13 +846,13 @@ async fn walk_every_operation() {
     expect(&second, 201);
     let second_id = second.body["id"].as_str().unwrap().to_string();
     // The company's cap on locations, here at the two it has.
-    api.locations.max_locations_per_company = 2;
+    api.api.locations.max_locations_per_company = 2;
     expect(
         &api.json("POST", LOCATIONS, &locations, &ola, new_location("Tåsen"))
             .await,
         409,
     );
-    api.locations.max_locations_per_company =
+    api.api.locations.max_locations_per_company =
         bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY;
     expect(&api.json("POST", LOCATIONS, &locations, &ola, json!({"name": "", "address": {"street": "x", "postal_code": "364", "city": "Oslo"}, "phone": "12", "email": "nei"})).await, 422);
     expect(
@@ -1530,5 +1443,5 @@ async fn walk_every_operation() {
     // The keys typed in above: not in any item, log line or mail (answers were checked as
     // they were made).
     leaks::check_mails(&api.mailer.sent());
-    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
+    leaks::assert_no_leaks(&api.api.client).await;
 }

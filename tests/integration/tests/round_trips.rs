@@ -9,17 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bookinglink::booking::BookingDeps;
-use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::catalog::{BookingDetails, BookingSystem};
-use bookinglink::clock::SystemClock;
 use bookinglink::mail::SesMailer;
-use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
-use integration_tests::round_trips::{
-    CallLog, counted_dynamodb, counted_secretsmanager, counted_ses, rounds,
-};
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
+use bookinglink::vendors::{CheckReport, VendorCheck, Vendors};
+use integration_tests::round_trips::{CallLog, counted_ses, rounds};
+use integration_tests::stack::{Clients, Stack, sandbox_vendors};
+use integration_tests::{Answer, Identity, emulator_config, leaks};
 use serde_json::{Value, json};
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
@@ -43,71 +38,32 @@ impl VendorCheck for RecordedVendor {
 
 struct Api {
     log: CallLog,
-    locations: locations::App,
-    test: test_connection::App,
-    save: test_and_save::App,
-    details: request_details::App,
+    stack: Stack,
 }
 
 impl Api {
     async fn new() -> Self {
-        let (_, table) = fresh_table().await;
         let config = emulator_config().await;
         integration_tests::verify_sender(&config, SENDER)
             .await
             .expect("verify the sender");
         let log = CallLog::new();
-        let store = Arc::new(DynamoStore::new(
-            counted_dynamodb(&config, &log),
-            table.clone(),
-        ));
-        let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options {
-            latency: Duration::ZERO,
-            slow: Duration::from_secs(5),
-        })
-        .expect("start the vendor sandbox");
         let vendors = Arc::new(RecordedVendor {
-            inner: Vendors::new(VendorsConfig::sandbox(&sandbox, Duration::from_secs(3))).unwrap(),
+            inner: sandbox_vendors(Duration::from_secs(3)),
             log: log.clone(),
         });
-        let secrets = Arc::new(SecretsManager::new(counted_secretsmanager(&config, &log)));
-        let prefix = format!("test-{}/", uuid::Uuid::new_v4());
-        let deps = || BookingDeps {
-            store: store.clone(),
-            attempts: store.clone(),
-            secrets: secrets.clone(),
-            vendors: vendors.clone(),
-            clock: Arc::new(SystemClock),
-            secret_prefix: prefix.clone(),
-        };
-        Api {
-            locations: locations::App {
-                store: store.clone(),
-                clock: Arc::new(SystemClock),
-                dev_identity_headers: false,
-                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
-            },
-            test: test_connection::App {
-                deps: deps(),
-                dev_identity_headers: false,
-            },
-            save: test_and_save::App {
-                deps: deps(),
-                dev_identity_headers: false,
-            },
-            details: request_details::App {
-                store: store.clone(),
-                mailer: Arc::new(SesMailer::new(
-                    counted_ses(&config, &log),
-                    SENDER.into(),
-                    None,
-                )),
-                clock: Arc::new(SystemClock),
-                dev_identity_headers: false,
-                limits: bookinglink::domain::request_details::SendLimits::default(),
-            },
-            log,
-        }
+        let mailer = Arc::new(SesMailer::new(
+            counted_ses(&config, &log),
+            SENDER.into(),
+            None,
+        ));
+        let stack = Stack::builder()
+            .clients(Clients::Counted(log.clone()))
+            .vendors(vendors)
+            .mail(mailer)
+            .build()
+            .await;
+        Api { log, stack }
     }
 
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
@@ -122,17 +78,9 @@ impl Api {
         body: Option<Value>,
     ) -> Answer {
         let body = body.map(|b| b.to_string());
-        let request = event(method, path, who, &[], body.as_deref());
-        let response = if path.ends_with("/booking/test") {
-            test_connection::handle(&self.test, request).await
-        } else if path.ends_with("/booking/save") {
-            test_and_save::handle(&self.save, request).await
-        } else if path.contains("/booking/request-details") {
-            request_details::handle(&self.details, request).await
-        } else {
-            locations::handle(&self.locations, request).await
-        };
-        Answer::from(response)
+        self.stack
+            .call(method, path, who, &[], body.as_deref())
+            .await
     }
 
     /// One request with a clean log: its status and the calls it made.
@@ -144,7 +92,7 @@ impl Api {
     /// A company Ola administers with one location; returns (company path, location path).
     async fn location(&self) -> (String, String) {
         let company = integration_tests::demo::company_with_admin(
-            self.locations.store.as_ref(),
+            self.stack.store.as_ref(),
             "ola",
             "ola@example.no",
             "Fysio AS",
@@ -418,5 +366,5 @@ async fn a_successful_save_stays_within_its_budget() {
     // Settling the attempt alongside the check of the labels and the pending key, the commit with
     // its audit entry, the location read back, the promotion.
     assert_eq!(api.log.rounds_around(VENDOR), (1, 5), "{:?}", api.log);
-    leaks::assert_no_leaks(&aws_sdk_dynamodb::Client::new(&emulator_config().await)).await;
+    leaks::assert_no_leaks(&api.stack.client).await;
 }

@@ -112,9 +112,10 @@ async fn the_invitation_mail_links_to_the_admin_app_in_the_asked_language_and_on
 
     // The token is nowhere in the table; its hash is.
     let items = stack
+        .api
         .client
         .scan()
-        .table_name(&stack.table)
+        .table_name(&stack.api.table)
         .send()
         .await
         .unwrap();

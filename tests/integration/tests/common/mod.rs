@@ -1,121 +1,51 @@
-//! Every function of the API on one fresh table, with a recording mailer, the in-process vendor
-//! sandbox and Secrets Manager in the emulator: the trust-model tests send each request to the
-//! function the route table names.
+//! Every function of the API (`integration_tests::stack`) on one fresh table, on a clock the
+//! tests move, with recording mailers, the in-process vendor sandbox and Secrets Manager in the
+//! emulator: the trust-model tests send each request to the function the route table names.
 
 // Each test binary that includes this module uses a part of it.
 #![allow(dead_code)]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use bookinglink::booking::BookingDeps;
-use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::AuditEntry;
 use bookinglink::store::dynamo::{DynamoStore, from_attribute};
-use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table};
+use integration_tests::{Answer, Identity};
 use serde_json::Value;
 
 pub const NOW: Timestamp = 1_795_608_000;
 
-fn sandbox_url() -> &'static str {
-    vendor_sandbox::shared(Duration::from_secs(5))
-}
-
 pub struct Stack {
+    /// The functions, on clients that may do only what their roles in the template grant;
+    /// its `store` (unlimited) is the tests' own, for set-up and reading back.
+    pub api: integration_tests::stack::Stack,
     pub store: Arc<DynamoStore>,
     pub clock: Arc<ManualClock>,
     /// Invitation mail.
     pub invitations: Arc<RecordingMailer>,
     /// "Forespør detaljer" and revalidation notices.
     pub mail: Arc<RecordingMailer>,
-    pub client: aws_sdk_dynamodb::Client,
-    pub table: String,
-    locations: locations::App,
-    details: request_details::App,
-    test: test_connection::App,
-    save: test_and_save::App,
-    admins: admins::App,
 }
 
 impl Stack {
     pub async fn new() -> Self {
-        let (client, table) = fresh_table().await;
-        let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
-        let config = emulator_config().await;
-        // The functions run on clients that may do only what their roles in the template
-        // grant; `store` (unlimited) is the tests' own, for set-up and reading back.
-        let guarded = |function: &str| {
-            Arc::new(DynamoStore::new(
-                guarded_dynamodb(&config, function, &table),
-                table.clone(),
-            ))
-        };
         let clock = Arc::new(ManualClock::at(NOW));
-        let vendors = Arc::new(
-            Vendors::new(VendorsConfig::sandbox(
-                sandbox_url(),
-                Duration::from_secs(3),
-            ))
-            .unwrap()
-            .with_clock(clock.clone()),
-        );
-        let prefix = format!("trust-test/{}/", uuid::Uuid::new_v4());
-        let deps = |function: &str| {
-            let store = guarded(function);
-            BookingDeps {
-                store: store.clone(),
-                attempts: store,
-                secrets: Arc::new(SecretsManager::new(guarded_secretsmanager(
-                    &config, function, &prefix,
-                ))),
-                vendors: vendors.clone(),
-                clock: clock.clone(),
-                secret_prefix: prefix.clone(),
-            }
-        };
-        let admins = guarded("admins");
         let invitations = Arc::new(RecordingMailer::new());
         let mail = Arc::new(RecordingMailer::new());
+        let api = integration_tests::stack::Stack::builder()
+            .clock(clock.clone())
+            .mail(mail.clone())
+            .invitations(invitations.clone())
+            .admin_app_url("https://admin.bookinglink.no/app")
+            .build()
+            .await;
         Stack {
-            locations: locations::App {
-                store: guarded("locations"),
-                clock: clock.clone(),
-                dev_identity_headers: false,
-                max_locations_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
-            },
-            details: request_details::App {
-                store: guarded("request-details"),
-                mailer: mail.clone(),
-                clock: clock.clone(),
-                dev_identity_headers: false,
-                limits: bookinglink::domain::request_details::SendLimits::default(),
-            },
-            test: test_connection::App {
-                deps: deps("test-connection"),
-                dev_identity_headers: false,
-            },
-            save: test_and_save::App {
-                deps: deps("test-and-save"),
-                dev_identity_headers: false,
-            },
-            admins: admins::App {
-                store: admins.clone(),
-                lockouts: admins,
-                mailer: invitations.clone(),
-                clock: clock.clone(),
-                admin_app_url: "https://admin.bookinglink.no/app".into(),
-                dev_identity_headers: false,
-            },
-            store,
+            store: api.store.clone(),
+            api,
             clock,
             invitations,
             mail,
-            client,
-            table,
         }
     }
 
@@ -128,19 +58,7 @@ impl Stack {
         body: Option<&Value>,
     ) -> Answer {
         let body = body.map(Value::to_string);
-        let request = event(method, path, who, &[], body.as_deref());
-        let route_path = path.split('?').next().unwrap_or(path);
-        let function = bookinglink::routes::resolve(method, route_path)
-            .map(|m| m.route.function)
-            .unwrap_or("locations");
-        let response = match function {
-            "request-details" => request_details::handle(&self.details, request).await,
-            "test-connection" => test_connection::handle(&self.test, request).await,
-            "test-and-save" => test_and_save::handle(&self.save, request).await,
-            "admins" => admins::handle(&self.admins, request).await,
-            _ => locations::handle(&self.locations, request).await,
-        };
-        Answer::from(response)
+        self.api.call(method, path, who, &[], body.as_deref()).await
     }
 
     /// Every audit entry in the table, raw (as stored) and read.
@@ -149,9 +67,10 @@ impl Stack {
         let mut start = None;
         loop {
             let out = self
+                .api
                 .client
                 .scan()
-                .table_name(&self.table)
+                .table_name(&self.api.table)
                 .filter_expression("entity = :audit")
                 .expression_attribute_values(
                     ":audit",
