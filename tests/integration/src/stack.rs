@@ -1,5 +1,5 @@
 //! Every function of the API on one fresh table, built the way each function's `App::from_env`
-//! builds it, and one `call` that sends a request to the function the route table names (as
+//! builds it, and one `send` that sends a request to the function the route table names (as
 //! API Gateway does, unknown routes to `locations`, the `$default` route).
 //!
 //! In Lambda a function takes each dependency from [`bookinglink::wiring::Wiring`]: its store,
@@ -20,7 +20,9 @@ use bookinglink::vendors::{VendorCheck, Vendors, VendorsConfig};
 
 use crate::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use crate::round_trips::{CallLog, counted_dynamodb, counted_secretsmanager};
-use crate::{Answer, Identity, emulator_config, event, fresh_table};
+use lambda_http::Request;
+
+use crate::{Answer, emulator_config, fresh_table};
 
 /// The vendor adapters against the in-process sandbox, with `deadline` for each check.
 pub fn sandbox_vendors(deadline: Duration) -> Vendors {
@@ -74,20 +76,13 @@ impl Stack {
         }
     }
 
-    /// Sends the request to the function the route table names for it.
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        who: &Identity,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Answer {
-        let request = event(method, path, who, headers, body);
-        let route_path = path.split('?').next().unwrap_or(path);
-        let function = bookinglink::routes::resolve(method, route_path)
-            .map(|m| m.route.function)
-            .unwrap_or("locations");
+    /// Sends the request to the function the route table names for it (by the path the
+    /// handlers route on).
+    pub async fn send(&self, request: Request) -> Answer {
+        let function =
+            bookinglink::routes::resolve(request.method().as_str(), request.uri().path())
+                .map(|m| m.route.function)
+                .unwrap_or("locations");
         let response = match function {
             "request-details" => request_details::handle(&self.details, request).await,
             "test-connection" => test_connection::handle(&self.test, request).await,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use integration_tests::stack::sandbox_vendors;
-use integration_tests::{Answer, Identity, leaks, link_parameter};
+use integration_tests::{Answer, Identity, event, leaks, link_parameter};
 use serde_json::{Value, json};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -279,7 +279,7 @@ impl Stack {
         headers: &[(&str, &str)],
         body: Option<&str>,
     ) -> Answer {
-        let answer = self.api.call(method, path, who, headers, body).await;
+        let answer = self.api.send(event(method, path, who, headers, body)).await;
         check(method, template, &answer);
         self.checked.lock().unwrap().push((
             method.to_string(),

@@ -14,7 +14,7 @@ use bookinglink::mail::SesMailer;
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors};
 use integration_tests::round_trips::{CallLog, counted_ses, rounds};
 use integration_tests::stack::{Clients, Stack, sandbox_vendors};
-use integration_tests::{Answer, Identity, emulator_config, leaks};
+use integration_tests::{Answer, Identity, emulator_config, event, leaks};
 use serde_json::{Value, json};
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
@@ -79,7 +79,7 @@ impl Api {
     ) -> Answer {
         let body = body.map(|b| b.to_string());
         self.stack
-            .call(method, path, who, &[], body.as_deref())
+            .send(event(method, path, who, &[], body.as_deref()))
             .await
     }
 

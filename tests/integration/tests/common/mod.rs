@@ -11,7 +11,7 @@ use bookinglink::clock::{ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::AuditEntry;
 use bookinglink::store::dynamo::{DynamoStore, from_attribute};
-use integration_tests::{Answer, Identity};
+use integration_tests::{Answer, Identity, event};
 use serde_json::Value;
 
 pub const NOW: Timestamp = 1_795_608_000;
@@ -58,7 +58,9 @@ impl Stack {
         body: Option<&Value>,
     ) -> Answer {
         let body = body.map(Value::to_string);
-        self.api.call(method, path, who, &[], body.as_deref()).await
+        self.api
+            .send(event(method, path, who, &[], body.as_deref()))
+            .await
     }
 
     /// Every audit entry in the table, raw (as stored) and read.
