@@ -1,6 +1,8 @@
 //! Language selection. Norwegian (bokmål) is the default for every text a person reads;
 //! English is given only when the caller asks for it with `Accept-Language`.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -54,23 +56,34 @@ impl Lang {
     }
 }
 
-/// A text a person reads, in both languages we speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A text a person reads, in both languages we speak. Most are fixed (`const`, borrowed from
+/// the binary); some are built at run time because they name a field, a limit or a time.
+/// Serialized as `{"nb": ..., "en": ...}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Text {
-    pub nb: &'static str,
-    pub en: &'static str,
+    pub nb: Cow<'static, str>,
+    pub en: Cow<'static, str>,
 }
 
 impl Text {
+    /// A fixed text, usable in `const` and `static` items.
     pub const fn new(nb: &'static str, en: &'static str) -> Self {
-        Text { nb, en }
+        Text {
+            nb: Cow::Borrowed(nb),
+            en: Cow::Borrowed(en),
+        }
     }
 
-    pub fn get(&self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::Nb => self.nb,
-            Lang::En => self.en,
+    /// A text built at run time.
+    pub fn owned(nb: impl Into<String>, en: impl Into<String>) -> Self {
+        Text {
+            nb: Cow::Owned(nb.into()),
+            en: Cow::Owned(en.into()),
         }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        lang.pick(&self.nb, &self.en)
     }
 }
 

@@ -3,7 +3,6 @@
 //! catalog.
 
 use crate::i18n::Text;
-use crate::problem::Localized;
 
 pub const PROBLEM_TYPE_BASE: &str = "https://bookinglink.no/problems/";
 
@@ -24,8 +23,8 @@ pub const ROUTE_NOT_FOUND_DETAIL: Text = Text::new(
 );
 pub const METHOD_NOT_ALLOWED: Text = Text::new("Metoden er ikke tillatt", "Method not allowed");
 
-pub fn method_not_allowed_detail(allow: &str) -> Localized {
-    Localized::new(
+pub fn method_not_allowed_detail(allow: &str) -> Text {
+    Text::owned(
         format!("Denne adressen støtter bare: {allow}."),
         format!("This address only supports: {allow}."),
     )
@@ -37,8 +36,8 @@ pub const INVALID_UTF8_DETAIL: Text = Text::new(
     "The body is not valid UTF-8 text.",
 );
 
-pub fn malformed_json_detail(line: usize, column: usize) -> Localized {
-    Localized::new(
+pub fn malformed_json_detail(line: usize, column: usize) -> Text {
+    Text::owned(
         format!("Innholdet er ikke gyldig JSON (linje {line}, kolonne {column})."),
         format!("The body is not valid JSON (line {line}, column {column})."),
     )
@@ -59,9 +58,9 @@ pub const UNKNOWN_FIELDS_DETAIL: Text = Text::new(
 pub const UNKNOWN_FIELD: Text = Text::new("Ukjent felt.", "Unknown field.");
 pub const PAYLOAD_TOO_LARGE: Text = Text::new("For stor forespørsel", "Request too large");
 
-pub fn payload_too_large_detail(limit: usize) -> Localized {
+pub fn payload_too_large_detail(limit: usize) -> Text {
     let kib = limit / 1024;
-    Localized::new(
+    Text::owned(
         format!("Innholdet kan være på høyst {kib} KiB."),
         format!("The body may be at most {kib} KiB."),
     )
@@ -126,8 +125,8 @@ pub const CONTROL_CHARACTERS: Text = Text::new(
     "Contains invalid characters (such as line breaks or tabs).",
 );
 
-pub fn too_long(max: usize) -> Localized {
-    Localized::new(
+pub fn too_long(max: usize) -> Text {
+    Text::owned(
         format!("Kan være på høyst {max} tegn."),
         format!("May be at most {max} characters."),
     )
@@ -158,8 +157,8 @@ pub const INVALID_CURSOR: Text = Text::new(
     "Invalid page cursor. Start the list from the beginning again.",
 );
 
-pub fn invalid_limit(max: u32) -> Localized {
-    Localized::new(
+pub fn invalid_limit(max: u32) -> Text {
+    Text::owned(
         format!("Antall per side må være et heltall fra 1 til {max}."),
         format!("The page size must be a whole number from 1 to {max}."),
     )
@@ -187,8 +186,8 @@ pub const UNKNOWN_BOOKING_SYSTEM: Text = Text::new(
 pub const TOO_MANY_REQUESTS: Text = Text::new("For mange forespørsler", "Too many requests");
 
 /// `when_nb`/`when_en`: the Oslo date and time the next send is allowed.
-pub fn details_sender_limit_detail(limit: u32, when_nb: &str, when_en: &str) -> Localized {
-    Localized::new(
+pub fn details_sender_limit_detail(limit: u32, when_nb: &str, when_en: &str) -> Text {
+    Text::owned(
         format!(
             "Du har allerede sendt {limit} forespørsler om detaljer det siste døgnet, fra alle lokasjonene dine til sammen. Du kan sende en ny fra {when_nb}. Til da kan du kopiere teksten og sende den fra din egen e-post."
         ),
@@ -203,8 +202,8 @@ pub fn details_send_limit_detail(
     limit: u32,
     when_nb: &str,
     when_en: &str,
-) -> Localized {
-    Localized::new(
+) -> Text {
+    Text::owned(
         format!(
             "Det er allerede sendt {limit} forespørsler til {system_name} for denne lokasjonen det siste døgnet. Du kan sende en ny fra {when_nb}."
         ),
@@ -258,8 +257,8 @@ pub const STORED_KEY_NOT_REUSABLE: Text = Text::new(
 );
 pub const TOO_MANY_ATTEMPTS: Text = Text::new("For mange forsøk", "Too many attempts");
 
-pub fn too_many_attempts(oslo_time: &str, utc: &str) -> Localized {
-    Localized::new(
+pub fn too_many_attempts(oslo_time: &str, utc: &str) -> Text {
+    Text::owned(
         format!(
             "Du har hatt fem mislykkede tester på under en time. Av sikkerhetshensyn kan du prøve igjen kl. {oslo_time}. Sjekk opplysningene fra leverandøren før du prøver igjen."
         ),
@@ -269,8 +268,8 @@ pub fn too_many_attempts(oslo_time: &str, utc: &str) -> Localized {
     )
 }
 
-pub fn location_locked(oslo_time: &str, utc: &str) -> Localized {
-    Localized::new(
+pub fn location_locked(oslo_time: &str, utc: &str) -> Text {
+    Text::owned(
         format!(
             "Det har vært for mange mislykkede tester på denne lokasjonen den siste timen. Av sikkerhetshensyn kan ingen teste den igjen før kl. {oslo_time}. Sjekk opplysningene fra leverandøren før dere prøver igjen."
         ),
@@ -280,8 +279,8 @@ pub fn location_locked(oslo_time: &str, utc: &str) -> Localized {
     )
 }
 
-pub fn stored_key_deleted(oslo_when: &str, utc: &str) -> Localized {
-    Localized::new(
+pub fn stored_key_deleted(oslo_when: &str, utc: &str) -> Text {
+    Text::owned(
         format!(
             "Det valgte systemet bruker ingen API-nøkkel, så den lagrede nøkkelen er fjernet. Den slettes for godt {oslo_when} og kan gjenopprettes av plattformens drift frem til da."
         ),
@@ -348,8 +347,8 @@ pub const ALREADY_ADMINISTRATOR_DETAIL: Text = Text::new(
 pub const ALREADY_ADMINISTRATOR_FIELD: Text =
     Text::new("Er allerede administrator.", "Is already an administrator.");
 
-pub fn too_many_locations_detail(limit: u32) -> Localized {
-    Localized::new(
+pub fn too_many_locations_detail(limit: u32) -> Text {
+    Text::owned(
         format!(
             "Firmaet har allerede {limit} lokasjoner, så mange som det kan ha. Bruk en av de eksisterende lokasjonene, eller kontakt Bookinglink hvis firmaet trenger flere."
         ),
@@ -359,15 +358,15 @@ pub fn too_many_locations_detail(limit: u32) -> Localized {
     )
 }
 
-pub fn too_many_locations_field(limit: u32) -> Localized {
-    Localized::new(
+pub fn too_many_locations_field(limit: u32) -> Text {
+    Text::owned(
         format!("Firmaet har nådd grensen på {limit} lokasjoner."),
         format!("The company has reached its limit of {limit} locations."),
     )
 }
 
-pub fn too_many_invitations_detail(limit: usize) -> Localized {
-    Localized::new(
+pub fn too_many_invitations_detail(limit: usize) -> Text {
+    Text::owned(
         format!(
             "Firmaet har allerede {limit} ubesvarte invitasjoner. Trekk tilbake noen av dem før du inviterer flere."
         ),
@@ -377,8 +376,8 @@ pub fn too_many_invitations_detail(limit: usize) -> Localized {
     )
 }
 
-pub fn invitation_resend_limit_detail(limit: u32) -> Localized {
-    Localized::new(
+pub fn invitation_resend_limit_detail(limit: u32) -> Text {
+    Text::owned(
         format!(
             "Invitasjonen til denne adressen er allerede sendt {limit} ganger i dag. Du kan sende den igjen i morgen."
         ),
@@ -467,8 +466,8 @@ pub fn invitation_mail(
     }
 }
 
-pub fn invalid_search_query(max: usize) -> Localized {
-    Localized::new(
+pub fn invalid_search_query(max: usize) -> Text {
+    Text::owned(
         format!("Søket kan være på høyst {max} tegn, uten linjeskift."),
         format!("The search may be at most {max} characters, without line breaks."),
     )

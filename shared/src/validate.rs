@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::i18n::Text;
 use crate::messages as msg;
 use crate::problem::{FieldError, Problem};
 
@@ -76,12 +77,7 @@ impl<'a> ObjectReader<'a> {
         format!("{}{}", self.prefix, key)
     }
 
-    fn error(
-        &mut self,
-        key: &str,
-        code: &'static str,
-        message: impl Into<crate::problem::Localized>,
-    ) {
+    fn error(&mut self, key: &str, code: &'static str, message: Text) {
         let field = self.path(key);
         self.errors.push(FieldError::new(field, code, message));
     }
@@ -119,7 +115,7 @@ impl<'a> ObjectReader<'a> {
         key: &str,
         required: bool,
         rule: TextRule,
-        check: impl Fn(&str) -> Result<String, (&'static str, crate::problem::Localized)>,
+        check: impl Fn(&str) -> Result<String, (&'static str, Text)>,
     ) -> Option<String> {
         let value = self.text(key, required, rule)?;
         match check(&value) {
@@ -209,16 +205,13 @@ fn whole_number(value: &Value) -> Option<u64> {
     (f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f)).then_some(f as u64)
 }
 
-fn check_text(
-    raw: &str,
-    rule: TextRule,
-) -> Result<String, (&'static str, crate::problem::Localized)> {
+fn check_text(raw: &str, rule: TextRule) -> Result<String, (&'static str, Text)> {
     if raw.chars().any(char::is_control) {
-        return Err(("control_characters", msg::CONTROL_CHARACTERS.into()));
+        return Err(("control_characters", msg::CONTROL_CHARACTERS));
     }
     let value = raw.trim();
     if value.is_empty() {
-        return Err(("empty", msg::EMPTY.into()));
+        return Err(("empty", msg::EMPTY));
     }
     if value.chars().count() > rule.max_chars {
         return Err(("too_long", msg::too_long(rule.max_chars)));
@@ -228,15 +221,15 @@ fn check_text(
 
 /// Norwegian organisation number: nine digits whose last is a MOD11 check digit (weights
 /// 3,2,7,6,5,4,3,2). Spaces are accepted as typed ("923 609 016") and removed.
-pub fn org_number(raw: &str) -> Result<String, (&'static str, crate::problem::Localized)> {
+pub fn org_number(raw: &str) -> Result<String, (&'static str, Text)> {
     let digits: String = raw.chars().filter(|c| *c != ' ').collect();
     if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(("invalid_org_number", msg::INVALID_ORG_NUMBER_FORMAT.into()));
+        return Err(("invalid_org_number", msg::INVALID_ORG_NUMBER_FORMAT));
     }
     if !mod11_valid(&digits) {
         return Err((
             "invalid_org_number_checksum",
-            msg::INVALID_ORG_NUMBER_CHECKSUM.into(),
+            msg::INVALID_ORG_NUMBER_CHECKSUM,
         ));
     }
     Ok(digits)
@@ -254,18 +247,18 @@ fn mod11_valid(digits: &str) -> bool {
     check == d[8]
 }
 
-pub fn postal_code(raw: &str) -> Result<String, (&'static str, crate::problem::Localized)> {
+pub fn postal_code(raw: &str) -> Result<String, (&'static str, Text)> {
     if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) {
         Ok(raw.to_string())
     } else {
-        Err(("invalid_postal_code", msg::INVALID_POSTAL_CODE.into()))
+        Err(("invalid_postal_code", msg::INVALID_POSTAL_CODE))
     }
 }
 
 /// A pragmatic address check: one `@`, a plausible local part, and a domain of at least two
 /// labels made of letters, digits and hyphens. Stored lower-cased in the domain only.
-pub fn email(raw: &str) -> Result<String, (&'static str, crate::problem::Localized)> {
-    let invalid = || ("invalid_email", msg::INVALID_EMAIL.into());
+pub fn email(raw: &str) -> Result<String, (&'static str, Text)> {
+    let invalid = || ("invalid_email", msg::INVALID_EMAIL);
     let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
     let local_ok = !local.is_empty()
         && local.len() <= 64
@@ -296,13 +289,13 @@ pub fn email(raw: &str) -> Result<String, (&'static str, crate::problem::Localiz
 
 /// Phone numbers as people type them: digits with optional spaces and a leading `+`
 /// country code; 8 to 15 digits.
-pub fn phone(raw: &str) -> Result<String, (&'static str, crate::problem::Localized)> {
+pub fn phone(raw: &str) -> Result<String, (&'static str, Text)> {
     let compact: String = raw.chars().filter(|c| *c != ' ').collect();
     let digits = compact.strip_prefix('+').unwrap_or(&compact);
     if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
     } else {
-        Err(("invalid_phone", msg::INVALID_PHONE.into()))
+        Err(("invalid_phone", msg::INVALID_PHONE))
     }
 }
 

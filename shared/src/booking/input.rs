@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::api_key::ApiKey;
 use crate::catalog::{self, BookingDetails, BookingSystem};
 use crate::messages as msg;
-use crate::problem::{FieldError, Localized, Problem};
+use crate::problem::{FieldError, Problem};
 use crate::validate::{self, ObjectReader};
 
 /// The details an administrator entered in the form.
@@ -97,13 +97,7 @@ impl BookingInput {
             errors.extend(
                 catalog::validate(system, &details, true)
                     .into_iter()
-                    .map(|issue| {
-                        FieldError::new(
-                            issue.field.name(),
-                            issue.code,
-                            Localized::new(issue.message.nb, issue.message.en),
-                        )
-                    }),
+                    .map(|issue| FieldError::new(issue.field.name(), issue.code, issue.message)),
             );
         }
         if !errors.is_empty() {

@@ -6,10 +6,10 @@ use serde_json::{Value, json};
 use super::key_store;
 use crate::catalog;
 use crate::clock::{self, Timestamp};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::messages as msg;
 use crate::model::Location;
-use crate::problem::{Localized, Problem};
+use crate::problem::Problem;
 use crate::vendors::CheckReport;
 
 /// What "Test kobling" found.
@@ -88,7 +88,7 @@ pub fn step_codes(report: &CheckReport) -> Vec<Value> {
 pub(super) fn failed_check_problem(report: &CheckReport, attempts_remaining: u32) -> Problem {
     let steps = |lang| report_json(report, attempts_remaining, lang)["steps"].clone();
     Problem::connection_test_failed(
-        Localized::new(
+        Text::owned(
             summary_message(report, Lang::Nb),
             summary_message(report, Lang::En),
         ),

@@ -14,7 +14,7 @@ mod validation;
 
 pub use request_text::{REQUEST_BODY, REQUEST_SUBJECT, RequestContext, request_text};
 #[cfg(feature = "vendors")]
-pub use validation::{BookingDetails, FieldIssue, OwnedText, validate};
+pub use validation::{BookingDetails, FieldIssue, validate};
 
 use crate::i18n::{Lang, Text};
 use serde::Serialize;
@@ -63,7 +63,7 @@ pub enum FieldFormat {
     HttpsUrl,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct FieldSpec {
     pub id: FieldId,
     pub required: bool,
@@ -252,7 +252,7 @@ mod tests {
             assert!(!s.allowed_hosts.is_empty(), "{}", s.id);
             assert!(!s.request_note.nb.is_empty() && !s.request_note.en.is_empty());
             for f in s.fields {
-                for t in [f.label, f.help] {
+                for t in [&f.label, &f.help] {
                     assert!(!t.nb.is_empty() && !t.en.is_empty(), "{} {:?}", s.id, f.id);
                     assert_ne!(t.nb, t.en, "{} {:?}", s.id, f.id);
                 }

@@ -5,7 +5,7 @@
 
 use super::{BookingSystem, FieldFormat, FieldId, FieldSpec};
 use crate::api_key::ApiKey;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Text};
 use crate::vendors::outbound::check_outbound_url;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -57,22 +57,6 @@ impl BookingDetails {
     }
 }
 
-/// A text in both languages, built at run time (messages that name a field or a system).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OwnedText {
-    pub nb: String,
-    pub en: String,
-}
-
-impl OwnedText {
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Nb => &self.nb,
-            Lang::En => &self.en,
-        }
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldIssue {
     pub field: FieldId,
@@ -80,7 +64,7 @@ pub struct FieldIssue {
     /// `https_required`, `host_not_allowed`, `ip_literal_not_allowed`, `userinfo_not_allowed`,
     /// `port_not_allowed`, `too_long`, `control_characters`, `invalid_value`.
     pub code: &'static str,
-    pub message: OwnedText,
+    pub message: Text,
 }
 
 impl FieldIssue {
@@ -122,10 +106,10 @@ pub fn validate(
             issues.push(FieldIssue {
                 field,
                 code: "not_used_by_system",
-                message: OwnedText {
-                    nb: format!("{} bruker ikke dette feltet. La det stå tomt.", system.name),
-                    en: format!("{} does not use this field. Leave it empty.", system.name),
-                },
+                message: Text::owned(
+                    format!("{} bruker ikke dette feltet. La det stå tomt.", system.name),
+                    format!("{} does not use this field. Leave it empty.", system.name),
+                ),
             });
         }
     }
@@ -160,7 +144,7 @@ fn is_hyphenated_uuid(value: &str) -> bool {
 }
 
 fn issue(spec: &FieldSpec, code: &'static str) -> FieldIssue {
-    let (nb, en) = (spec.label.nb, spec.label.en);
+    let (nb, en) = (&spec.label.nb, &spec.label.en);
     let max = spec.max_len;
     let (nb, en) = match code {
         "required" => (format!("Fyll inn {nb}."), format!("Enter the {en}.")),
@@ -203,7 +187,7 @@ fn issue(spec: &FieldSpec, code: &'static str) -> FieldIssue {
     FieldIssue {
         field: spec.id,
         code,
-        message: OwnedText { nb, en },
+        message: Text::owned(nb, en),
     }
 }
 

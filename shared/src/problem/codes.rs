@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{FieldError, Localized, Problem};
+use super::{FieldError, Problem};
 use crate::clock::{self, Timestamp};
 use crate::i18n::Text;
 use crate::messages as msg;
@@ -94,8 +94,7 @@ impl Problem {
         .with_errors(errors)
     }
 
-    pub fn invalid_parameter(field: &str, message: impl Into<Localized>) -> Self {
-        let message = message.into();
+    pub fn invalid_parameter(field: &str, message: Text) -> Self {
         Problem::new(400, "invalid_parameter", msg::BAD_REQUEST, message.clone())
             .with_errors(vec![FieldError::new(field, "invalid", message)])
     }
@@ -185,7 +184,7 @@ impl Problem {
     fn rate_limited(
         code: &'static str,
         title: Text,
-        detail: Localized,
+        detail: Text,
         retry_at: Timestamp,
         now: Timestamp,
     ) -> Self {
@@ -196,7 +195,7 @@ impl Problem {
 
     /// Failed checks fill one of the lockout's tallies until `retry_at`; `lock_scope` says whose.
     pub fn too_many_attempts(
-        detail: Localized,
+        detail: Text,
         lock_scope: Value,
         retry_at: Timestamp,
         now: Timestamp,
@@ -217,7 +216,7 @@ impl Problem {
         Problem::rate_limited(
             "checks_in_progress",
             msg::TOO_MANY_ATTEMPTS,
-            msg::CHECKS_IN_PROGRESS.into(),
+            msg::CHECKS_IN_PROGRESS,
             retry_at,
             now,
         )
@@ -225,7 +224,7 @@ impl Problem {
     }
 
     /// The details-request mails for a location are used up until `retry_at`.
-    pub fn details_request_limit(detail: Localized, retry_at: Timestamp, now: Timestamp) -> Self {
+    pub fn details_request_limit(detail: Text, retry_at: Timestamp, now: Timestamp) -> Self {
         Problem::rate_limited(
             "details_request_limit",
             msg::TOO_MANY_REQUESTS,
@@ -249,7 +248,7 @@ impl Problem {
     /// "Test og lagre" whose check did not pass: `steps` in Norwegian and English, `outcome`
     /// the kind of failure (`status` stays the HTTP status, RFC 9457).
     pub fn connection_test_failed(
-        detail: Localized,
+        detail: Text,
         steps: (Value, Value),
         outcome: Value,
         attempts_remaining: u32,

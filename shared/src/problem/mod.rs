@@ -13,53 +13,20 @@ use crate::messages as msg;
 mod causes;
 mod codes;
 
-/// A message in both languages whose text is built at run time (it may name a field or a limit).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Localized {
-    pub nb: String,
-    pub en: String,
-}
-
-impl Localized {
-    pub fn new(nb: impl Into<String>, en: impl Into<String>) -> Self {
-        Localized {
-            nb: nb.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Nb => &self.nb,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-impl From<Text> for Localized {
-    fn from(text: Text) -> Self {
-        Localized::new(text.nb, text.en)
-    }
-}
-
 /// One field at fault. `field` is a JSON pointer-like dotted path (`address.postal_code`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
-    pub message: Localized,
+    pub message: Text,
 }
 
 impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: &'static str,
-        message: impl Into<Localized>,
-    ) -> Self {
+    pub fn new(field: impl Into<String>, code: &'static str, message: Text) -> Self {
         FieldError {
             field: field.into(),
             code,
-            message: message.into(),
+            message,
         }
     }
 }
@@ -68,8 +35,8 @@ impl FieldError {
 pub struct Problem {
     pub status: u16,
     pub code: &'static str,
-    pub title: Localized,
-    pub detail: Localized,
+    pub title: Text,
+    pub detail: Text,
     pub errors: Vec<FieldError>,
     /// Extra members of the problem object (for example the current `version` on a conflict).
     pub extensions: Map<String, Value>,
@@ -83,12 +50,12 @@ pub struct Problem {
 
 impl Problem {
     /// Only `codes.rs` picks a status for a code.
-    fn new(status: u16, code: &'static str, title: Text, detail: impl Into<Localized>) -> Self {
+    fn new(status: u16, code: &'static str, title: Text, detail: Text) -> Self {
         Problem {
             status,
             code,
-            title: title.into(),
-            detail: detail.into(),
+            title,
+            detail,
             errors: Vec::new(),
             extensions: Map::new(),
             localized_extensions: Vec::new(),
@@ -164,7 +131,7 @@ mod tests {
         let problem = Problem::validation(vec![FieldError::new(
             "address.postal_code",
             "invalid_postal_code",
-            Localized::new("fire sifre", "four digits"),
+            Text::new("fire sifre", "four digits"),
         )]);
         let nb = problem.to_json(Lang::Nb);
         assert_eq!(nb["status"], 422);

@@ -263,7 +263,7 @@ async fn get_shows_the_request_for_every_system_in_both_languages() {
         assert!(body.contains(system.name));
         for field in system.fields {
             assert!(
-                body.contains(field.label.nb),
+                body.contains(&*field.label.nb),
                 "{} {}",
                 system.id,
                 field.label.nb
@@ -277,7 +277,7 @@ async fn get_shows_the_request_for_every_system_in_both_languages() {
             "{subject}"
         );
         for field in system.fields {
-            assert!(en.body["body"].as_str().unwrap().contains(field.label.en));
+            assert!(en.body["body"].as_str().unwrap().contains(&*field.label.en));
         }
     }
     assert!(api.spy.sent.lock().unwrap().is_empty(), "GET never sends");
