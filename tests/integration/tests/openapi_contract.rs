@@ -338,6 +338,119 @@ impl Stack {
     }
 }
 
+/// The body of a request of the walk.
+enum Body<'a> {
+    Json(Value),
+    /// Sent as it is: malformed JSON, another media type, an oversized document.
+    Text(&'a str),
+}
+
+use Body::{Json, Text};
+
+impl Body<'_> {
+    fn text(&self) -> String {
+        match self {
+            Json(value) => value.to_string(),
+            Text(text) => text.to_string(),
+        }
+    }
+}
+
+/// Extra headers of a request.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+/// A request without a body and the status the document gives its answer: (status, caller,
+/// path, headers).
+type Read<'a> = (u16, &'a Identity, &'a str, Headers<'a>);
+
+/// A request with a body and the status the document gives its answer: (status, caller,
+/// headers, body).
+type Write<'a> = (u16, &'a Identity, Headers<'a>, Body<'a>);
+
+impl Stack {
+    async fn send(
+        &self,
+        method: &str,
+        template: &str,
+        path: &str,
+        who: &Identity,
+        headers: Headers<'_>,
+        body: Body<'_>,
+    ) -> Answer {
+        self.call(method, template, path, who, headers, Some(&body.text()))
+            .await
+    }
+
+    /// The operation `method template`, for requests without a body.
+    fn op<'a>(&'a self, method: &'a str, template: &'a str) -> Op<'a> {
+        Op {
+            stack: self,
+            method,
+            template,
+        }
+    }
+
+    /// The operation `method template` at `path`, for requests with a body.
+    fn at<'a>(&'a self, method: &'a str, template: &'a str, path: &'a str) -> At<'a> {
+        At {
+            op: self.op(method, template),
+            path,
+        }
+    }
+}
+
+/// One operation of the document.
+struct Op<'a> {
+    stack: &'a Stack,
+    method: &'a str,
+    template: &'a str,
+}
+
+impl Op<'_> {
+    /// Sends each row, in order, and checks the status of its answer.
+    async fn expect_each<const N: usize>(&self, rows: [Read<'_>; N]) {
+        let rows = rows.map(|(status, who, path, headers)| (status, who, path, headers, None));
+        self.expect_rows(rows).await;
+    }
+
+    async fn expect_rows<'r>(
+        &self,
+        rows: impl IntoIterator<Item = (u16, &'r Identity, &'r str, Headers<'r>, Option<Body<'r>>)>,
+    ) {
+        let Op {
+            stack,
+            method,
+            template,
+        } = self;
+        for (status, who, path, headers, body) in rows {
+            let body = body.map(|body| body.text());
+            let answer = stack
+                .call(method, template, path, who, headers, body.as_deref())
+                .await;
+            assert_eq!(
+                answer.status, status,
+                "{method} {path} as {who:?}: {}",
+                answer.raw
+            );
+        }
+    }
+}
+
+/// One operation of the document at one path.
+struct At<'a> {
+    op: Op<'a>,
+    path: &'a str,
+}
+
+impl At<'_> {
+    /// Sends each row, in order, and checks the status of its answer.
+    async fn expect_each<const N: usize>(&self, rows: [Write<'_>; N]) {
+        let rows =
+            rows.map(|(status, who, headers, body)| (status, who, self.path, headers, Some(body)));
+        self.op.expect_rows(rows).await;
+    }
+}
+
 fn expect(answer: &Answer, status: u16) {
     assert_eq!(answer.status, status, "{}", answer.raw);
 }
@@ -376,6 +489,8 @@ async fn walk_every_operation() {
     let op = Identity::operator("drift");
     let anonymous = Identity::Anonymous;
     let en = [("accept-language", "en")];
+    let plain = [("content-type", "text/plain")];
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(70_000));
 
     // Companies: registered by an operator, administered by whoever accepts an invitation.
     let created = api
@@ -394,299 +509,106 @@ async fn walk_every_operation() {
         .await;
     expect(&other, 201);
     let other_company = other.body["id"].as_str().unwrap().to_string();
-    expect(
-        &api.json(
-            "POST",
-            COMPANIES,
-            COMPANIES,
-            &ola,
-            json!({"name": "Impostor AS", "org_number": "982463718"}),
-        )
-        .await,
-        403,
-    );
-    expect(
-        &api.json(
-            "POST",
-            COMPANIES,
-            COMPANIES,
-            &op,
-            json!({"name": "Kopi AS", "org_number": "923609016"}),
-        )
-        .await,
-        409,
-    );
-    expect(
-        &api.json(
-            "POST",
-            COMPANIES,
-            COMPANIES,
-            &op,
-            json!({"name": 5, "org_number": "923609017", "invoice_email": "x@"}),
-        )
-        .await,
-        422,
-    );
-    expect(
-        &api.json(
-            "POST",
-            COMPANIES,
-            COMPANIES,
-            &op,
-            json!({"name": "X", "nmae": "Y"}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.call("POST", COMPANIES, COMPANIES, &op, &[], Some("{\"name\":"))
-            .await,
-        400,
-    );
-    expect(
-        &api.call("POST", COMPANIES, COMPANIES, &op, &[], Some("[1]"))
-            .await,
-        400,
-    );
-    expect(
-        &api.call(
-            "POST",
-            COMPANIES,
-            COMPANIES,
-            &op,
-            &[("content-type", "text/plain")],
-            Some("{}"),
-        )
-        .await,
-        415,
-    );
-    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(70_000));
-    expect(
-        &api.call("POST", COMPANIES, COMPANIES, &op, &[], Some(&big))
-            .await,
-        413,
-    );
-    expect(
-        &api.call("GET", COMPANIES, "/v1/companies?q=psyk", &op, &[], None)
-            .await,
-        200,
-    );
-    expect(
-        &api.call(
-            "GET",
-            COMPANIES,
-            &format!("/v1/companies?q={}", "x".repeat(121)),
-            &op,
-            &[],
-            None,
-        )
-        .await,
-        400,
-    );
+    let impostor = json!({"name": "Impostor AS", "org_number": "982463718"});
+    let copy = json!({"name": "Kopi AS", "org_number": "923609016"});
+    let invalid = json!({"name": 5, "org_number": "923609017", "invoice_email": "x@"});
+    api.at("POST", COMPANIES, COMPANIES)
+        .expect_each([
+            (403, &ola, &[], Json(impostor)),
+            (409, &op, &[], Json(copy)),
+            (422, &op, &[], Json(invalid)),
+            (400, &op, &[], Json(json!({"name": "X", "nmae": "Y"}))),
+            (400, &op, &[], Text("{\"name\":")),
+            (400, &op, &[], Text("[1]")),
+            (415, &op, &plain, Text("{}")),
+            (413, &op, &[], Text(&big)),
+        ])
+        .await;
+    let too_long = format!("/v1/companies?q={}", "x".repeat(121));
+    api.op("GET", COMPANIES)
+        .expect_each([
+            (200, &op, "/v1/companies?q=psyk", &[]),
+            (400, &op, &too_long, &[]),
+        ])
+        .await;
 
     // Invitations, accepting them, the caller's own view, administrators.
     api.join(&kari, &other_company).await;
     let invitations = format!("/v1/companies/{company}/invitations");
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &op,
-            json!({"email": "ola@example.no", "language": "en"}),
-        )
-        .await,
-        201,
-    );
+    let to_ola = json!({"email": "ola@example.no", "language": "en"});
+    api.at("POST", INVITATIONS, &invitations)
+        .expect_each([(201, &op, &[], Json(to_ola))])
+        .await;
     let (ola_invitation, first_token) = api.last_invitation();
     // Inviting the same address again sends it again, with a new token.
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &op,
-            json!({"email": "OLA@example.no"}),
-        )
-        .await,
-        200,
-    );
+    let again = json!({"email": "OLA@example.no"});
+    api.at("POST", INVITATIONS, &invitations)
+        .expect_each([(200, &op, &[], Json(again))])
+        .await;
     let (_, token) = api.last_invitation();
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &kari,
-            json!({"email": "x@example.no"}),
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &op,
-            json!({"email": "ikke-en-adresse", "language": "de"}),
-        )
-        .await,
-        422,
-    );
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &op,
-            json!({"email": "x@example.no", "rolle": "admin"}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.call(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &op,
-            &[("content-type", "text/plain")],
-            Some("{}"),
-        )
-        .await,
-        415,
-    );
-    expect(
-        &api.call("POST", INVITATIONS, &invitations, &op, &[], Some(&big))
-            .await,
-        413,
-    );
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &anonymous,
-            json!({"email": "x@example.no"}),
-        )
-        .await,
-        401,
-    );
+    let bad_address = json!({"email": "ikke-en-adresse", "language": "de"});
+    let unknown_field = json!({"email": "x@example.no", "rolle": "admin"});
+    let someone = || Json(json!({"email": "x@example.no"}));
+    api.at("POST", INVITATIONS, &invitations)
+        .expect_each([
+            (404, &kari, &[], someone()),
+            (422, &op, &[], Json(bad_address)),
+            (400, &op, &[], Json(unknown_field)),
+            (415, &op, &plain, Text("{}")),
+            (413, &op, &[], Text(&big)),
+            (401, &anonymous, &[], someone()),
+        ])
+        .await;
     let me = api.call("GET", ME, ME, &ola, &[], None).await;
     expect(&me, 200);
     assert_eq!(me.body["invitations"][0]["id"], ola_invitation.as_str());
-    expect(&api.call("GET", ME, ME, &op, &en, None).await, 200);
-    expect(&api.call("GET", ME, ME, &anonymous, &[], None).await, 401);
+    api.op("GET", ME)
+        .expect_each([(200, &op, ME, &en), (401, &anonymous, ME, &[])])
+        .await;
     let accept = format!("/v1/invitations/{ola_invitation}/accept");
-    expect(
-        &api.json("POST", ACCEPT, &accept, &ola, json!({"token": first_token}))
-            .await,
-        403,
-    );
-    expect(
-        &api.json("POST", ACCEPT, &accept, &kari, json!({"token": token}))
-            .await,
-        403,
-    );
-    expect(
-        &api.json("POST", ACCEPT, &accept, &ola, json!({})).await,
-        422,
-    );
-    expect(
-        &api.json(
-            "POST",
-            ACCEPT,
-            &accept,
-            &ola,
-            json!({"token": token, "x": 1}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.json(
-            "POST",
-            ACCEPT,
-            "/v1/invitations/01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01/accept",
-            &ola,
-            json!({"token": token}),
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.json("POST", ACCEPT, &accept, &anonymous, json!({"token": token}))
-            .await,
-        401,
-    );
-    expect(
-        &api.json("POST", ACCEPT, &accept, &ola, json!({"token": token}))
-            .await,
-        200,
-    );
-    expect(
-        &api.json("POST", ACCEPT, &accept, &ola, json!({"token": token}))
-            .await,
-        200,
-    );
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &ola,
-            json!({"email": "ola@example.no"}),
-        )
-        .await,
-        409,
-    );
+    let with_token = || Json(json!({"token": token}));
+    api.at("POST", ACCEPT, &accept)
+        .expect_each([
+            (403, &ola, &[], Json(json!({"token": first_token}))),
+            (403, &kari, &[], with_token()),
+            (422, &ola, &[], Json(json!({}))),
+            (400, &ola, &[], Json(json!({"token": token, "x": 1}))),
+        ])
+        .await;
+    let unknown = "/v1/invitations/01936f0e-7a3c-7c4e-9a1b-2f3d4e5f6a01/accept";
+    api.at("POST", ACCEPT, unknown)
+        .expect_each([(404, &ola, &[], with_token())])
+        .await;
+    api.at("POST", ACCEPT, &accept)
+        .expect_each([
+            (401, &anonymous, &[], with_token()),
+            (200, &ola, &[], with_token()),
+            (200, &ola, &[], with_token()),
+        ])
+        .await;
     // A revoked invitation is gone.
-    expect(
-        &api.json(
-            "POST",
-            INVITATIONS,
-            &invitations,
-            &ola,
-            json!({"email": "per@example.no"}),
-        )
-        .await,
-        201,
-    );
+    api.at("POST", INVITATIONS, &invitations)
+        .expect_each([
+            (409, &ola, &[], Json(json!({"email": "ola@example.no"}))),
+            (201, &ola, &[], Json(json!({"email": "per@example.no"}))),
+        ])
+        .await;
     let (per_invitation, per_token) = api.last_invitation();
     let per_path = format!("/v1/companies/{company}/invitations/{per_invitation}");
-    expect(
-        &api.call("DELETE", INVITATION, &per_path, &kari, &[], None)
-            .await,
-        404,
-    );
-    expect(
-        &api.call("DELETE", INVITATION, &per_path, &anonymous, &[], None)
-            .await,
-        401,
-    );
-    expect(
-        &api.call("DELETE", INVITATION, &per_path, &ola, &[], None)
-            .await,
-        204,
-    );
-    expect(
-        &api.call("DELETE", INVITATION, &per_path, &ola, &en, None)
-            .await,
-        410,
-    );
+    api.op("DELETE", INVITATION)
+        .expect_each([
+            (404, &kari, &per_path, &[]),
+            (401, &anonymous, &per_path, &[]),
+            (204, &ola, &per_path, &[]),
+            (410, &ola, &per_path, &en),
+        ])
+        .await;
     let per = Identity::jwt("per");
-    expect(
-        &api.json(
-            "POST",
-            ACCEPT,
-            &format!("/v1/invitations/{per_invitation}/accept"),
-            &per,
-            json!({"token": per_token}),
-        )
-        .await,
-        410,
-    );
+    let per_accept = format!("/v1/invitations/{per_invitation}/accept");
+    let per_token = json!({"token": per_token});
+    api.at("POST", ACCEPT, &per_accept)
+        .expect_each([(410, &per, &[], Json(per_token))])
+        .await;
     api.join(&per, &company).await;
     let administrators = format!("/v1/companies/{company}/administrators");
     let listed = api
@@ -694,388 +616,159 @@ async fn walk_every_operation() {
         .await;
     expect(&listed, 200);
     assert_eq!(listed.body["administrators"].as_array().unwrap().len(), 2);
-    expect(
-        &api.call("GET", ADMINISTRATORS, &administrators, &op, &en, None)
-            .await,
-        200,
+    api.op("GET", ADMINISTRATORS)
+        .expect_each([
+            (200, &op, &administrators, &en),
+            (404, &kari, &administrators, &[]),
+            (401, &anonymous, &administrators, &[]),
+        ])
+        .await;
+    let (kari_path, per_path, ola_path) = (
+        format!("{administrators}/kari"),
+        format!("{administrators}/per"),
+        format!("{administrators}/ola"),
     );
-    expect(
-        &api.call("GET", ADMINISTRATORS, &administrators, &kari, &[], None)
-            .await,
-        404,
-    );
-    expect(
-        &api.call(
-            "GET",
-            ADMINISTRATORS,
-            &administrators,
-            &anonymous,
-            &[],
-            None,
-        )
-        .await,
-        401,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            ADMINISTRATOR,
-            &format!("{administrators}/kari"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            ADMINISTRATOR,
-            &format!("{administrators}/per"),
-            &kari,
-            &[],
-            None,
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            ADMINISTRATOR,
-            &format!("{administrators}/per"),
-            &anonymous,
-            &[],
-            None,
-        )
-        .await,
-        401,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            ADMINISTRATOR,
-            &format!("{administrators}/per"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        204,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            ADMINISTRATOR,
-            &format!("{administrators}/ola"),
-            &ola,
-            &en,
-            None,
-        )
-        .await,
-        409,
-    );
-    expect(
-        &api.call("POST", COMPANIES, COMPANIES, &anonymous, &[], Some("{}"))
-            .await,
-        401,
-    );
-    expect(
-        &api.call("GET", COMPANIES, COMPANIES, &ola, &[], None).await,
-        200,
-    );
-    expect(
-        &api.call("GET", COMPANIES, "/v1/companies?limit=1", &ola, &en, None)
-            .await,
-        200,
-    );
-    expect(
-        &api.call("GET", COMPANIES, "/v1/companies?limit=0", &ola, &[], None)
-            .await,
-        400,
-    );
-    expect(
-        &api.call(
-            "GET",
-            COMPANIES,
-            "/v1/companies?cursor=nope",
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.call("GET", COMPANIES, COMPANIES, &anonymous, &[], None)
-            .await,
-        401,
-    );
+    api.op("DELETE", ADMINISTRATOR)
+        .expect_each([
+            (404, &ola, &kari_path, &[]),
+            (404, &kari, &per_path, &[]),
+            (401, &anonymous, &per_path, &[]),
+            (204, &ola, &per_path, &[]),
+            (409, &ola, &ola_path, &en),
+        ])
+        .await;
+    api.at("POST", COMPANIES, COMPANIES)
+        .expect_each([(401, &anonymous, &[], Text("{}"))])
+        .await;
+    api.op("GET", COMPANIES)
+        .expect_each([
+            (200, &ola, COMPANIES, &[]),
+            (200, &ola, "/v1/companies?limit=1", &en),
+            (400, &ola, "/v1/companies?limit=0", &[]),
+            (400, &ola, "/v1/companies?cursor=nope", &[]),
+            (401, &anonymous, COMPANIES, &[]),
+        ])
+        .await;
 
     // Locations.
     let locations = format!("/v1/companies/{company}/locations");
     let new_location = |name: &str| {
-        json!({
+        Json(json!({
             "name": name,
             "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
             "phone": "+47 22 00 00 01",
             "email": "majorstuen@fysio-sentrum.no"
-        })
+        }))
     };
-    let created = api
-        .json(
-            "POST",
-            LOCATIONS,
-            &locations,
-            &ola,
-            new_location("Majorstuen"),
-        )
-        .await;
-    expect(&created, 201);
-    let location_id = created.body["id"].as_str().unwrap().to_string();
-    let second = api
-        .json(
-            "POST",
-            LOCATIONS,
-            &locations,
-            &ola,
-            new_location("Grünerløkka"),
-        )
-        .await;
-    expect(&second, 201);
-    let second_id = second.body["id"].as_str().unwrap().to_string();
+    let mut created = Vec::new();
+    for name in ["Majorstuen", "Grünerløkka"] {
+        let answer = api
+            .send("POST", LOCATIONS, &locations, &ola, &[], new_location(name))
+            .await;
+        expect(&answer, 201);
+        created.push(answer.body["id"].as_str().unwrap().to_string());
+    }
+    let [location_id, second_id] = <[String; 2]>::try_from(created).unwrap();
     // The company's cap on locations, here at the two it has.
     api.api.locations.max_locations_per_company = 2;
-    expect(
-        &api.json("POST", LOCATIONS, &locations, &ola, new_location("Tåsen"))
-            .await,
-        409,
-    );
+    api.at("POST", LOCATIONS, &locations)
+        .expect_each([(409, &ola, &[], new_location("Tåsen"))])
+        .await;
     api.api.locations.max_locations_per_company =
         bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY;
-    expect(&api.json("POST", LOCATIONS, &locations, &ola, json!({"name": "", "address": {"street": "x", "postal_code": "364", "city": "Oslo"}, "phone": "12", "email": "nei"})).await, 422);
-    expect(
-        &api.json(
-            "POST",
-            LOCATIONS,
-            &locations,
-            &ola,
-            json!({"name": "X", "address": {"gate": "x"}}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.json(
-            "POST",
-            LOCATIONS,
-            &locations,
-            &kari,
-            new_location("Inntrenger"),
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.call(
-            "GET",
-            LOCATIONS,
-            &format!("{locations}?limit=1"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        200,
-    );
-    expect(
-        &api.call("GET", LOCATIONS, &locations, &kari, &[], None)
-            .await,
-        404,
-    );
+    let invalid = json!({"name": "", "address": {"street": "x", "postal_code": "364", "city": "Oslo"}, "phone": "12", "email": "nei"});
+    let unknown_field = json!({"name": "X", "address": {"gate": "x"}});
+    api.at("POST", LOCATIONS, &locations)
+        .expect_each([
+            (422, &ola, &[], Json(invalid)),
+            (400, &ola, &[], Json(unknown_field)),
+            (404, &kari, &[], new_location("Inntrenger")),
+        ])
+        .await;
+    let first_page = format!("{locations}?limit=1");
+    api.op("GET", LOCATIONS)
+        .expect_each([(200, &ola, &first_page, &[]), (404, &kari, &locations, &[])])
+        .await;
 
     let location = format!("{locations}/{location_id}");
-    expect(
-        &api.call("GET", LOCATION, &location, &ola, &[], None).await,
-        200,
-    );
-    expect(
-        &api.call("GET", LOCATION, &location, &kari, &[], None).await,
-        404,
-    );
-    expect(
-        &api.call(
-            "GET",
-            LOCATION,
-            &format!("{locations}/ikke-en-uuid"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.json(
-            "PATCH",
-            LOCATION,
-            &location,
-            &ola,
-            json!({"name": "Majorstuen Fysio", "version": 1}),
-        )
-        .await,
-        200,
-    );
-    expect(
-        &api.json(
-            "PATCH",
-            LOCATION,
-            &location,
-            &ola,
-            json!({"name": "Gammel", "version": 1}),
-        )
-        .await,
-        409,
-    );
-    expect(
-        &api.json("PATCH", LOCATION, &location, &ola, json!({"offline": true}))
-            .await,
-        428,
-    );
-    expect(
-        &api.call(
-            "PATCH",
-            LOCATION,
-            &location,
-            &ola,
-            &[("if-match", "\"2\"")],
-            Some(r#"{"offline": "ja"}"#),
-        )
-        .await,
-        422,
-    );
-    expect(
-        &api.call(
-            "PATCH",
-            LOCATION,
-            &location,
-            &ola,
-            &[("if-match", "tre")],
-            Some(r#"{"offline": true}"#),
-        )
-        .await,
-        400,
-    );
+    let not_an_id = format!("{locations}/ikke-en-uuid");
+    api.op("GET", LOCATION)
+        .expect_each([
+            (200, &ola, &location, &[]),
+            (404, &kari, &location, &[]),
+            (404, &ola, &not_an_id, &[]),
+        ])
+        .await;
+    let renamed = json!({"name": "Majorstuen Fysio", "version": 1});
+    let stale = json!({"name": "Gammel", "version": 1});
+    api.at("PATCH", LOCATION, &location)
+        .expect_each([
+            (200, &ola, &[], Json(renamed)),
+            (409, &ola, &[], Json(stale)),
+            (428, &ola, &[], Json(json!({"offline": true}))),
+            (
+                422,
+                &ola,
+                &[("if-match", "\"2\"")],
+                Text(r#"{"offline": "ja"}"#),
+            ),
+            (
+                400,
+                &ola,
+                &[("if-match", "tre")],
+                Text(r#"{"offline": true}"#),
+            ),
+        ])
+        .await;
 
     // Catalog.
-    expect(
-        &api.call("GET", CATALOG, CATALOG, &ola, &[], None).await,
-        200,
-    );
-    expect(
-        &api.call("GET", CATALOG, CATALOG, &anonymous, &en, None)
-            .await,
-        200,
-    );
+    api.op("GET", CATALOG)
+        .expect_each([(200, &ola, CATALOG, &[]), (200, &anonymous, CATALOG, &en)])
+        .await;
 
     // "Test kobling".
     let test = format!("{location}/booking/test");
-    expect(
-        &api.json("POST", TEST, &test, &ola, pasientsky("sandbox-key-ok"))
-            .await,
-        200,
-    );
+    let key = |key: &str| Json(pasientsky(key));
+    api.at("POST", TEST, &test)
+        .expect_each([(200, &ola, &[], key("sandbox-key-ok"))])
+        .await;
     let failed = api
         .json("POST", TEST, &test, &ola, pasientsky("feil-nøkkel"))
         .await;
     expect(&failed, 200);
     assert_eq!(failed.body["status"], "failure");
-    expect(
-        &api.call(
-            "POST",
-            TEST,
-            &test,
-            &ola,
-            &en,
-            Some(&pasientsky("sandbox-key-500").to_string()),
-        )
-        .await,
-        200,
-    );
-    expect(
-        &api.json(
-            "POST",
-            TEST,
-            &test,
-            &ola,
-            json!({"system": "pasientsky", "external_id": "klinikk-1"}),
-        )
-        .await,
-        422,
-    );
-    expect(
-        &api.json("POST", TEST, &test, &ola, json!({"system": "journal-x"}))
-            .await,
-        422,
-    );
-    expect(
-        &api.json(
-            "POST",
-            TEST,
-            &test,
-            &ola,
-            json!({"system": "hano", "passord": "x"}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.call("POST", TEST, &test, &ola, &[], Some("nei")).await,
-        400,
-    );
-    expect(
-        &api.call(
-            "POST",
-            TEST,
-            &test,
-            &ola,
-            &[("content-type", "text/plain")],
-            Some("{}"),
-        )
-        .await,
-        415,
-    );
-    expect(
-        &api.call("POST", TEST, &test, &ola, &[], Some(&big)).await,
-        413,
-    );
-    expect(
-        &api.json("POST", TEST, &test, &kari, pasientsky("sandbox-key-ok"))
-            .await,
-        404,
-    );
-    expect(
-        &api.json(
-            "POST",
-            TEST,
-            &test,
-            &anonymous,
-            pasientsky("sandbox-key-ok"),
-        )
-        .await,
-        401,
-    );
+    let incomplete = json!({"system": "pasientsky", "external_id": "klinikk-1"});
+    let unknown_field = json!({"system": "hano", "passord": "x"});
+    api.at("POST", TEST, &test)
+        .expect_each([
+            (200, &ola, &en, key("sandbox-key-500")),
+            (422, &ola, &[], Json(incomplete)),
+            (422, &ola, &[], Json(json!({"system": "journal-x"}))),
+            (400, &ola, &[], Json(unknown_field)),
+            (400, &ola, &[], Text("nei")),
+            (415, &ola, &plain, Text("{}")),
+            (413, &ola, &[], Text(&big)),
+            (404, &kari, &[], key("sandbox-key-ok")),
+            (401, &anonymous, &[], key("sandbox-key-ok")),
+        ])
+        .await;
 
     // "Test og lagre".
     let save = format!("{location}/booking/save");
     let with_version = |key: &str, version: u64| {
         let mut body = pasientsky(key);
         body["version"] = json!(version);
-        body
+        Json(body)
     };
     let wrong = api
-        .json("POST", SAVE, &save, &ola, with_version("feil-nøkkel", 2))
+        .send(
+            "POST",
+            SAVE,
+            &save,
+            &ola,
+            &[],
+            with_version("feil-nøkkel", 2),
+        )
         .await;
     expect(&wrong, 422);
     assert_eq!(wrong.body["code"], "connection_test_failed");
@@ -1083,314 +776,116 @@ async fn walk_every_operation() {
         wrong.body["status"], 422,
         "a problem's status is the HTTP status"
     );
-    expect(
-        &api.call(
-            "POST",
-            SAVE,
-            &save,
-            &ola,
-            &en,
-            Some(&with_version("feil-nøkkel", 2).to_string()),
-        )
-        .await,
-        422,
-    );
-    expect(
-        &api.json("POST", SAVE, &save, &ola, pasientsky("sandbox-key-ok"))
-            .await,
-        428,
-    );
-    expect(&api.json("POST", SAVE, &save, &ola, json!({"system": "extensor", "booking_url": "http://booking.extensor.no/x", "version": 2})).await, 422);
-    expect(
-        &api.json("POST", SAVE, &save, &ola, with_version("sandbox-key-ok", 9))
-            .await,
-        409,
-    );
-    let saved = api
-        .json("POST", SAVE, &save, &ola, with_version("sandbox-key-ok", 2))
+    let extensor =
+        json!({"system": "extensor", "booking_url": "http://booking.extensor.no/x", "version": 2});
+    let unknown_field = json!({"system": "pasientsky", "version": 2, "extra": 1});
+    api.at("POST", SAVE, &save)
+        .expect_each([
+            (422, &ola, &en, with_version("feil-nøkkel", 2)),
+            (428, &ola, &[], key("sandbox-key-ok")),
+            (422, &ola, &[], Json(extensor)),
+            (409, &ola, &[], with_version("sandbox-key-ok", 9)),
+            (200, &ola, &[], with_version("sandbox-key-ok", 2)),
+            // Sent again after its answer was lost: answered as the save it was.
+            (200, &ola, &[], with_version("sandbox-key-ok", 2)),
+            (400, &ola, &[], Json(unknown_field)),
+            (404, &kari, &[], with_version("sandbox-key-ok", 1)),
+            (401, &anonymous, &[], with_version("sandbox-key-ok", 1)),
+        ])
         .await;
-    expect(&saved, 200);
-    // Sent again after its answer was lost: answered as the save it was.
-    let replayed = api
-        .json("POST", SAVE, &save, &ola, with_version("sandbox-key-ok", 2))
-        .await;
-    expect(&replayed, 200);
-    expect(
-        &api.json(
-            "POST",
-            SAVE,
-            &save,
-            &ola,
-            json!({"system": "pasientsky", "version": 2, "extra": 1}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.json(
-            "POST",
-            SAVE,
-            &save,
-            &kari,
-            with_version("sandbox-key-ok", 1),
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.json(
-            "POST",
-            SAVE,
-            &save,
-            &anonymous,
-            with_version("sandbox-key-ok", 1),
-        )
-        .await,
-        401,
-    );
     // The configured location in the list and alone.
-    expect(
-        &api.call("GET", LOCATIONS, &locations, &ola, &[], None)
-            .await,
-        200,
-    );
-    expect(
-        &api.call("GET", LOCATION, &location, &ola, &[], None).await,
-        200,
-    );
+    api.op("GET", LOCATIONS)
+        .expect_each([(200, &ola, &locations, &[])])
+        .await;
+    api.op("GET", LOCATION)
+        .expect_each([(200, &ola, &location, &[])])
+        .await;
 
     // "Forespør detaljer".
     let details = format!("{locations}/{second_id}/booking/request-details");
-    expect(
-        &api.call(
-            "GET",
-            DETAILS,
-            &format!("{details}?system=physica"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        200,
+    let for_system = |system: &str| format!("{details}?system={system}");
+    let (physica, easypractice, journal_x, hano) = (
+        for_system("physica"),
+        for_system("easypractice"),
+        for_system("journal-x"),
+        for_system("hano"),
     );
-    expect(
-        &api.call(
-            "GET",
-            DETAILS,
-            &format!("{details}?system=easypractice"),
-            &ola,
-            &en,
-            None,
-        )
-        .await,
-        200,
-    );
-    expect(
-        &api.call("GET", DETAILS, &details, &ola, &[], None).await,
-        422,
-    );
-    expect(
-        &api.call(
-            "GET",
-            DETAILS,
-            &format!("{details}?system=journal-x"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        422,
-    );
-    expect(
-        &api.call(
-            "GET",
-            DETAILS,
-            &format!("{details}?system=hano"),
-            &kari,
-            &[],
-            None,
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.call(
-            "GET",
-            DETAILS,
-            &format!("{details}?system=hano"),
-            &anonymous,
-            &[],
-            None,
-        )
-        .await,
-        401,
-    );
-    api.mailer
-        .fail_with(Some(MailError::Rejected("not verified".into())));
-    expect(
-        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
-            .await,
-        502,
-    );
-    api.mailer.fail_with(Some(MailError::Throttled));
-    expect(
-        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
-            .await,
-        503,
-    );
-    api.mailer
-        .fail_with(Some(MailError::Unavailable("paused".into())));
-    expect(
-        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
-            .await,
-        503,
-    );
-    api.mailer.fail_with(None);
-    for _ in 0..3 {
-        expect(
-            &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
-                .await,
-            202,
-        );
+    api.op("GET", DETAILS)
+        .expect_each([
+            (200, &ola, &physica, &[]),
+            (200, &ola, &easypractice, &en),
+            (422, &ola, &details, &[]),
+            (422, &ola, &journal_x, &[]),
+            (404, &kari, &hano, &[]),
+            (401, &anonymous, &hano, &[]),
+        ])
+        .await;
+    let hano = || Json(json!({"system": "hano"}));
+    for (failure, status) in [
+        (MailError::Rejected("not verified".into()), 502),
+        (MailError::Throttled, 503),
+        (MailError::Unavailable("paused".into()), 503),
+    ] {
+        api.mailer.fail_with(Some(failure));
+        api.at("POST", DETAILS, &details)
+            .expect_each([(status, &ola, &[], hano())])
+            .await;
     }
-    expect(
-        &api.json("POST", DETAILS, &details, &ola, json!({"system": "hano"}))
-            .await,
-        429,
-    );
-    expect(
-        &api.json("POST", DETAILS, &details, &ola, json!({"system": 7}))
-            .await,
-        422,
-    );
-    expect(
-        &api.json(
-            "POST",
-            DETAILS,
-            &details,
-            &ola,
-            json!({"system": "hano", "til": "x"}),
-        )
-        .await,
-        400,
-    );
-    expect(
-        &api.json("POST", DETAILS, &details, &kari, json!({"system": "hano"}))
-            .await,
-        404,
-    );
+    api.mailer.fail_with(None);
+    api.at("POST", DETAILS, &details)
+        .expect_each([
+            (202, &ola, &[], hano()),
+            (202, &ola, &[], hano()),
+            (202, &ola, &[], hano()),
+            (429, &ola, &[], hano()),
+            (422, &ola, &[], Json(json!({"system": 7}))),
+            (400, &ola, &[], Json(json!({"system": "hano", "til": "x"}))),
+            (404, &kari, &[], hano()),
+        ])
+        .await;
     // The location with a details request recorded.
-    expect(
-        &api.call(
-            "GET",
-            LOCATION,
-            &format!("{locations}/{second_id}"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        200,
-    );
+    let second = format!("{locations}/{second_id}");
+    api.op("GET", LOCATION)
+        .expect_each([(200, &ola, &second, &[])])
+        .await;
 
     // The lockout: five rejected checks, then 429 on both routes.
-    let second_test = format!("{locations}/{second_id}/booking/test");
-    let second_save = format!("{locations}/{second_id}/booking/save");
-    for _ in 0..4 {
-        expect(
-            &api.json("POST", TEST, &second_test, &ola, pasientsky("feil-nøkkel"))
-                .await,
-            200,
-        );
-    }
+    let second_test = format!("{second}/booking/test");
+    let second_save = format!("{second}/booking/save");
+    api.at("POST", TEST, &second_test)
+        .expect_each([
+            (200, &ola, &[], key("feil-nøkkel")),
+            (200, &ola, &[], key("feil-nøkkel")),
+            (200, &ola, &[], key("feil-nøkkel")),
+            (200, &ola, &[], key("feil-nøkkel")),
+        ])
+        .await;
     let last = api
         .json("POST", TEST, &second_test, &ola, pasientsky("feil-nøkkel"))
         .await;
     expect(&last, 200);
     assert_eq!(last.body["attempts_remaining"], 0);
-    expect(
-        &api.json(
-            "POST",
-            TEST,
-            &second_test,
-            &ola,
-            pasientsky("sandbox-key-ok"),
-        )
-        .await,
-        429,
-    );
-    expect(
-        &api.json(
-            "POST",
-            SAVE,
-            &second_save,
-            &ola,
-            with_version("sandbox-key-ok", 1),
-        )
-        .await,
-        429,
-    );
+    api.at("POST", TEST, &second_test)
+        .expect_each([(429, &ola, &[], key("sandbox-key-ok"))])
+        .await;
+    let ok = with_version("sandbox-key-ok", 1);
+    api.at("POST", SAVE, &second_save)
+        .expect_each([(429, &ola, &[], ok)])
+        .await;
 
     // Operators lift the lockout early; nobody else may.
-    expect(
-        &api.call(
-            "DELETE",
-            LOCKOUT,
-            "/v1/administrators/ola/lockout",
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        403,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            LOCKOUT,
-            "/v1/administrators/ola/lockout",
-            &anonymous,
-            &[],
-            None,
-        )
-        .await,
-        401,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            LOCKOUT,
-            "/v1/administrators/ola/lockout",
-            &op,
-            &[],
-            None,
-        )
-        .await,
-        204,
-    );
-    expect(
-        &api.call(
-            "DELETE",
-            LOCKOUT,
-            "/v1/administrators/ola/lockout",
-            &op,
-            &en,
-            None,
-        )
-        .await,
-        404,
-    );
-    expect(
-        &api.json(
-            "POST",
-            TEST,
-            &second_test,
-            &ola,
-            pasientsky("sandbox-key-ok"),
-        )
-        .await,
-        200,
-    );
+    let lockout = "/v1/administrators/ola/lockout";
+    api.op("DELETE", LOCKOUT)
+        .expect_each([
+            (403, &ola, lockout, &[]),
+            (401, &anonymous, lockout, &[]),
+            (204, &op, lockout, &[]),
+            (404, &op, lockout, &en),
+        ])
+        .await;
+    api.at("POST", TEST, &second_test)
+        .expect_each([(200, &ola, &[], key("sandbox-key-ok"))])
+        .await;
 
     // The audit trail of everything above.
     let audit = format!("/v1/companies/{company}/audit");
@@ -1400,28 +895,15 @@ async fn walk_every_operation() {
     assert_eq!(items[0]["action"], "details_requested", "newest first");
     assert_eq!(items.last().unwrap()["action"], "company_created");
     assert!(!trail.raw.contains("sandbox-key-ok"), "no key in the trail");
-    expect(
-        &api.call("GET", AUDIT, &format!("{audit}?limit=2"), &op, &en, None)
-            .await,
-        200,
-    );
-    expect(
-        &api.call(
-            "GET",
-            AUDIT,
-            &format!("{audit}?cursor=nope"),
-            &ola,
-            &[],
-            None,
-        )
-        .await,
-        400,
-    );
-    expect(&api.call("GET", AUDIT, &audit, &kari, &[], None).await, 404);
-    expect(
-        &api.call("GET", AUDIT, &audit, &anonymous, &[], None).await,
-        401,
-    );
+    let (two, bad_cursor) = (format!("{audit}?limit=2"), format!("{audit}?cursor=nope"));
+    api.op("GET", AUDIT)
+        .expect_each([
+            (200, &op, &two, &en),
+            (400, &ola, &bad_cursor, &[]),
+            (404, &kari, &audit, &[]),
+            (401, &anonymous, &audit, &[]),
+        ])
+        .await;
 
     // Every operation was exercised, with a success and an error (the catalog is public
     // reference data: its only error, 401, comes from API Gateway).
