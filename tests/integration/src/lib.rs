@@ -90,6 +90,22 @@ impl Identity {
         }
     }
 
+    /// A signed-in user with the verified address `email`.
+    pub fn with_email(sub: &str, email: &str) -> Self {
+        Identity::Jwt {
+            sub: sub.into(),
+            email: email.into(),
+        }
+    }
+
+    /// A signed-in user whose address `email` the identity provider has not verified.
+    pub fn unverified(sub: &str, email: &str) -> Self {
+        Identity::Unverified {
+            sub: sub.into(),
+            email: email.into(),
+        }
+    }
+
     pub fn operator(sub: &str) -> Self {
         Identity::Operator { sub: sub.into() }
     }
@@ -245,6 +261,11 @@ impl Answer {
 
     pub fn content_type(&self) -> &str {
         self.header("content-type").unwrap_or("")
+    }
+
+    /// The status and, for a problem, its stable code.
+    pub fn problem(&self) -> (u16, Option<&str>) {
+        (self.status, self.body["code"].as_str())
     }
 
     /// The fields named in a problem's `errors`, in order.

@@ -732,10 +732,7 @@ async fn a_failed_save_changes_nothing() {
     let stale = h
         .save(&ola(), &location, pasientsky("sandbox-key-ok"), 7)
         .await;
-    assert_eq!(
-        (stale.status, stale.body["code"].as_str()),
-        (409, Some("version_conflict"))
-    );
+    assert_eq!(stale.problem(), (409, Some("version_conflict")));
 }
 
 #[tokio::test]
@@ -802,10 +799,7 @@ async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
     let locked = h
         .test(&ola(), &location, pasientsky("sandbox-key-ok"))
         .await;
-    assert_eq!(
-        (locked.status, locked.body["code"].as_str()),
-        (429, Some("too_many_attempts"))
-    );
+    assert_eq!(locked.problem(), (429, Some("too_many_attempts")));
     let retry_after: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert_eq!(h.clock.now() + retry_after, fifth + 3_600);
     let when = format!(

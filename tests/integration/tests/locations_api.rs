@@ -373,7 +373,7 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
         let who = if path == "/v1/companies" { op() } else { ola() };
         let answer = api.send("POST", path, &who, &[], Some(body)).await;
         assert_eq!(
-            (answer.status, answer.body["code"].as_str()),
+            answer.problem(),
             (status, Some(code)),
             "{body}: {}",
             answer.raw
@@ -393,10 +393,7 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
     let answer = api
         .send("POST", "/v1/companies", &op(), &[], Some(&too_big))
         .await;
-    assert_eq!(
-        (answer.status, answer.body["code"].as_str()),
-        (413, Some("payload_too_large"))
-    );
+    assert_eq!(answer.problem(), (413, Some("payload_too_large")));
 
     let latin1 = binary_event(
         "POST",
@@ -405,10 +402,7 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
         b"{\"name\": \"Bl\xe5b\xe6r AS\"}",
     );
     let answer = Answer::from(locations::handle(&api.app, latin1).await);
-    assert_eq!(
-        (answer.status, answer.body["code"].as_str()),
-        (400, Some("invalid_utf8"))
-    );
+    assert_eq!(answer.problem(), (400, Some("invalid_utf8")));
 
     let form = api
         .send(
@@ -422,10 +416,7 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
     assert_eq!(form.status, 415);
 
     let unknown = api.call("GET", "/v1/clinics", &ola(), None).await;
-    assert_eq!(
-        (unknown.status, unknown.body["code"].as_str()),
-        (404, Some("route_not_found"))
-    );
+    assert_eq!(unknown.problem(), (404, Some("route_not_found")));
     let wrong_method = api.call("DELETE", &locations, &ola(), None).await;
     assert_eq!(wrong_method.status, 405);
     assert_eq!(wrong_method.header("allow"), Some("GET, POST"));

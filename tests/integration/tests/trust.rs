@@ -7,51 +7,56 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{NOW, Stack};
-use integration_tests::demo::company_with_admin;
+use common::Stack;
 use integration_tests::{Identity, link_parameter};
 use serde_json::{Value, json};
 
 async fn stack_with_company() -> (Arc<Stack>, String) {
     let stack = Stack::new().await;
-    let company = company_with_admin(
-        stack.store.as_ref(),
-        "admin",
-        "admin@example.no",
-        "Fysio AS",
-        "923609016",
-        NOW,
-    )
-    .await
-    .unwrap()
-    .id;
+    let company = stack.company().await;
     (Arc::new(stack), company)
 }
 
-/// Invites `email` as the company's administrator; returns (invitation id, token).
-async fn invite(
+/// `admin` invites `email` to the company.
+async fn post_invitation(
     stack: &Stack,
     company: &str,
     email: &str,
     language: Option<&str>,
-) -> (String, String) {
+) -> integration_tests::Answer {
     let mut body = json!({"email": email});
     if let Some(language) = language {
         body["language"] = json!(language);
     }
-    let answer = stack
+    stack
         .call(
             "POST",
             &format!("/v1/companies/{company}/invitations"),
             &Identity::jwt("admin"),
             Some(&body),
         )
-        .await;
+        .await
+}
+
+/// Invites `email` as the company's administrator (a new invitation, or the pending one sent
+/// again); returns (invitation id, token).
+async fn invite(
+    stack: &Stack,
+    company: &str,
+    email: &str,
+    language: Option<&str>,
+) -> (String, String) {
+    let answer = post_invitation(stack, company, email, language).await;
     assert!(
         answer.status == 201 || answer.status == 200,
         "{}",
         answer.raw
     );
+    last_invitation(stack)
+}
+
+/// The invitation id and token in the last invitation mail.
+fn last_invitation(stack: &Stack) -> (String, String) {
     let mail = stack.invitations.sent().pop().unwrap();
     (
         link_parameter(&mail.text, "invitation").unwrap(),
@@ -128,10 +133,7 @@ async fn the_invitation_mail_links_to_the_admin_app_in_the_asked_language_and_on
         .call(
             "GET",
             "/v1/me",
-            &Identity::Jwt {
-                sub: "nina".into(),
-                email: "ny.admin@example.no".into(),
-            },
+            &Identity::with_email("nina", "ny.admin@example.no"),
             None,
         )
         .await;
@@ -141,10 +143,7 @@ async fn the_invitation_mail_links_to_the_admin_app_in_the_asked_language_and_on
         .call(
             "GET",
             "/v1/me",
-            &Identity::Unverified {
-                sub: "nina".into(),
-                email: "ny.admin@example.no".into(),
-            },
+            &Identity::unverified("nina", "ny.admin@example.no"),
             None,
         )
         .await;
@@ -159,15 +158,9 @@ async fn the_invitation_mail_links_to_the_admin_app_in_the_asked_language_and_on
 async fn two_concurrent_accepts_make_one_membership() {
     let (stack, company) = stack_with_company().await;
     let (id, token) = invite(&stack, &company, "nina@example.no", None).await;
-    let nina = Identity::Jwt {
-        sub: "nina".into(),
-        email: "nina@example.no".into(),
-    };
+    let nina = Identity::with_email("nina", "nina@example.no");
     // The same person twice (two tabs), and another account with the same verified address.
-    let twin = Identity::Jwt {
-        sub: "nina-2".into(),
-        email: "NINA@example.no".into(),
-    };
+    let twin = Identity::with_email("nina-2", "NINA@example.no");
     let tasks: Vec<_> = [nina.clone(), nina.clone(), twin.clone(), twin]
         .into_iter()
         .map(|who| {
@@ -209,10 +202,7 @@ async fn two_concurrent_accepts_make_one_membership() {
 #[tokio::test]
 async fn expired_revoked_reused_and_misaddressed_invitations_are_refused() {
     let (stack, company) = stack_with_company().await;
-    let nina = Identity::Jwt {
-        sub: "nina".into(),
-        email: "nina@example.no".into(),
-    };
+    let nina = Identity::with_email("nina", "nina@example.no");
 
     // Wrong e-mail, unverified e-mail, wrong token: 403, and still open.
     let (id, token) = invite(&stack, &company, "nina@example.no", None).await;
@@ -221,32 +211,20 @@ async fn expired_revoked_reused_and_misaddressed_invitations_are_refused() {
         accept(&stack, &id, &token, &kari).await.body["code"],
         "invitation_email_mismatch"
     );
-    let unverified = Identity::Unverified {
-        sub: "nina".into(),
-        email: "nina@example.no".into(),
-    };
+    let unverified = Identity::unverified("nina", "nina@example.no");
     assert_eq!(
         accept(&stack, &id, &token, &unverified).await.body["code"],
         "email_not_verified"
     );
     let wrong = accept(&stack, &id, "not-the-token", &nina).await;
-    assert_eq!(
-        (wrong.status, wrong.body["code"].as_str()),
-        (403, Some("invitation_token_invalid"))
-    );
+    assert_eq!(wrong.problem(), (403, Some("invitation_token_invalid")));
 
     // Used: the same address on another account gets 410; the member again gets 200.
     assert_eq!(accept(&stack, &id, &token, &nina).await.status, 200);
     assert_eq!(accept(&stack, &id, &token, &nina).await.status, 200);
-    let other_account = Identity::Jwt {
-        sub: "nina-old".into(),
-        email: "nina@example.no".into(),
-    };
+    let other_account = Identity::with_email("nina-old", "nina@example.no");
     let reused = accept(&stack, &id, &token, &other_account).await;
-    assert_eq!(
-        (reused.status, reused.body["code"].as_str()),
-        (410, Some("invitation_used"))
-    );
+    assert_eq!(reused.problem(), (410, Some("invitation_used")));
 
     // Revoked.
     let (id, token) = invite(&stack, &company, "per@example.no", None).await;
@@ -259,28 +237,16 @@ async fn expired_revoked_reused_and_misaddressed_invitations_are_refused() {
         )
         .await;
     assert_eq!(revoked.status, 204);
-    let per = Identity::Jwt {
-        sub: "per".into(),
-        email: "per@example.no".into(),
-    };
+    let per = Identity::with_email("per", "per@example.no");
     let answer = accept(&stack, &id, &token, &per).await;
-    assert_eq!(
-        (answer.status, answer.body["code"].as_str()),
-        (410, Some("invitation_revoked"))
-    );
+    assert_eq!(answer.problem(), (410, Some("invitation_revoked")));
 
     // Expired after 14 days.
     let (id, token) = invite(&stack, &company, "lise@example.no", None).await;
     stack.clock.advance(14 * 24 * 3600 + 1);
-    let lise = Identity::Jwt {
-        sub: "lise".into(),
-        email: "lise@example.no".into(),
-    };
+    let lise = Identity::with_email("lise", "lise@example.no");
     let answer = accept(&stack, &id, &token, &lise).await;
-    assert_eq!(
-        (answer.status, answer.body["code"].as_str()),
-        (410, Some("invitation_expired"))
-    );
+    assert_eq!(answer.problem(), (410, Some("invitation_expired")));
 
     let members: Vec<String> = administrators(&stack, &company)
         .await
@@ -293,41 +259,16 @@ async fn expired_revoked_reused_and_misaddressed_invitations_are_refused() {
 #[tokio::test]
 async fn re_sending_is_limited_per_day_and_pending_invitations_per_company() {
     let (stack, company) = stack_with_company().await;
-    let path = format!("/v1/companies/{company}/invitations");
-    let admin = Identity::jwt("admin");
     let (id, first) = invite(&stack, &company, "nina@example.no", None).await;
     for _ in 0..3 {
         let (again, _) = invite(&stack, &company, "nina@example.no", None).await;
         assert_eq!(again, id, "the same invitation, sent again");
     }
-    let limited = stack
-        .call(
-            "POST",
-            &path,
-            &admin,
-            Some(&json!({"email": "nina@example.no"})),
-        )
-        .await;
-    assert_eq!(
-        (limited.status, limited.body["code"].as_str()),
-        (429, Some("invitation_resend_limit"))
-    );
+    let limited = post_invitation(&stack, &company, "nina@example.no", None).await;
+    assert_eq!(limited.problem(), (429, Some("invitation_resend_limit")));
     assert!(limited.header("retry-after").is_some());
-    let (_, latest) = stack
-        .invitations
-        .sent()
-        .last()
-        .map(|m| {
-            (
-                link_parameter(&m.text, "invitation").unwrap(),
-                link_parameter(&m.text, "token").unwrap(),
-            )
-        })
-        .unwrap();
-    let nina = Identity::Jwt {
-        sub: "nina".into(),
-        email: "nina@example.no".into(),
-    };
+    let (_, latest) = last_invitation(&stack);
+    let nina = Identity::with_email("nina", "nina@example.no");
     assert_eq!(
         accept(&stack, &id, &first, &nina).await.status,
         403,
@@ -337,36 +278,12 @@ async fn re_sending_is_limited_per_day_and_pending_invitations_per_company() {
     for n in 1..20 {
         invite(&stack, &company, &format!("person-{n}@example.no"), None).await;
     }
-    let full = stack
-        .call(
-            "POST",
-            &path,
-            &admin,
-            Some(&json!({"email": "one-too-many@example.no"})),
-        )
-        .await;
-    assert_eq!(
-        (full.status, full.body["code"].as_str()),
-        (409, Some("too_many_invitations"))
-    );
+    let full = post_invitation(&stack, &company, "one-too-many@example.no", None).await;
+    assert_eq!(full.problem(), (409, Some("too_many_invitations")));
     assert_eq!(accept(&stack, &id, &latest, &nina).await.status, 200);
-    let again = stack
-        .call(
-            "POST",
-            &path,
-            &admin,
-            Some(&json!({"email": "one-more@example.no"})),
-        )
-        .await;
+    let again = post_invitation(&stack, &company, "one-more@example.no", None).await;
     assert_eq!(again.status, 201, "accepting frees a place: {}", again.raw);
-    let existing = stack
-        .call(
-            "POST",
-            &path,
-            &admin,
-            Some(&json!({"email": "NINA@example.no"})),
-        )
-        .await;
+    let existing = post_invitation(&stack, &company, "NINA@example.no", None).await;
     assert_eq!(existing.body["code"], "already_administrator");
 }
 
@@ -382,15 +299,9 @@ async fn the_last_administrator_stays_unless_an_operator_removes_them() {
             None,
         )
         .await;
-    assert_eq!(
-        (alone.status, alone.body["code"].as_str()),
-        (409, Some("last_administrator"))
-    );
+    assert_eq!(alone.problem(), (409, Some("last_administrator")));
     let (id, token) = invite(&stack, &company, "nina@example.no", None).await;
-    let nina = Identity::Jwt {
-        sub: "nina".into(),
-        email: "nina@example.no".into(),
-    };
+    let nina = Identity::with_email("nina", "nina@example.no");
     accept(&stack, &id, &token, &nina).await;
     // Two removals at once of the last two: one stays.
     let a = {
@@ -434,26 +345,9 @@ async fn the_last_administrator_stays_unless_an_operator_removes_them() {
 #[tokio::test]
 async fn vendors_are_asked_to_answer_the_stored_verified_address_not_the_tokens_claim() {
     let (stack, company) = stack_with_company().await;
-    let admin = Identity::jwt("admin");
-    let created = stack
-        .call(
-            "POST",
-            &format!("/v1/companies/{company}/locations"),
-            &admin,
-            Some(&json!({
-                "name": "Majorstuen",
-                "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-                "phone": "+47 22 00 00 00",
-                "email": "post@fysio.no"
-            })),
-        )
-        .await;
-    let location = created.body["id"].as_str().unwrap();
+    let location = stack.location(&company).await;
     // The token now names another address (changed at the identity provider, unverified).
-    let claims_other = Identity::Unverified {
-        sub: "admin".into(),
-        email: "attacker@example.com".into(),
-    };
+    let claims_other = Identity::unverified("admin", "attacker@example.com");
     let path = format!("/v1/companies/{company}/locations/{location}/booking/request-details");
     let sent = stack
         .call(

@@ -11,6 +11,7 @@ use bookinglink::clock::{ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::AuditEntry;
 use bookinglink::store::dynamo::{DynamoStore, from_attribute};
+use integration_tests::demo::company_with_admin;
 use integration_tests::{Answer, Identity, event};
 use serde_json::Value;
 
@@ -47,6 +48,40 @@ impl Stack {
             invitations,
             mail,
         }
+    }
+
+    /// A company, "Fysio AS", administered by `admin` (admin@example.no); its id.
+    pub async fn company(&self) -> String {
+        company_with_admin(
+            self.store.as_ref(),
+            "admin",
+            "admin@example.no",
+            "Fysio AS",
+            "923609016",
+            NOW,
+        )
+        .await
+        .expect("create the company")
+        .id
+    }
+
+    /// A location, "Majorstuen", that `admin` creates in `company` through the API; its id.
+    pub async fn location(&self, company: &str) -> String {
+        let created = self
+            .call(
+                "POST",
+                &format!("/v1/companies/{company}/locations"),
+                &Identity::jwt("admin"),
+                Some(&serde_json::json!({
+                    "name": "Majorstuen",
+                    "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+                    "phone": "+47 22 00 00 00",
+                    "email": "post@fysio.no"
+                })),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.raw);
+        created.body["id"].as_str().unwrap().to_string()
     }
 
     /// Sends the request to the function the route table names for it.
