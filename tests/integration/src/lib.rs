@@ -282,6 +282,27 @@ impl Answer {
     }
 }
 
+/// Connection details the vendor sandbox knows for Pasientsky, with `key` as the API key
+/// (`sandbox-key-ok` passes; the sandbox's other keys are in docs/vendor-sandbox.md).
+pub fn pasientsky(key: &str) -> Value {
+    json!({
+        "system": "pasientsky",
+        "external_id": "00000000-0000-4000-8000-000000000001",
+        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
+        "api_key": key,
+    })
+}
+
+/// A new location, "Majorstuen", as the admin app sends it.
+pub fn majorstuen() -> Value {
+    json!({
+        "name": "Majorstuen",
+        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
+        "phone": "+47 22 00 00 00",
+        "email": "post@fysio.no"
+    })
+}
+
 /// A query parameter of the admin-app link in an invitation mail (`invitation` or `token`).
 pub fn link_parameter(mail_text: &str, name: &str) -> Option<String> {
     let link = mail_text

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use bookinglink::booking::attempts::{Attempt, AttemptStore, ReserveOutcome, Tally};
 use bookinglink::routes::{ROUTES, Route, RouteId};
 use common::{NOW, Stack};
-use integration_tests::Identity;
 use integration_tests::demo::{company_with_admin, invitation_with_token, join};
+use integration_tests::{Identity, pasientsky};
 use serde_json::{Value, json};
 
 const KEY: &str = "sandbox-key-ok";
@@ -153,12 +153,7 @@ impl Row {
 }
 
 fn booking(version: Option<u64>) -> Value {
-    let mut body = json!({
-        "system": "pasientsky",
-        "external_id": "00000000-0000-4000-8000-000000000001",
-        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
-        "api_key": KEY,
-    });
+    let mut body = pasientsky(KEY);
     if let Some(v) = version {
         body["version"] = json!(v);
     }

@@ -21,7 +21,7 @@ use bookinglink::store::{
 };
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
-use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
+use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks, pasientsky};
 use serde_json::{Value, json};
 
 const START: Timestamp = 1_795_608_000;
@@ -297,12 +297,7 @@ impl Harness {
                 "POST",
                 &format!("/v1/companies/{company}/locations"),
                 who,
-                Some(json!({
-                    "name": "Majorstuen",
-                    "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-                    "phone": "+47 22 00 00 00",
-                    "email": "post@fysio.no"
-                })),
+                Some(integration_tests::majorstuen()),
             )
             .await;
         format!(
@@ -410,15 +405,6 @@ impl Harness {
 
 fn ola() -> Identity {
     Identity::jwt("ola")
-}
-
-fn pasientsky(key: &str) -> Value {
-    json!({
-        "system": "pasientsky",
-        "external_id": "00000000-0000-4000-8000-000000000001",
-        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
-        "api_key": key
-    })
 }
 
 /// Working sandbox details for every system in the catalog.

@@ -126,15 +126,7 @@ async fn nothing_secret_is_logged_at_trace() {
                 &format!("/v1/companies/{company}/locations"),
                 &ola,
                 &[],
-                Some(
-                    &json!({
-                        "name": "Majorstuen",
-                        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-                        "phone": "+47 22 00 00 00",
-                        "email": "post@fysio.no"
-                    })
-                    .to_string(),
-                ),
+                Some(&integration_tests::majorstuen().to_string()),
             ),
         )
         .await,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use integration_tests::stack::sandbox_vendors;
-use integration_tests::{Answer, Identity, event, leaks, link_parameter};
+use integration_tests::{Answer, Identity, event, leaks, link_parameter, pasientsky};
 use serde_json::{Value, json};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -453,15 +453,6 @@ impl At<'_> {
 
 fn expect(answer: &Answer, status: u16) {
     assert_eq!(answer.status, status, "{}", answer.raw);
-}
-
-fn pasientsky(key: &str) -> Value {
-    json!({
-        "system": "pasientsky",
-        "external_id": "00000000-0000-4000-8000-000000000001",
-        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
-        "api_key": key,
-    })
 }
 
 #[test]

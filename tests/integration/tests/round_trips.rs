@@ -14,7 +14,7 @@ use bookinglink::mail::SesMailer;
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors};
 use integration_tests::round_trips::{CallLog, counted_ses, rounds};
 use integration_tests::stack::{Clients, Stack, sandbox_vendors};
-use integration_tests::{Answer, Identity, emulator_config, event, leaks};
+use integration_tests::{Answer, Identity, emulator_config, event, leaks, majorstuen, pasientsky};
 use serde_json::{Value, json};
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
@@ -103,11 +103,7 @@ impl Api {
         .unwrap();
         let company = format!("/v1/companies/{}", company.id);
         let location = self
-            .call(
-                "POST",
-                &format!("{company}/locations"),
-                Some(location_body()),
-            )
+            .call("POST", &format!("{company}/locations"), Some(majorstuen()))
             .await;
         assert_eq!(location.status, 201, "{}", location.raw);
         let location = format!(
@@ -136,24 +132,6 @@ impl Api {
 
 fn ola() -> Identity {
     Identity::jwt("ola")
-}
-
-fn location_body() -> Value {
-    json!({
-        "name": "Majorstuen",
-        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-        "phone": "+47 22 00 00 00",
-        "email": "post@fysio.no"
-    })
-}
-
-fn pasientsky(key: &str) -> Value {
-    json!({
-        "system": "pasientsky",
-        "external_id": "00000000-0000-4000-8000-000000000001",
-        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
-        "api_key": key,
-    })
 }
 
 const GET: &str = "DynamoDB.GetItem";
@@ -196,11 +174,7 @@ async fn companies_and_locations_stay_within_their_budgets() {
     api.assert_budget("GET locations", vec![GET, QUERY], 1);
 
     let answer = api
-        .measure(
-            "POST",
-            &format!("{company}/locations"),
-            Some(location_body()),
-        )
+        .measure("POST", &format!("{company}/locations"), Some(majorstuen()))
         .await;
     assert_eq!(answer.status, 201, "{}", answer.raw);
     api.assert_budget("POST locations", vec![GET, TRANSACT], 2);

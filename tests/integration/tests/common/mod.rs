@@ -72,12 +72,7 @@ impl Stack {
                 "POST",
                 &format!("/v1/companies/{company}/locations"),
                 &Identity::jwt("admin"),
-                Some(&serde_json::json!({
-                    "name": "Majorstuen",
-                    "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-                    "phone": "+47 22 00 00 00",
-                    "email": "post@fysio.no"
-                })),
+                Some(&integration_tests::majorstuen()),
             )
             .await;
         assert_eq!(created.status, 201, "{}", created.raw);
