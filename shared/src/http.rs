@@ -12,6 +12,7 @@ use crate::i18n::Lang;
 use crate::identity::{self, Caller};
 use crate::messages as msg;
 use crate::problem::Problem;
+use crate::routes::{self, Matched};
 use crate::validate;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -41,6 +42,16 @@ impl Incoming {
             caller,
             req,
         }
+    }
+
+    /// The route this request names, when `function` serves it; a route of another function
+    /// is a 404 here, like an unknown one.
+    pub fn route_of(&self, function: &str) -> Result<Matched, Problem> {
+        let matched = routes::resolve(&self.method, &self.path)?;
+        if matched.route.function != function {
+            return Err(Problem::route_not_found());
+        }
+        Ok(matched)
     }
 
     pub fn caller(&self) -> Result<&Caller, Problem> {
@@ -262,6 +273,23 @@ fn build(
     response
 }
 
+/// An HTTP function's handler around its routing: the request read (caller, language), and
+/// what `route` makes of it with the function's `app` answered in the caller's language.
+/// Browsers send CORS preflights without a token; API Gateway's own CORS answer carries the
+/// headers, so one that reaches a function only gets an empty 204 instead of a 401 or 405.
+pub async fn serve<A>(
+    req: Request,
+    dev_identity_headers: bool,
+    app: &A,
+    route: impl AsyncFnOnce(&A, &Incoming) -> Result<Reply, Problem>,
+) -> Response<Body> {
+    if req.method() == lambda_http::http::Method::OPTIONS {
+        return preflight();
+    }
+    let incoming = Incoming::new(req, dev_identity_headers);
+    respond(route(app, &incoming).await, incoming.lang)
+}
+
 /// The answer to a CORS preflight that reaches a function: empty, 204.
 pub fn preflight() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
@@ -271,29 +299,15 @@ pub fn preflight() -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
+    use crate::runtime::test_log::LogBuffer;
     use crate::store::StoreError;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     /// The response's body and every line logged while answering.
     fn answered(result: Result<Reply, Problem>) -> (u16, String, String) {
-        let buffer = Buffer::default();
+        let buffer = LogBuffer::default();
         let writer = buffer.clone();
         let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
@@ -305,7 +319,7 @@ mod tests {
             Body::Text(text) => text.clone(),
             other => panic!("a text body, not {other:?}"),
         };
-        let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let logged = buffer.contents();
         (response.status().as_u16(), body, logged)
     }
 

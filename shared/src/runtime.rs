@@ -109,16 +109,22 @@ pub fn limit_setting(name: &str, value: Option<&str>, default: u32) -> Result<u3
     }
 }
 
+/// What a unit test logged, read back as text.
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_log {
     use std::sync::{Arc, Mutex};
 
-    use super::*;
-
+    /// A log writer that keeps every line; clones share the lines.
     #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    pub(crate) struct LogBuffer(Arc<Mutex<Vec<u8>>>);
 
-    impl std::io::Write for Buffer {
+    impl LogBuffer {
+        pub(crate) fn contents(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    impl std::io::Write for LogBuffer {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             self.0.lock().unwrap().extend_from_slice(buf);
             Ok(buf.len())
@@ -127,9 +133,15 @@ mod tests {
             Ok(())
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_log::LogBuffer;
+    use super::*;
 
     fn logged_with(directives: &str) -> String {
-        let buffer = Buffer::default();
+        let buffer = LogBuffer::default();
         let writer = buffer.clone();
         let subscriber =
             tracing_subscriber::registry().with(log_layer(directives, move || writer.clone()));
@@ -143,7 +155,7 @@ mod tests {
             tracing::warn!(target: "aws_smithy_runtime::client::retries", "sdk-warning");
             tracing::trace!(target: "bookinglink::booking", "own-trace");
         });
-        String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap()
+        buffer.contents()
     }
 
     #[test]

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use bookinglink::clock::Clock;
 use bookinglink::domain::access::{self, Services};
 use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use bookinglink::http::{Incoming, Reply, encode_cursor, respond};
+use bookinglink::http::{self, Incoming, Reply, encode_cursor};
 use bookinglink::mail::Mailer;
 use bookinglink::problem::Problem;
-use bookinglink::routes::{self, RouteId};
+use bookinglink::routes::RouteId;
 use bookinglink::store::{AdminStore, LockoutStore};
 use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
@@ -58,19 +58,11 @@ impl App {
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    if req.method() == lambda_http::http::Method::OPTIONS {
-        return bookinglink::http::preflight();
-    }
-    let incoming = Incoming::new(req, app.dev_identity_headers);
-    let lang = incoming.lang;
-    respond(route(app, &incoming).await, lang)
+    http::serve(req, app.dev_identity_headers, app, route).await
 }
 
 async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
-    let matched = routes::resolve(&req.method, &req.path)?;
-    if matched.route.function != FUNCTION {
-        return Err(Problem::route_not_found());
-    }
+    let matched = req.route_of(FUNCTION)?;
     let caller = req.caller()?;
     let svc = app.services();
     let company_id = matched.param("companyId");

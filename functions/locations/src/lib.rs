@@ -6,14 +6,16 @@ use std::sync::Arc;
 
 use bookinglink::clock::Clock;
 use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, companies, locations};
-use bookinglink::http::{Incoming, Reply, encode_cursor, respond};
+use bookinglink::http::{self, Incoming, Reply, encode_cursor};
 use bookinglink::model::Page;
 use bookinglink::problem::Problem;
-use bookinglink::routes::{self, RouteId};
+use bookinglink::routes::RouteId;
 use bookinglink::store::Store;
 use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+
+pub const FUNCTION: &str = "locations";
 
 pub struct App {
     pub store: Arc<dyn Store>,
@@ -40,21 +42,11 @@ impl App {
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    // Browsers send CORS preflights without a token; API Gateway's own CORS answer carries the
-    // headers, this only keeps the `OPTIONS /{proxy+}` route from being a 401 or 405.
-    if req.method() == lambda_http::http::Method::OPTIONS {
-        return bookinglink::http::preflight();
-    }
-    let incoming = Incoming::new(req, app.dev_identity_headers);
-    let lang = incoming.lang;
-    respond(route(app, &incoming).await, lang)
+    http::serve(req, app.dev_identity_headers, app, route).await
 }
 
 async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
-    let matched = routes::resolve(&req.method, &req.path)?;
-    if matched.route.function != "locations" {
-        return Err(Problem::route_not_found());
-    }
+    let matched = req.route_of(FUNCTION)?;
     // The catalog is public reference data; everything else needs to know who is asking.
     if matched.route.id == RouteId::ListBookingSystems {
         return Ok(Reply::ok(bookinglink::catalog::catalog_json(req.lang)));

@@ -9,31 +9,48 @@ use crate::http::{Incoming, Reply, respond};
 use crate::problem::Problem;
 use crate::routes::{self, RouteId};
 
-/// Answers a request for `serves` (`TestConnection` or `SaveBooking`).
-pub async fn handle(
-    deps: &BookingDeps,
-    dev_identity_headers: bool,
-    serves: RouteId,
-    req: Request,
-) -> Response<Body> {
-    let incoming = Incoming::new(req, dev_identity_headers);
-    let result = match route(deps, serves, &incoming).await {
-        Err(problem) if problem.status != 401 => {
-            // Only a route that matched names a location whose tally also counts.
-            let location_id = routes::resolve(&incoming.method, &incoming.path)
-                .ok()
-                .map(|m| m.param("locationId").to_string());
-            Err(super::check::with_attempts_remaining(
-                deps,
-                incoming.caller.as_ref(),
-                location_id.as_deref().filter(|id| !id.is_empty()),
-                problem,
-            )
-            .await)
-        }
-        other => other,
-    };
-    respond(result, incoming.lang)
+/// A booking function: the dependencies and the development identity switch, built once per
+/// cold start. `test-connection` and `test-and-save` are both this `App`, each serving its
+/// one route.
+pub struct BookingApp {
+    pub deps: BookingDeps,
+    pub dev_identity_headers: bool,
+}
+
+impl BookingApp {
+    /// `TABLE_NAME` is required; the vendors' settings and `SECRET_NAME_PREFIX` are optional
+    /// (see [`BookingDeps::from_wiring`]).
+    #[cfg(all(feature = "dynamodb", feature = "secretsmanager"))]
+    pub async fn from_env() -> Result<Self, String> {
+        let env = crate::wiring::Wiring::from_env()?;
+        Ok(BookingApp {
+            deps: BookingDeps::from_wiring(&env)?,
+            dev_identity_headers: env.dev_identity_headers(),
+        })
+    }
+
+    /// Answers a request for `serves` (`TestConnection` or `SaveBooking`).
+    pub async fn handle(&self, serves: RouteId, req: Request) -> Response<Body> {
+        let deps = &self.deps;
+        let incoming = Incoming::new(req, self.dev_identity_headers);
+        let result = match route(deps, serves, &incoming).await {
+            Err(problem) if problem.status != 401 => {
+                // Only a route that matched names a location whose tally also counts.
+                let location_id = routes::resolve(&incoming.method, &incoming.path)
+                    .ok()
+                    .map(|m| m.param("locationId").to_string());
+                Err(super::check::with_attempts_remaining(
+                    deps,
+                    incoming.caller.as_ref(),
+                    location_id.as_deref().filter(|id| !id.is_empty()),
+                    problem,
+                )
+                .await)
+            }
+            other => other,
+        };
+        respond(result, incoming.lang)
+    }
 }
 
 async fn route(deps: &BookingDeps, serves: RouteId, req: &Incoming) -> Result<Reply, Problem> {

@@ -25,6 +25,9 @@ pub const CURRENT_STAGE: &str = "AWSCURRENT";
 /// How long a removed key can still be restored (Secrets Manager allows 7–30 days).
 pub const RECOVERY_WINDOW_DAYS: u32 = 7;
 
+/// What every key store method returns.
+pub type Result<T, E = KeyStoreError> = std::result::Result<T, E>;
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyStoreError {
     #[error("no such secret or version")]
@@ -44,37 +47,61 @@ pub struct Stages {
     pub deletion_date: Option<Timestamp>,
 }
 
+/// A key written as a new version of a secret, with only the pending label.
+#[derive(Clone, Copy, Debug)]
+pub struct NewVersion<'a> {
+    pub id: &'a str,
+    pub key: &'a ApiKey,
+    /// The secret's tags, when this creates it.
+    pub tags: &'a [(&'a str, &'a str)],
+}
+
+/// One staging label moved: onto version `to` (`None`: onto none) and off version `from`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StageMove<'a> {
+    pub stage: &'a str,
+    pub to: Option<&'a str>,
+    pub from: Option<&'a str>,
+}
+
+impl<'a> StageMove<'a> {
+    /// `stage` onto `to`, off `from` (the version that held it, if known).
+    pub fn onto(stage: &'a str, to: &'a str, from: Option<&'a str>) -> Self {
+        StageMove {
+            stage,
+            to: Some(to),
+            from,
+        }
+    }
+
+    /// `stage` off `from`, onto no version.
+    pub fn off(stage: &'a str, from: &'a str) -> Self {
+        StageMove {
+            stage,
+            to: None,
+            from: Some(from),
+        }
+    }
+}
+
 #[async_trait]
 pub trait KeyStore: Send + Sync {
-    /// Writes `key` as version `version_id` of secret `name` with only the pending label,
-    /// creating the secret (with `tags`) if needed, or restoring it if it was scheduled for
-    /// deletion. True when this created the secret: its first version is also `AWSCURRENT`.
-    /// Repeating the call is harmless.
-    async fn put_pending(
-        &self,
-        name: &str,
-        version_id: &str,
-        key: &ApiKey,
-        tags: &[(&str, &str)],
-    ) -> Result<bool, KeyStoreError>;
+    /// Writes `version` of secret `name` with only the pending label, creating the secret
+    /// (with the version's tags) if needed, or restoring it if it was scheduled for deletion.
+    /// True when this created the secret: its first version is also `AWSCURRENT`. Repeating
+    /// the call is harmless.
+    async fn put_pending(&self, name: &str, version: NewVersion<'_>) -> Result<bool>;
 
-    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, KeyStoreError>;
+    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey>;
 
     /// The versions labelled current and pending; `None` when there is no such secret.
-    async fn stages(&self, name: &str) -> Result<Option<Stages>, KeyStoreError>;
+    async fn stages(&self, name: &str) -> Result<Option<Stages>>;
 
-    /// Moves label `stage` to version `to` and off version `from`; with `to = None` only takes
-    /// it off `from`.
-    async fn move_stage(
-        &self,
-        name: &str,
-        stage: &str,
-        to: Option<&str>,
-        from: Option<&str>,
-    ) -> Result<(), KeyStoreError>;
+    /// Moves a label as `change` says; refused when the label is on a version it does not name.
+    async fn move_stage(&self, name: &str, change: StageMove<'_>) -> Result<()>;
 
     /// Cancels a scheduled deletion.
-    async fn restore(&self, name: &str) -> Result<(), KeyStoreError>;
+    async fn restore(&self, name: &str) -> Result<()>;
 
     /// Schedules the secret's deletion `recovery_days` after `now`; when it will be deleted
     /// (already scheduled: the date set then), or `None` if there is no secret.
@@ -83,35 +110,25 @@ pub trait KeyStore: Send + Sync {
         name: &str,
         recovery_days: u32,
         now: Timestamp,
-    ) -> Result<Option<Timestamp>, KeyStoreError>;
+    ) -> Result<Option<Timestamp>>;
 }
 
 /// Before a save writes a new key (or reuses the stored one): puts `AWSCURRENT` back on the
 /// committed version if a promotion was lost, and takes away a pending label a lost commit or
 /// clean-up left. Returns the version labelled current afterwards (`None`: no secret).
-pub async fn repair(
-    store: &dyn KeyStore,
-    name: &str,
-    committed: &str,
-) -> Result<Option<String>, KeyStoreError> {
+pub async fn repair(store: &dyn KeyStore, name: &str, committed: &str) -> Result<Option<String>> {
     let Some(stages) = store.stages(name).await? else {
         return Ok(None);
     };
     if stages.current.as_deref() != Some(committed) {
         tracing::warn!("committed key version was not current; repaired");
-        store
-            .move_stage(
-                name,
-                CURRENT_STAGE,
-                Some(committed),
-                stages.current.as_deref(),
-            )
-            .await?;
+        let onto_committed = StageMove::onto(CURRENT_STAGE, committed, stages.current.as_deref());
+        store.move_stage(name, onto_committed).await?;
     }
     if let Some(pending) = stages.pending.as_deref() {
         tracing::warn!("a pending key version was left behind; its label is removed");
         store
-            .move_stage(name, PENDING_STAGE, None, Some(pending))
+            .move_stage(name, StageMove::off(PENDING_STAGE, pending))
             .await?;
     }
     Ok(Some(committed.to_string()))
@@ -125,7 +142,7 @@ pub async fn promote(
     name: &str,
     version: &str,
     current: Option<&str>,
-) -> Result<(), KeyStoreError> {
+) -> Result<()> {
     let looked_up;
     let current = match current {
         Some(current) => Some(current),
@@ -139,19 +156,19 @@ pub async fn promote(
             return Ok(());
         }
         store
-            .move_stage(name, CURRENT_STAGE, Some(version), current)
+            .move_stage(name, StageMove::onto(CURRENT_STAGE, version, current))
             .await
     };
     let (made_current, unpended) = tokio::join!(
         make_current,
-        store.move_stage(name, PENDING_STAGE, None, Some(version))
+        store.move_stage(name, StageMove::off(PENDING_STAGE, version))
     );
     made_current.and(unpended)
 }
 
 /// Before a key is written for a location that had one removed (it switched to a system
 /// without a key, and now back): cancels the secret's scheduled deletion.
-pub async fn revive(store: &dyn KeyStore, name: &str) -> Result<(), KeyStoreError> {
+pub async fn revive(store: &dyn KeyStore, name: &str) -> Result<()> {
     if let Some(stages) = store.stages(name).await?
         && stages.deletion_date.is_some()
     {
@@ -164,7 +181,7 @@ pub async fn revive(store: &dyn KeyStore, name: &str) -> Result<(), KeyStoreErro
 /// key waits under it.
 pub async fn discard(store: &dyn KeyStore, name: &str, version: &str) {
     if let Err(e) = store
-        .move_stage(name, PENDING_STAGE, None, Some(version))
+        .move_stage(name, StageMove::off(PENDING_STAGE, version))
         .await
     {
         tracing::warn!(error = %e, "pending key version not discarded; the next save repairs it");

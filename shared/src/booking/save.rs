@@ -11,7 +11,7 @@ use super::check::{
     ResolvedKey, admitted, give_back, load_and_reserve, resolve_key, settle_check, vendor_check,
 };
 use super::input::BookingInput;
-use super::key_store;
+use super::key_store::{self, NewVersion};
 use super::views::{Saved, failed_check_problem, step_codes};
 use crate::identity::Caller;
 use crate::model::{BookingConfig, CheckSource, CheckStatus, CheckSummary, Health, Location};
@@ -92,9 +92,11 @@ pub async fn test_and_save(
                     .secrets
                     .put_pending(
                         &name,
-                        &version_id,
-                        key,
-                        &[("company", company_id), ("location", location_id)],
+                        NewVersion {
+                            id: &version_id,
+                            key,
+                            tags: &[("company", company_id), ("location", location_id)],
+                        },
                     )
                     .await
                     .map_err(Problem::from)?;

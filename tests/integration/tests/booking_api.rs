@@ -10,7 +10,9 @@ use bookinglink::api_key::ApiKey;
 use bookinglink::booking::BookingDeps;
 use bookinglink::booking::attempts::AttemptStore;
 use bookinglink::booking::key_store::aws::SecretsManager;
-use bookinglink::booking::key_store::{KeyStore, KeyStoreError, Stages};
+use bookinglink::booking::key_store::{
+    self, KeyStore, KeyStoreError, NewVersion, StageMove, Stages,
+};
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::metrics;
@@ -53,46 +55,34 @@ struct FlakySecrets {
 
 #[async_trait]
 impl KeyStore for FlakySecrets {
-    async fn put_pending(
-        &self,
-        name: &str,
-        version_id: &str,
-        key: &ApiKey,
-        tags: &[(&str, &str)],
-    ) -> Result<bool, KeyStoreError> {
+    async fn put_pending(&self, name: &str, version: NewVersion<'_>) -> key_store::Result<bool> {
         if self.fail_put.load(Ordering::SeqCst) {
             return Err(KeyStoreError::Backend("injected failure".into()));
         }
-        self.inner.put_pending(name, version_id, key, tags).await
+        self.inner.put_pending(name, version).await
     }
-    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, KeyStoreError> {
+    async fn get(&self, name: &str, version_id: &str) -> key_store::Result<ApiKey> {
         self.inner.get(name, version_id).await
     }
-    async fn stages(&self, name: &str) -> Result<Option<Stages>, KeyStoreError> {
+    async fn stages(&self, name: &str) -> key_store::Result<Option<Stages>> {
         self.inner.stages(name).await
     }
     /// Every label move: the promotion and clean-up after a commit, and the repairs.
-    async fn move_stage(
-        &self,
-        name: &str,
-        stage: &str,
-        to: Option<&str>,
-        from: Option<&str>,
-    ) -> Result<(), KeyStoreError> {
+    async fn move_stage(&self, name: &str, change: StageMove<'_>) -> key_store::Result<()> {
         if self.fail_promote.load(Ordering::SeqCst) {
             return Err(KeyStoreError::Backend("injected failure".into()));
         }
-        self.inner.move_stage(name, stage, to, from).await
+        self.inner.move_stage(name, change).await
     }
     async fn schedule_deletion(
         &self,
         name: &str,
         recovery_days: u32,
         now: Timestamp,
-    ) -> Result<Option<Timestamp>, KeyStoreError> {
+    ) -> key_store::Result<Option<Timestamp>> {
         self.inner.schedule_deletion(name, recovery_days, now).await
     }
-    async fn restore(&self, name: &str) -> Result<(), KeyStoreError> {
+    async fn restore(&self, name: &str) -> key_store::Result<()> {
         self.inner.restore(name).await
     }
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bookinglink::api_key::ApiKey;
-use bookinglink::booking::key_store::KeyStore;
 use bookinglink::booking::key_store::aws::SecretsManager;
+use bookinglink::booking::key_store::{KeyStore, NewVersion};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{
@@ -276,7 +276,14 @@ impl Fleet {
         let version_id = uuid::Uuid::new_v4().to_string();
         let name = format!("{}{}/{location}", self.prefix, self.company);
         self.secrets
-            .put_pending(&name, &version_id, &ApiKey::new(key), &[])
+            .put_pending(
+                &name,
+                NewVersion {
+                    id: &version_id,
+                    key: &ApiKey::new(key),
+                    tags: &[],
+                },
+            )
             .await
             .unwrap();
         version_id

@@ -35,19 +35,13 @@ where
 
 #[async_trait]
 impl KeyStore for SecretsManager {
-    async fn put_pending(
-        &self,
-        name: &str,
-        version_id: &str,
-        key: &ApiKey,
-        tags: &[(&str, &str)],
-    ) -> Result<bool, KeyStoreError> {
+    async fn put_pending(&self, name: &str, version: NewVersion<'_>) -> Result<bool> {
         let put = || {
             self.client
                 .put_secret_value()
                 .secret_id(name)
-                .client_request_token(version_id)
-                .secret_string(key.expose())
+                .client_request_token(version.id)
+                .secret_string(version.key.expose())
                 .version_stages(PENDING_STAGE)
                 .send()
         };
@@ -61,7 +55,7 @@ impl KeyStore for SecretsManager {
                     .create_secret()
                     .name(name)
                     .description("Booking-system API key of one Bookinglink location");
-                for (k, v) in tags {
+                for (k, v) in version.tags {
                     create = create.tags(Tag::builder().key(*k).value(*v).build());
                 }
                 let created = match create.send().await {
@@ -74,19 +68,14 @@ impl KeyStore for SecretsManager {
             // Scheduled for deletion when the location switched to a system without a
             // key: a key again brings the secret back, with its tags and history.
             Err(err) if err.code() == Some("InvalidRequestException") => {
-                self.client
-                    .restore_secret()
-                    .secret_id(name)
-                    .send()
-                    .await
-                    .map_err(map)?;
+                self.restore(name).await?;
                 put().await.map(|_| false).map_err(map)
             }
             Err(err) => Err(map(err)),
         }
     }
 
-    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, KeyStoreError> {
+    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey> {
         let out = self
             .client
             .get_secret_value()
@@ -100,7 +89,7 @@ impl KeyStore for SecretsManager {
             .ok_or(KeyStoreError::NotFound)
     }
 
-    async fn stages(&self, name: &str) -> Result<Option<Stages>, KeyStoreError> {
+    async fn stages(&self, name: &str) -> Result<Option<Stages>> {
         let described = match self.client.describe_secret().secret_id(name).send().await {
             Ok(out) => out,
             Err(err) if err.code() == Some("ResourceNotFoundException") => return Ok(None),
@@ -121,26 +110,20 @@ impl KeyStore for SecretsManager {
         }))
     }
 
-    async fn move_stage(
-        &self,
-        name: &str,
-        stage: &str,
-        to: Option<&str>,
-        from: Option<&str>,
-    ) -> Result<(), KeyStoreError> {
+    async fn move_stage(&self, name: &str, change: StageMove<'_>) -> Result<()> {
         self.client
             .update_secret_version_stage()
             .secret_id(name)
-            .version_stage(stage)
-            .set_move_to_version_id(to.map(str::to_string))
-            .set_remove_from_version_id(from.map(str::to_string))
+            .version_stage(change.stage)
+            .set_move_to_version_id(change.to.map(str::to_string))
+            .set_remove_from_version_id(change.from.map(str::to_string))
             .send()
             .await
             .map_err(map)?;
         Ok(())
     }
 
-    async fn restore(&self, name: &str) -> Result<(), KeyStoreError> {
+    async fn restore(&self, name: &str) -> Result<()> {
         self.client
             .restore_secret()
             .secret_id(name)
@@ -155,7 +138,7 @@ impl KeyStore for SecretsManager {
         name: &str,
         recovery_days: u32,
         _now: Timestamp,
-    ) -> Result<Option<Timestamp>, KeyStoreError> {
+    ) -> Result<Option<Timestamp>> {
         match self
             .client
             .delete_secret()

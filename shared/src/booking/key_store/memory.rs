@@ -48,13 +48,12 @@ impl MemoryKeyStore {
 
 #[async_trait]
 impl KeyStore for MemoryKeyStore {
-    async fn put_pending(
-        &self,
-        name: &str,
-        version_id: &str,
-        key: &ApiKey,
-        _tags: &[(&str, &str)],
-    ) -> Result<bool, KeyStoreError> {
+    async fn put_pending(&self, name: &str, version: NewVersion<'_>) -> Result<bool> {
+        let NewVersion {
+            id: version_id,
+            key,
+            tags: _,
+        } = version;
         let mut secrets = self.secrets.lock().unwrap();
         let created = !secrets.contains_key(name);
         let secret = secrets.entry(name.to_string()).or_default();
@@ -80,7 +79,7 @@ impl KeyStore for MemoryKeyStore {
         Ok(created)
     }
 
-    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey, KeyStoreError> {
+    async fn get(&self, name: &str, version_id: &str) -> Result<ApiKey> {
         let secrets = self.secrets.lock().unwrap();
         secrets
             .get(name)
@@ -89,17 +88,12 @@ impl KeyStore for MemoryKeyStore {
             .ok_or(KeyStoreError::NotFound)
     }
 
-    async fn stages(&self, name: &str) -> Result<Option<Stages>, KeyStoreError> {
+    async fn stages(&self, name: &str) -> Result<Option<Stages>> {
         Ok(self.stages_now(name))
     }
 
-    async fn move_stage(
-        &self,
-        name: &str,
-        stage: &str,
-        to: Option<&str>,
-        from: Option<&str>,
-    ) -> Result<(), KeyStoreError> {
+    async fn move_stage(&self, name: &str, change: StageMove<'_>) -> Result<()> {
+        let StageMove { stage, to, from } = change;
         let mut secrets = self.secrets.lock().unwrap();
         let secret = secrets.get_mut(name).ok_or(KeyStoreError::NotFound)?;
         let stage = label(stage);
@@ -125,7 +119,7 @@ impl KeyStore for MemoryKeyStore {
         Ok(())
     }
 
-    async fn restore(&self, name: &str) -> Result<(), KeyStoreError> {
+    async fn restore(&self, name: &str) -> Result<()> {
         let mut secrets = self.secrets.lock().unwrap();
         let secret = secrets.get_mut(name).ok_or(KeyStoreError::NotFound)?;
         secret.deletion_date = None;
@@ -137,7 +131,7 @@ impl KeyStore for MemoryKeyStore {
         name: &str,
         recovery_days: u32,
         now: Timestamp,
-    ) -> Result<Option<Timestamp>, KeyStoreError> {
+    ) -> Result<Option<Timestamp>> {
         let mut secrets = self.secrets.lock().unwrap();
         Ok(secrets.get_mut(name).map(|secret| {
             *secret

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bookinglink::api_key::ApiKey;
-use bookinglink::booking::key_store::KeyStore;
 use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::booking::key_store::memory::MemoryKeyStore;
+use bookinglink::booking::key_store::{KeyStore, NewVersion};
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{Address, BookingConfig, Company, Health, Location, Membership};
@@ -205,9 +205,11 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
             secrets
                 .put_pending(
                     &format!("{prefix}{company}/{id}"),
-                    &version_id,
-                    &ApiKey::new("sandbox-key-ok"),
-                    &[],
+                    NewVersion {
+                        id: &version_id,
+                        key: &ApiKey::new("sandbox-key-ok"),
+                        tags: &[],
+                    },
                 )
                 .await
                 .expect("store the key");
@@ -278,9 +280,11 @@ fn seed_memory(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn KeyStore>
         tokio::task::block_in_place(|| {
             runtime.block_on(secrets.put_pending(
                 &name,
-                &version_id,
-                &ApiKey::new("sandbox-key-ok"),
-                &[],
+                NewVersion {
+                    id: &version_id,
+                    key: &ApiKey::new("sandbox-key-ok"),
+                    tags: &[],
+                },
             ))
         })
         .expect("store the key");
