@@ -48,6 +48,28 @@ async fn verify_sender() {
         .expect("verify the sender");
 }
 
+/// Creates the location `body` describes in `company`, as `caller`; its id.
+async fn create_location(
+    store: &DynamoStore,
+    clock: &ManualClock,
+    caller: &Caller,
+    company: &str,
+    body: Value,
+) -> String {
+    let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
+    locations::create(
+        store,
+        clock,
+        caller,
+        company,
+        new,
+        locations::DEFAULT_MAX_PER_COMPANY,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
 struct Api {
     app: request_details::App,
     spy: Arc<Spy>,
@@ -75,10 +97,7 @@ impl Api {
         });
         let sub = uuid::Uuid::new_v4().to_string();
         let admin_email = format!("admin-{sub}@klinikk-test.no");
-        let admin = Identity::Jwt {
-            sub: sub.clone(),
-            email: admin_email.clone(),
-        };
+        let admin = Identity::with_email(&sub, &admin_email);
         let company = integration_tests::demo::company_with_admin(
             store.as_ref(),
             &sub,
@@ -102,18 +121,7 @@ impl Api {
             "phone": "+47 22 00 00 02",
             "email": "post@klinikk.no"
         });
-        let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
-        let location = locations::create(
-            store.as_ref(),
-            clock.as_ref(),
-            &caller,
-            &company,
-            new,
-            locations::DEFAULT_MAX_PER_COMPANY,
-        )
-        .await
-        .unwrap()
-        .id;
+        let location = create_location(&store, &clock, &caller, &company, body).await;
         Api {
             app: request_details::App {
                 store: store.clone(),
@@ -189,18 +197,7 @@ impl Api {
             email_verified: true,
             ..Caller::new(sub)
         };
-        let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
-        let location = locations::create(
-            self.store.as_ref(),
-            self.clock.as_ref(),
-            &caller,
-            &company,
-            new,
-            locations::DEFAULT_MAX_PER_COMPANY,
-        )
-        .await
-        .unwrap()
-        .id;
+        let location = create_location(&self.store, &self.clock, &caller, &company, body).await;
         format!("/v1/companies/{company}/locations/{location}/booking/request-details")
     }
 }

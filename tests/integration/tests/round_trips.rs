@@ -233,18 +233,24 @@ async fn request_details_stays_within_its_budget() {
     );
 }
 
-#[tokio::test]
-async fn a_successful_connection_test_takes_one_round_before_and_one_after_the_vendor() {
+/// "Test kobling" with `key` at a new location, measured; its answer was a report (200).
+async fn connection_test(key: &str) -> (Api, Answer) {
     let api = Api::new().await;
     let (_, location) = api.location().await;
     let answer = api
         .measure(
             "POST",
             &format!("{location}/booking/test"),
-            Some(pasientsky("sandbox-key-ok")),
+            Some(pasientsky(key)),
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.raw);
+    (api, answer)
+}
+
+#[tokio::test]
+async fn a_successful_connection_test_takes_one_round_before_and_one_after_the_vendor() {
+    let (api, answer) = connection_test("sandbox-key-ok").await;
     assert_eq!(answer.body["status"], "success", "{}", answer.raw);
     // Membership, location and a place in each tally (the administrator's, the location's)
     // together; then both places given back while the tallies are read.
@@ -258,16 +264,7 @@ async fn a_successful_connection_test_takes_one_round_before_and_one_after_the_v
 
 #[tokio::test]
 async fn a_rejected_connection_test_takes_one_round_before_and_two_after_the_vendor() {
-    let api = Api::new().await;
-    let (_, location) = api.location().await;
-    let answer = api
-        .measure(
-            "POST",
-            &format!("{location}/booking/test"),
-            Some(pasientsky("wrong-key")),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.raw);
+    let (api, answer) = connection_test("wrong-key").await;
     assert_eq!(answer.body["attempts_remaining"], 4, "{}", answer.raw);
     // The failure is written in both tallies, then both are read back to count what remains.
     api.assert_budget(
