@@ -127,38 +127,28 @@ async fn the_request_is_utf8_plain_text_with_cc_and_reply_to() {
     assert_eq!(id, "0100-captured");
     let seen = seen.lock().unwrap();
     let form = &seen[0];
-    assert_eq!(param(form, "Action"), Some("SendEmail"));
-    assert_eq!(param(form, "Source"), Some("bookinglink@fysio-demo.no"));
-    assert_eq!(
-        param(form, "Destination.ToAddresses.member.1"),
-        Some("support@aspit.no")
-    );
-    assert_eq!(
-        param(form, "Destination.CcAddresses.member.1"),
-        Some("åse@klinikk.no")
-    );
-    assert_eq!(
-        param(form, "ReplyToAddresses.member.1"),
-        Some("åse@klinikk.no")
-    );
-    assert_eq!(param(form, "Message.Subject.Charset"), Some("UTF-8"));
-    assert_eq!(param(form, "Message.Body.Text.Charset"), Some("UTF-8"));
-    assert_eq!(
-        param(form, "Message.Subject.Data"),
-        Some("Forespørsel om nettbooking: Blåbær AS, Grünerløkka")
-    );
-    assert_eq!(
-        param(form, "Message.Body.Text.Data"),
-        Some("Hei,\n\nVi ønsker æ, ø og å.\n")
-    );
+    let expected = [
+        ("Action", "SendEmail"),
+        ("Source", "bookinglink@fysio-demo.no"),
+        ("Destination.ToAddresses.member.1", "support@aspit.no"),
+        ("Destination.CcAddresses.member.1", "åse@klinikk.no"),
+        ("ReplyToAddresses.member.1", "åse@klinikk.no"),
+        ("Message.Subject.Charset", "UTF-8"),
+        ("Message.Body.Text.Charset", "UTF-8"),
+        (
+            "Message.Subject.Data",
+            "Forespørsel om nettbooking: Blåbær AS, Grünerløkka",
+        ),
+        ("Message.Body.Text.Data", "Hei,\n\nVi ønsker æ, ø og å.\n"),
+        ("ConfigurationSetName", "bookinglink-mail"),
+    ];
+    for (key, value) in expected {
+        assert_eq!(param(form, key), Some(value), "{key}");
+    }
     assert_eq!(
         param(form, "Message.Body.Html.Data"),
         None,
         "plain text only"
-    );
-    assert_eq!(
-        param(form, "ConfigurationSetName"),
-        Some("bookinglink-mail")
     );
 }
 
