@@ -8,6 +8,18 @@ use bookinglink::aws::SdkConfig;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
+/// An AWS SDK client of the crate `$sdk` for `$config`, with `$interceptor` on every request:
+/// the same builder calls over each service crate's own types.
+macro_rules! client_with_interceptor {
+    ($sdk:ident, $config:expr, $interceptor:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($config)
+                .interceptor($interceptor)
+                .build(),
+        )
+    };
+}
+
 pub mod demo;
 pub mod leaks;
 pub mod permissions;

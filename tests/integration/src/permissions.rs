@@ -549,6 +549,15 @@ struct EnforceRole {
     service: Service,
 }
 
+impl EnforceRole {
+    fn of(function: &str, service: Service) -> Self {
+        EnforceRole {
+            role: Role::of(function),
+            service,
+        }
+    }
+}
+
 impl Intercept for EnforceRole {
     fn name(&self) -> &'static str {
         "EnforceRole"
@@ -581,15 +590,9 @@ pub fn guarded_dynamodb(
     function: &str,
     table: &str,
 ) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::config::Builder::from(config)
-        .interceptor(EnforceRole {
-            role: Role::of(function),
-            service: Service::DynamoDb {
-                table: table.to_string(),
-            },
-        })
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
+    let table = table.to_string();
+    let service = Service::DynamoDb { table };
+    client_with_interceptor!(aws_sdk_dynamodb, config, EnforceRole::of(function, service))
 }
 
 /// A Secrets Manager client that may do only what `function`'s role grants; `prefix` is the
@@ -599,15 +602,13 @@ pub fn guarded_secretsmanager(
     function: &str,
     prefix: &str,
 ) -> aws_sdk_secretsmanager::Client {
-    let conf = aws_sdk_secretsmanager::config::Builder::from(config)
-        .interceptor(EnforceRole {
-            role: Role::of(function),
-            service: Service::SecretsManager {
-                prefix: prefix.to_string(),
-            },
-        })
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(conf)
+    let prefix = prefix.to_string();
+    let service = Service::SecretsManager { prefix };
+    client_with_interceptor!(
+        aws_sdk_secretsmanager,
+        config,
+        EnforceRole::of(function, service)
+    )
 }
 
 #[cfg(test)]

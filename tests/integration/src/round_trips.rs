@@ -221,26 +221,17 @@ impl Intercept for CountCalls {
 
 /// A DynamoDB client for `config` whose calls are recorded in `log`.
 pub fn counted_dynamodb(config: &SdkConfig, log: &CallLog) -> aws_sdk_dynamodb::Client {
-    let conf = aws_sdk_dynamodb::config::Builder::from(config)
-        .interceptor(CountCalls(log.clone()))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
+    client_with_interceptor!(aws_sdk_dynamodb, config, CountCalls(log.clone()))
 }
 
 /// A Secrets Manager client for `config` whose calls are recorded in `log`.
 pub fn counted_secretsmanager(config: &SdkConfig, log: &CallLog) -> aws_sdk_secretsmanager::Client {
-    let conf = aws_sdk_secretsmanager::config::Builder::from(config)
-        .interceptor(CountCalls(log.clone()))
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(conf)
+    client_with_interceptor!(aws_sdk_secretsmanager, config, CountCalls(log.clone()))
 }
 
 /// An SES client for `config` whose calls are recorded in `log`.
 pub fn counted_ses(config: &SdkConfig, log: &CallLog) -> aws_sdk_ses::Client {
-    let conf = aws_sdk_ses::config::Builder::from(config)
-        .interceptor(CountCalls(log.clone()))
-        .build();
-    aws_sdk_ses::Client::from_conf(conf)
+    client_with_interceptor!(aws_sdk_ses, config, CountCalls(log.clone()))
 }
 
 #[cfg(test)]
