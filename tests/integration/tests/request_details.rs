@@ -11,7 +11,7 @@ use bookinglink::clock::ManualClock;
 use bookinglink::domain::locations;
 use bookinglink::identity::Caller;
 use bookinglink::mail::{MailError, Mailer, OutgoingMail, SesMailer};
-use bookinglink::model::BookingConfig;
+use bookinglink::model::{BookingConfig, Location};
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{LocationStore, LocationWrite};
 use integration_tests::demo::seed_entry;
@@ -138,6 +138,15 @@ impl Api {
             company,
             location,
         }
+    }
+
+    /// The location as the table holds it.
+    async fn stored_location(&self) -> Location {
+        self.store
+            .location(&self.company, &self.location)
+            .await
+            .expect("read the location")
+            .expect("the location exists")
     }
 
     fn path(&self) -> String {
@@ -313,12 +322,7 @@ async fn post_mails_the_vendor_with_the_admin_in_cc_and_reply_to_for_every_syste
     }
 
     // Recorded on the location without a new version, and shown in its JSON.
-    let location = api
-        .store
-        .location(&api.company, &api.location)
-        .await
-        .unwrap()
-        .unwrap();
+    let location = api.stored_location().await;
     assert_eq!(location.version, 1);
     let json = location.to_json();
     let requests = json["details_requests"].as_array().unwrap();
@@ -493,12 +497,7 @@ async fn an_unverified_sender_is_a_502_problem_and_the_send_does_not_count() {
             "no internals in the answer"
         );
     }
-    let location = api
-        .store
-        .location(&api.company, &api.location)
-        .await
-        .unwrap()
-        .unwrap();
+    let location = api.stored_location().await;
     assert!(location.details_requests.is_empty());
 
     // Every refused send gave its slot back: once the sender is fixed, three go out.
@@ -514,12 +513,7 @@ async fn the_mail_never_contains_an_api_key() {
     let api = Api::new().await;
     // A location whose booking connection is saved: its key lives in Secrets Manager, and the
     // request must not carry anything resembling one even so.
-    let mut location = api
-        .store
-        .location(&api.company, &api.location)
-        .await
-        .unwrap()
-        .unwrap();
+    let mut location = api.stored_location().await;
     location.id = uuid::Uuid::now_v7().to_string();
     // From JSON, so the test keeps compiling as the record gains optional fields.
     let booking: BookingConfig = serde_json::from_value(json!({
