@@ -68,17 +68,21 @@ const ASPIT_KEY_HELP: Text = Text::new(
     "The API key ASPIT sends once the integration is turned on. Paste the whole key.",
 );
 
+// Physica and Psykbase are both ASPIT's: one vendor, one support desk, one key e-mail.
+const ASPIT: &str = "ASPIT AS";
+const ASPIT_SUPPORT: Contact = Contact {
+    email: "support@aspit.no",
+    phone: Some("+47 35 05 79 02"),
+};
+
 pub(super) static SYSTEMS: [BookingSystem; 7] = [
     BookingSystem {
         id: "physica",
         adapter: Adapter::Physica,
         name: "ASPIT Physica",
-        vendor: "ASPIT AS",
+        vendor: ASPIT,
         contract: ContractStatus::Unconfirmed,
-        contact: Contact {
-            email: "support@aspit.no",
-            phone: Some("+47 35 05 79 02"),
-        },
+        contact: ASPIT_SUPPORT,
         fields: &[
             external_id(
                 FieldFormat::Text,
@@ -109,12 +113,9 @@ pub(super) static SYSTEMS: [BookingSystem; 7] = [
         id: "psykbase",
         adapter: Adapter::Psykbase,
         name: "ASPIT Psykbase",
-        vendor: "ASPIT AS",
+        vendor: ASPIT,
         contract: ContractStatus::Unconfirmed,
-        contact: Contact {
-            email: "support@aspit.no",
-            phone: Some("+47 35 05 79 02"),
-        },
+        contact: ASPIT_SUPPORT,
         fields: &[
             external_id(
                 FieldFormat::Text,

@@ -68,21 +68,6 @@ impl VendorCheck for Scripted {
     }
 }
 
-/// Says yes a fixed number of times: once before each page and once before each check.
-struct Checks(AtomicU32);
-
-impl Budget for Checks {
-    fn may_start_check(&self) -> bool {
-        self.0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    }
-
-    fn lease_until(&self, now: Timestamp) -> Timestamp {
-        now + 900
-    }
-}
-
 fn saved(n: u32) -> SavedConfig {
     SavedConfig {
         company_id: "c".into(),
@@ -163,10 +148,6 @@ fn setup_with_clock(
     (deps, store, vendor, mailer, clock)
 }
 
-fn all() -> Checks {
-    Checks(AtomicU32::new(u32::MAX))
-}
-
 #[tokio::test]
 async fn a_broken_connection_is_told_once_and_its_recovery_once() {
     let (deps, store, vendor, mailer) = setup(2, 10);
@@ -176,7 +157,9 @@ async fn a_broken_connection_is_told_once_and_its_recovery_once() {
         .unwrap()
         .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
     for night in ["n1", "n2"] {
-        run(deps.clone(), night, &all()).await.unwrap();
+        run(deps.clone(), night, &Allowance::unlimited())
+            .await
+            .unwrap();
     }
     assert_eq!(mailer.sent().len(), 1);
     assert!(
@@ -190,14 +173,18 @@ async fn a_broken_connection_is_told_once_and_its_recovery_once() {
         .lock()
         .unwrap()
         .insert("clinic-1".into(), CheckCode::VendorError);
-    run(deps.clone(), "n3", &all()).await.unwrap();
+    run(deps.clone(), "n3", &Allowance::unlimited())
+        .await
+        .unwrap();
     assert_eq!(
         store.config("c", "l001").unwrap().booking.health,
         Some(Health::Failing)
     );
     vendor.answers.lock().unwrap().remove("clinic-1");
     for night in ["n4", "n5"] {
-        run(deps.clone(), night, &all()).await.unwrap();
+        run(deps.clone(), night, &Allowance::unlimited())
+            .await
+            .unwrap();
     }
     let subjects: Vec<String> = mailer.sent().into_iter().map(|m| m.subject).collect();
     assert_eq!(subjects.len(), 2, "{subjects:?}");
@@ -228,7 +215,9 @@ async fn each_administrator_gets_their_own_notice_at_their_stored_address() {
         .lock()
         .unwrap()
         .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
-    run(deps.clone(), "n1", &all()).await.unwrap();
+    run(deps.clone(), "n1", &Allowance::unlimited())
+        .await
+        .unwrap();
     let mut recipients: Vec<Vec<String>> = mailer.sent().into_iter().map(|m| m.to).collect();
     recipients.sort();
     assert_eq!(
@@ -250,14 +239,20 @@ async fn a_notice_that_could_not_be_sent_is_sent_by_the_next_run() {
         .unwrap()
         .insert("clinic-0".into(), CheckCode::ClinicNotFound);
     mailer.fail_with(Some(crate::mail::MailError::Throttled));
-    run(deps.clone(), "n1", &all()).await.unwrap();
+    run(deps.clone(), "n1", &Allowance::unlimited())
+        .await
+        .unwrap();
     assert_eq!(
         store.config("c", "l000").unwrap().booking.notice_pending,
         Some(Notice::Broken)
     );
     mailer.fail_with(None);
-    run(deps.clone(), "n2", &all()).await.unwrap();
-    run(deps.clone(), "n3", &all()).await.unwrap();
+    run(deps.clone(), "n2", &Allowance::unlimited())
+        .await
+        .unwrap();
+    run(deps.clone(), "n3", &Allowance::unlimited())
+        .await
+        .unwrap();
     assert_eq!(mailer.sent().len(), 1);
     assert_eq!(
         store.config("c", "l000").unwrap().booking.notice_pending,
@@ -281,15 +276,19 @@ async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
         .insert("clinic-2".into(), CheckCode::VendorError);
     let recording = metrics::record();
     // One page of two: once before the page, once per check.
-    run(deps.clone(), &tonight, &Checks(AtomicU32::new(3)))
+    run(deps.clone(), &tonight, &Allowance::new(3))
         .await
         .unwrap();
     assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 2.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_BROKEN), 1.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_RUNS_COMPLETED), 0.0);
-    run(deps.clone(), &tonight, &all()).await.unwrap();
+    run(deps.clone(), &tonight, &Allowance::unlimited())
+        .await
+        .unwrap();
     // The night is done: later invocations hold the run but complete nothing again.
-    run(deps.clone(), &tonight, &all()).await.unwrap();
+    run(deps.clone(), &tonight, &Allowance::unlimited())
+        .await
+        .unwrap();
     assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 5.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_UNAVAILABLE), 1.0);
     assert_eq!(recording.count(&metrics::REVALIDATION_RUNS_COMPLETED), 1);
@@ -313,7 +312,9 @@ async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
     // A run started by hand: the broken connection works again, which it counts, but its
     // completion is not tonight's.
     vendor.answers.lock().unwrap().clear();
-    run(deps.clone(), "rerun-1", &all()).await.unwrap();
+    run(deps.clone(), "rerun-1", &Allowance::unlimited())
+        .await
+        .unwrap();
     assert_eq!(recording.total(&metrics::REVALIDATION_RECOVERED), 1.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 10.0);
     assert_eq!(recording.count(&metrics::REVALIDATION_RUNS_COMPLETED), 1);
@@ -323,11 +324,11 @@ async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
 async fn runs_resume_after_the_last_finished_page() {
     let (deps, _store, vendor, _mailer) = setup(7, 2);
     // Two pages of two: once before each page, once per check.
-    let first = run(deps.clone(), "n1", &Checks(AtomicU32::new(6)))
+    let first = run(deps.clone(), "n1", &Allowance::new(6)).await.unwrap();
+    assert_eq!((first.done, first.checked_now), (false, 4));
+    let second = run(deps.clone(), "n1", &Allowance::unlimited())
         .await
         .unwrap();
-    assert_eq!((first.done, first.checked_now), (false, 4));
-    let second = run(deps.clone(), "n1", &all()).await.unwrap();
     assert_eq!(
         (second.done, second.checked_now, second.checked_in_run),
         (true, 3, 7)
@@ -340,12 +341,16 @@ async fn an_unreadable_item_mid_run_is_skipped_counted_and_passed() {
     let (deps, store, vendor, _mailer) = setup(6, 2);
     // Between l002 and l003 in index order, on the second page.
     store.add_unreadable("c#l002-damaged");
-    let first = run(deps.clone(), "n1", &all()).await.unwrap();
+    let first = run(deps.clone(), "n1", &Allowance::unlimited())
+        .await
+        .unwrap();
     assert!(first.done);
     assert_eq!((first.checked_now, first.unreadable), (6, 1));
     assert_eq!(vendor.calls.load(Ordering::SeqCst), 6);
     // The next night meets it again, and again goes past it.
-    let second = run(deps.clone(), "n2", &all()).await.unwrap();
+    let second = run(deps.clone(), "n2", &Allowance::unlimited())
+        .await
+        .unwrap();
     assert_eq!(
         (second.done, second.checked_now, second.unreadable),
         (true, 6, 1)
@@ -406,31 +411,16 @@ async fn a_vendor_timing_out_on_every_check_never_costs_the_invocation() {
 async fn an_invocation_cut_mid_page_resumes_without_skipping_or_repeating() {
     let (deps, _store, vendor, _mailer, clock) = setup_with_clock(10, 4, 1, 1);
     *vendor.takes.lock().unwrap() = Some((clock.clone(), 3));
-    let first = run(
-        deps.clone(),
-        "n1",
-        &Deadline {
-            clock: clock.clone(),
-            deadline: 20,
-            slowest_check: 5,
-        },
-    )
-    .await
-    .unwrap();
+    let until = |deadline: Timestamp| Deadline {
+        clock: clock.clone(),
+        deadline,
+        slowest_check: 5,
+    };
+    let first = run(deps.clone(), "n1", &until(20)).await.unwrap();
     // Checks start at 0, 3, 6, 9 and 12 s; at 15 s only 5 are left: cut inside page two.
     assert_eq!((first.done, first.checked_now), (false, 5));
     clock.set(20);
-    let second = run(
-        deps.clone(),
-        "n1",
-        &Deadline {
-            clock: clock.clone(),
-            deadline: 1_000,
-            slowest_check: 5,
-        },
-    )
-    .await
-    .unwrap();
+    let second = run(deps.clone(), "n1", &until(1_000)).await.unwrap();
     assert_eq!((second.done, second.checked_now), (true, 5));
     let by_clinic = vendor.by_clinic.lock().unwrap().clone();
     assert_eq!(by_clinic.len(), 10, "{by_clinic:?}");

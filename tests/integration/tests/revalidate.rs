@@ -3,7 +3,6 @@
 //! by the request-details tests.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +17,7 @@ use bookinglink::model::{
     Membership, Notice,
 };
 use bookinglink::revalidate::{
-    self, Budget, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
+    self, Allowance, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError};
@@ -31,25 +30,6 @@ const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
 
 fn sandbox_url() -> &'static str {
     vendor_sandbox::shared(vendor_sandbox::Options::default().slow)
-}
-
-/// Says yes a fixed number of times: once before each page and once before each check.
-struct Checks(AtomicU32);
-
-impl Budget for Checks {
-    fn may_start_check(&self) -> bool {
-        self.0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    }
-
-    fn lease_until(&self, now: Timestamp) -> Timestamp {
-        now + 900
-    }
-}
-
-fn unlimited() -> Checks {
-    Checks(AtomicU32::new(u32::MAX))
 }
 
 /// The real store, counting how often each location's result is recorded.
@@ -317,9 +297,13 @@ async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
     let working = fleet.saved(1, "sandbox-key-ok").await;
     let revoked = fleet.saved(2, "revoked-key").await;
     let vendor_down = fleet.saved(3, "sandbox-key-500").await;
-    let summary = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
-        .await
-        .unwrap();
+    let summary = revalidate::run(
+        fleet.deps(sandbox_url(), 10),
+        "2026-11-26",
+        &Allowance::unlimited(),
+    )
+    .await
+    .unwrap();
     assert!(summary.done);
     assert_eq!(
         (
@@ -404,7 +388,7 @@ async fn transitions_are_mailed_exactly_once() {
     let revoked = fleet.saved(1, "revoked-key").await;
     let deps = fleet.deps(sandbox_url(), 10);
     for night in ["2026-11-26", "2026-11-27", "2026-11-28"] {
-        revalidate::run(deps.clone(), night, &unlimited())
+        revalidate::run(deps.clone(), night, &Allowance::unlimited())
             .await
             .unwrap();
         fleet.clock.advance(86_400);
@@ -444,7 +428,7 @@ async fn transitions_are_mailed_exactly_once() {
         .await
         .unwrap();
     for night in ["2026-11-29", "2026-11-30"] {
-        revalidate::run(deps.clone(), night, &unlimited())
+        revalidate::run(deps.clone(), night, &Allowance::unlimited())
             .await
             .unwrap();
     }
@@ -472,7 +456,10 @@ async fn a_save_during_the_run_is_never_overwritten() {
     .await
     .unwrap();
     let deps = fleet.deps(&slow.url(), 10);
-    let run = tokio::spawn(async move { revalidate::run(deps, "2026-11-26", &unlimited()).await });
+    let run =
+        tokio::spawn(
+            async move { revalidate::run(deps, "2026-11-26", &Allowance::unlimited()).await },
+        );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let saved = fleet.save(&location, "sandbox-key-ok", 2).await;
     let patched = fleet
@@ -528,18 +515,18 @@ async fn a_run_cut_by_the_deadline_resumes_without_skipping_or_repeating() {
     let deps = fleet.deps(sandbox_url(), 3);
     // Before the first page, its three checks, before the second page, two of its checks:
     // the budget runs out inside the second page.
-    let first = revalidate::run(deps.clone(), "2026-11-26", &Checks(AtomicU32::new(7)))
+    let first = revalidate::run(deps.clone(), "2026-11-26", &Allowance::new(7))
         .await
         .unwrap();
     assert_eq!((first.done, first.checked_now), (false, 5));
-    let second = revalidate::run(deps.clone(), "2026-11-26", &unlimited())
+    let second = revalidate::run(deps.clone(), "2026-11-26", &Allowance::unlimited())
         .await
         .unwrap();
     assert_eq!(
         (second.done, second.checked_now, second.checked_in_run),
         (true, 5, 10)
     );
-    let finished = revalidate::run(deps, "2026-11-26", &unlimited())
+    let finished = revalidate::run(deps, "2026-11-26", &Allowance::unlimited())
         .await
         .unwrap();
     assert_eq!(finished.checked_now, 0, "a finished run is not repeated");
@@ -564,16 +551,24 @@ async fn only_one_invocation_works_on_a_run_at_a_time() {
         .await
         .unwrap();
     assert!(lease.is_some());
-    let blocked = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
-        .await
-        .unwrap();
+    let blocked = revalidate::run(
+        fleet.deps(sandbox_url(), 10),
+        "2026-11-26",
+        &Allowance::unlimited(),
+    )
+    .await
+    .unwrap();
     assert!(!blocked.ran);
     // An invocation that died leaves its lease behind; it frees itself at that invocation's
     // deadline.
     fleet.clock.advance(900);
-    let resumed = revalidate::run(fleet.deps(sandbox_url(), 10), "2026-11-26", &unlimited())
-        .await
-        .unwrap();
+    let resumed = revalidate::run(
+        fleet.deps(sandbox_url(), 10),
+        "2026-11-26",
+        &Allowance::unlimited(),
+    )
+    .await
+    .unwrap();
     assert!(resumed.ran && resumed.done);
 }
 
@@ -629,9 +624,13 @@ async fn an_unreadable_item_does_not_stop_the_run() {
         .send()
         .await
         .unwrap();
-    let summary = revalidate::run(fleet.deps(sandbox_url(), 3), "2026-11-26", &unlimited())
-        .await
-        .unwrap();
+    let summary = revalidate::run(
+        fleet.deps(sandbox_url(), 3),
+        "2026-11-26",
+        &Allowance::unlimited(),
+    )
+    .await
+    .unwrap();
     assert!(summary.done, "{summary:?}");
     assert_eq!(
         (summary.checked_now, summary.succeeded, summary.unreadable),
