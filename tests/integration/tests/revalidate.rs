@@ -17,7 +17,8 @@ use bookinglink::model::{
     Membership, Notice,
 };
 use bookinglink::revalidate::{
-    self, Allowance, IndexPage, RevalidateDeps, RevalidationStore, RunState, SavedConfig, Settings,
+    self, Allowance, IndexPage, RevalidateDeps, RevalidationStore, RunState, RunSummary,
+    SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError};
@@ -178,6 +179,17 @@ impl Fleet {
         })
     }
 
+    /// One invocation against the shared sandbox with no budget limit.
+    async fn run_unlimited(&self, page_size: u32, night: &str) -> RunSummary {
+        revalidate::run(
+            self.deps(sandbox_url(), page_size),
+            night,
+            &Allowance::unlimited(),
+        )
+        .await
+        .unwrap()
+    }
+
     /// A location whose EG Pasientsky configuration was saved with `key`.
     async fn saved(&self, n: u32, key: &str) -> String {
         let id = format!("10000000-0000-4000-8000-{n:012}");
@@ -297,13 +309,7 @@ async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
     let working = fleet.saved(1, "sandbox-key-ok").await;
     let revoked = fleet.saved(2, "revoked-key").await;
     let vendor_down = fleet.saved(3, "sandbox-key-500").await;
-    let summary = revalidate::run(
-        fleet.deps(sandbox_url(), 10),
-        "2026-11-26",
-        &Allowance::unlimited(),
-    )
-    .await
-    .unwrap();
+    let summary = fleet.run_unlimited(10, "2026-11-26").await;
     assert!(summary.done);
     assert_eq!(
         (
@@ -551,24 +557,12 @@ async fn only_one_invocation_works_on_a_run_at_a_time() {
         .await
         .unwrap();
     assert!(lease.is_some());
-    let blocked = revalidate::run(
-        fleet.deps(sandbox_url(), 10),
-        "2026-11-26",
-        &Allowance::unlimited(),
-    )
-    .await
-    .unwrap();
+    let blocked = fleet.run_unlimited(10, "2026-11-26").await;
     assert!(!blocked.ran);
     // An invocation that died leaves its lease behind; it frees itself at that invocation's
     // deadline.
     fleet.clock.advance(900);
-    let resumed = revalidate::run(
-        fleet.deps(sandbox_url(), 10),
-        "2026-11-26",
-        &Allowance::unlimited(),
-    )
-    .await
-    .unwrap();
+    let resumed = fleet.run_unlimited(10, "2026-11-26").await;
     assert!(resumed.ran && resumed.done);
 }
 
@@ -624,13 +618,7 @@ async fn an_unreadable_item_does_not_stop_the_run() {
         .send()
         .await
         .unwrap();
-    let summary = revalidate::run(
-        fleet.deps(sandbox_url(), 3),
-        "2026-11-26",
-        &Allowance::unlimited(),
-    )
-    .await
-    .unwrap();
+    let summary = fleet.run_unlimited(3, "2026-11-26").await;
     assert!(summary.done, "{summary:?}");
     assert_eq!(
         (summary.checked_now, summary.succeeded, summary.unreadable),
