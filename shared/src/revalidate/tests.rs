@@ -68,6 +68,30 @@ impl VendorCheck for Scripted {
     }
 }
 
+impl Scripted {
+    fn answer(&self, clinic: &str, code: CheckCode) {
+        self.answers.lock().unwrap().insert(clinic.into(), code);
+    }
+}
+
+/// One invocation with no limit on its checks.
+async fn run_all(deps: &Arc<RevalidateDeps>, run_id: &str) -> RunSummary {
+    run(deps.clone(), run_id, &Allowance::unlimited())
+        .await
+        .unwrap()
+}
+
+fn admin(user_sub: &str, email: Option<&str>, invited_by: Option<&str>) -> Membership {
+    Membership {
+        user_sub: user_sub.into(),
+        company_id: "c".into(),
+        email: email.map(Into::into),
+        name: None,
+        created_at: 0,
+        invited_by: invited_by.map(Into::into),
+    }
+}
+
 fn saved(n: u32) -> SavedConfig {
     SavedConfig {
         company_id: "c".into(),
@@ -122,14 +146,7 @@ fn setup_with_clock(
     for n in 0..locations {
         store.add(saved(n));
     }
-    store.add_admin(Membership {
-        user_sub: "ola".into(),
-        company_id: "c".into(),
-        email: Some("ola@fysio.no".into()),
-        name: None,
-        created_at: 0,
-        invited_by: None,
-    });
+    store.add_admin(admin("ola", Some("ola@fysio.no"), None));
     let vendor = Arc::new(Scripted::default());
     let mailer = Arc::new(RecordingMailer::new());
     let deps = Arc::new(RevalidateDeps {
@@ -151,15 +168,9 @@ fn setup_with_clock(
 #[tokio::test]
 async fn a_broken_connection_is_told_once_and_its_recovery_once() {
     let (deps, store, vendor, mailer) = setup(2, 10);
-    vendor
-        .answers
-        .lock()
-        .unwrap()
-        .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
+    vendor.answer("clinic-1", CheckCode::ApiKeyRejected);
     for night in ["n1", "n2"] {
-        run(deps.clone(), night, &Allowance::unlimited())
-            .await
-            .unwrap();
+        run_all(&deps, night).await;
     }
     assert_eq!(mailer.sent().len(), 1);
     assert!(
@@ -168,23 +179,15 @@ async fn a_broken_connection_is_told_once_and_its_recovery_once() {
             .contains("Lokasjon 1 virker ikke lenger")
     );
     // An outage says nothing either way.
-    vendor
-        .answers
-        .lock()
-        .unwrap()
-        .insert("clinic-1".into(), CheckCode::VendorError);
-    run(deps.clone(), "n3", &Allowance::unlimited())
-        .await
-        .unwrap();
+    vendor.answer("clinic-1", CheckCode::VendorError);
+    run_all(&deps, "n3").await;
     assert_eq!(
         store.config("c", "l001").unwrap().booking.health,
         Some(Health::Failing)
     );
     vendor.answers.lock().unwrap().remove("clinic-1");
     for night in ["n4", "n5"] {
-        run(deps.clone(), night, &Allowance::unlimited())
-            .await
-            .unwrap();
+        run_all(&deps, night).await;
     }
     let subjects: Vec<String> = mailer.sent().into_iter().map(|m| m.subject).collect();
     assert_eq!(subjects.len(), 2, "{subjects:?}");
@@ -194,30 +197,11 @@ async fn a_broken_connection_is_told_once_and_its_recovery_once() {
 #[tokio::test]
 async fn each_administrator_gets_their_own_notice_at_their_stored_address() {
     let (deps, store, vendor, mailer) = setup(2, 10);
-    store.add_admin(Membership {
-        user_sub: "kari".into(),
-        company_id: "c".into(),
-        email: Some("kari@fysio.no".into()),
-        name: None,
-        created_at: 0,
-        invited_by: Some("ola@fysio.no".into()),
-    });
-    store.add_admin(Membership {
-        user_sub: "legacy".into(),
-        company_id: "c".into(),
-        email: None,
-        name: None,
-        created_at: 0,
-        invited_by: None,
-    });
-    vendor
-        .answers
-        .lock()
-        .unwrap()
-        .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
-    run(deps.clone(), "n1", &Allowance::unlimited())
-        .await
-        .unwrap();
+    store.add_admin(admin("kari", Some("kari@fysio.no"), Some("ola@fysio.no")));
+    // One without a stored address gets no mail.
+    store.add_admin(admin("legacy", None, None));
+    vendor.answer("clinic-1", CheckCode::ApiKeyRejected);
+    run_all(&deps, "n1").await;
     let mut recipients: Vec<Vec<String>> = mailer.sent().into_iter().map(|m| m.to).collect();
     recipients.sort();
     assert_eq!(
@@ -233,26 +217,16 @@ async fn each_administrator_gets_their_own_notice_at_their_stored_address() {
 #[tokio::test]
 async fn a_notice_that_could_not_be_sent_is_sent_by_the_next_run() {
     let (deps, store, vendor, mailer) = setup(1, 10);
-    vendor
-        .answers
-        .lock()
-        .unwrap()
-        .insert("clinic-0".into(), CheckCode::ClinicNotFound);
+    vendor.answer("clinic-0", CheckCode::ClinicNotFound);
     mailer.fail_with(Some(crate::mail::MailError::Throttled));
-    run(deps.clone(), "n1", &Allowance::unlimited())
-        .await
-        .unwrap();
+    run_all(&deps, "n1").await;
     assert_eq!(
         store.config("c", "l000").unwrap().booking.notice_pending,
         Some(Notice::Broken)
     );
     mailer.fail_with(None);
-    run(deps.clone(), "n2", &Allowance::unlimited())
-        .await
-        .unwrap();
-    run(deps.clone(), "n3", &Allowance::unlimited())
-        .await
-        .unwrap();
+    run_all(&deps, "n2").await;
+    run_all(&deps, "n3").await;
     assert_eq!(mailer.sent().len(), 1);
     assert_eq!(
         store.config("c", "l000").unwrap().booking.notice_pending,
@@ -264,16 +238,8 @@ async fn a_notice_that_could_not_be_sent_is_sent_by_the_next_run() {
 async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
     let (deps, _store, vendor, _mailer) = setup(5, 2);
     let tonight = run_id_for(deps.clock.now());
-    vendor
-        .answers
-        .lock()
-        .unwrap()
-        .insert("clinic-1".into(), CheckCode::ApiKeyRejected);
-    vendor
-        .answers
-        .lock()
-        .unwrap()
-        .insert("clinic-2".into(), CheckCode::VendorError);
+    vendor.answer("clinic-1", CheckCode::ApiKeyRejected);
+    vendor.answer("clinic-2", CheckCode::VendorError);
     let recording = metrics::record();
     // One page of two: once before the page, once per check.
     run(deps.clone(), &tonight, &Allowance::new(3))
@@ -282,13 +248,9 @@ async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
     assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 2.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_BROKEN), 1.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_RUNS_COMPLETED), 0.0);
-    run(deps.clone(), &tonight, &Allowance::unlimited())
-        .await
-        .unwrap();
+    run_all(&deps, &tonight).await;
     // The night is done: later invocations hold the run but complete nothing again.
-    run(deps.clone(), &tonight, &Allowance::unlimited())
-        .await
-        .unwrap();
+    run_all(&deps, &tonight).await;
     assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 5.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_UNAVAILABLE), 1.0);
     assert_eq!(recording.count(&metrics::REVALIDATION_RUNS_COMPLETED), 1);
@@ -312,9 +274,7 @@ async fn each_invocation_reports_its_counts_and_a_night_completes_once() {
     // A run started by hand: the broken connection works again, which it counts, but its
     // completion is not tonight's.
     vendor.answers.lock().unwrap().clear();
-    run(deps.clone(), "rerun-1", &Allowance::unlimited())
-        .await
-        .unwrap();
+    run_all(&deps, "rerun-1").await;
     assert_eq!(recording.total(&metrics::REVALIDATION_RECOVERED), 1.0);
     assert_eq!(recording.total(&metrics::REVALIDATION_CHECKED), 10.0);
     assert_eq!(recording.count(&metrics::REVALIDATION_RUNS_COMPLETED), 1);
@@ -326,9 +286,7 @@ async fn runs_resume_after_the_last_finished_page() {
     // Two pages of two: once before each page, once per check.
     let first = run(deps.clone(), "n1", &Allowance::new(6)).await.unwrap();
     assert_eq!((first.done, first.checked_now), (false, 4));
-    let second = run(deps.clone(), "n1", &Allowance::unlimited())
-        .await
-        .unwrap();
+    let second = run_all(&deps, "n1").await;
     assert_eq!(
         (second.done, second.checked_now, second.checked_in_run),
         (true, 3, 7)
@@ -341,16 +299,12 @@ async fn an_unreadable_item_mid_run_is_skipped_counted_and_passed() {
     let (deps, store, vendor, _mailer) = setup(6, 2);
     // Between l002 and l003 in index order, on the second page.
     store.add_unreadable("c#l002-damaged");
-    let first = run(deps.clone(), "n1", &Allowance::unlimited())
-        .await
-        .unwrap();
+    let first = run_all(&deps, "n1").await;
     assert!(first.done);
     assert_eq!((first.checked_now, first.unreadable), (6, 1));
     assert_eq!(vendor.calls.load(Ordering::SeqCst), 6);
     // The next night meets it again, and again goes past it.
-    let second = run(deps.clone(), "n2", &Allowance::unlimited())
-        .await
-        .unwrap();
+    let second = run_all(&deps, "n2").await;
     assert_eq!(
         (second.done, second.checked_now, second.unreadable),
         (true, 6, 1)
@@ -364,11 +318,7 @@ async fn an_unreadable_item_mid_run_is_skipped_counted_and_passed() {
 async fn a_vendor_timing_out_on_every_check_never_costs_the_invocation() {
     let (deps, store, vendor, _mailer, clock) = setup_with_clock(20, 10, 1, 1);
     for n in 0..20 {
-        vendor
-            .answers
-            .lock()
-            .unwrap()
-            .insert(format!("clinic-{n}"), CheckCode::VendorError);
+        vendor.answer(&format!("clinic-{n}"), CheckCode::VendorError);
     }
     *vendor.takes.lock().unwrap() = Some((clock.clone(), 8));
     let budget = |from: Timestamp, seconds: i64| Deadline {
