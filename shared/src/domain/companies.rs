@@ -94,15 +94,9 @@ pub async fn create(
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
+    use crate::domain::fixtures::{self, field_codes, operator};
     use crate::model::Membership;
     use crate::store::memory::MemoryStore;
-
-    fn operator() -> Caller {
-        Caller {
-            operator: true,
-            ..Caller::new("drift")
-        }
-    }
 
     fn new_company(org: &str) -> NewCompany {
         NewCompany::from_json(
@@ -149,12 +143,9 @@ mod tests {
             "registering makes nobody an administrator"
         );
         store.add_membership(Membership {
-            user_sub: "ola".into(),
-            company_id: company.id.clone(),
             email: None,
-            name: None,
             created_at: 1_000,
-            invited_by: None,
+            ..fixtures::membership("ola", &company.id)
         });
         let mine = list(&store, &Caller::new("ola"), None, None, 10)
             .await
@@ -230,13 +221,8 @@ mod tests {
     fn company_input_is_validated_field_by_field() {
         let body = json!({"name": 5, "org_number": "123456789", "invoice_email": "x@"});
         let err = NewCompany::from_json(body.as_object().unwrap()).unwrap_err();
-        let fields: Vec<_> = err
-            .errors
-            .iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect();
         assert_eq!(
-            fields,
+            field_codes(&err),
             [
                 ("name", "wrong_type"),
                 ("org_number", "invalid_org_number_checksum"),

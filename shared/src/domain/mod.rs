@@ -11,6 +11,8 @@ use crate::store::CompanyStore;
 
 pub mod access;
 pub mod companies;
+#[cfg(test)]
+mod fixtures;
 pub mod locations;
 pub mod request_details;
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::clock::{ManualClock, Timestamp};
+use crate::domain::fixtures::{self, field_codes, operator};
 use crate::i18n::Lang;
 use crate::mail::RecordingMailer;
 use crate::store::memory::MemoryStore;
@@ -76,36 +77,13 @@ fn person(sub: &str, email: &str) -> Caller {
     }
 }
 
-fn operator() -> Caller {
-    Caller {
-        operator: true,
-        ..Caller::new("drift")
-    }
-}
-
 async fn world() -> World {
     let store = MemoryStore::new();
     let clock = ManualClock::at(NOW);
-    let company = crate::domain::companies::create(
-        &store,
-        &clock,
-        &operator(),
-        crate::domain::companies::NewCompany {
-            name: "Fysio AS".into(),
-            org_number: "923609016".into(),
-            invoice_email: None,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    let company = fixtures::company(&store, &clock, "Fysio AS", "923609016").await;
     store.add_membership(Membership {
-        user_sub: "admin".into(),
-        company_id: company.clone(),
-        email: Some("admin@klinikk.no".into()),
-        name: None,
         created_at: NOW,
-        invited_by: None,
+        ..fixtures::membership("admin", &company)
     });
     World {
         store,
@@ -272,13 +250,8 @@ async fn administrators_keep_the_last_one_and_operators_lift_lockouts() {
 fn invitation_input_is_validated() {
     let body = json!({"email": "nei", "language": "de"});
     let err = NewInvitation::from_json(body.as_object().unwrap()).unwrap_err();
-    let fields: Vec<_> = err
-        .errors
-        .iter()
-        .map(|e| (e.field.as_str(), e.code))
-        .collect();
     assert_eq!(
-        fields,
+        field_codes(&err),
         [("email", "invalid_email"), ("language", "unknown_language")]
     );
     let body = json!({"email": "a@b.no", "extra": 1});

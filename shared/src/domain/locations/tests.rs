@@ -1,6 +1,6 @@
 use super::*;
 use crate::clock::ManualClock;
-use crate::domain::companies::{self, NewCompany};
+use crate::domain::fixtures::{company_administered_by, new_location};
 use crate::store::memory::MemoryStore;
 use serde_json::json;
 
@@ -19,103 +19,85 @@ async fn create(
     super::create(store, clock, who, company_id, new, DEFAULT_MAX_PER_COMPANY).await
 }
 
-fn new_location(name: &str) -> NewLocation {
-    NewLocation::from_json(
-        json!({
-            "name": name,
-            "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-            "phone": "+47 22 00 00 00",
-            "email": "post@klinikk.no"
-        })
-        .as_object()
-        .unwrap(),
-    )
-    .unwrap()
+/// Ola's company with one location, Majorstuen, created at 10 s.
+struct Majorstuen {
+    store: MemoryStore,
+    clock: ManualClock,
+    company: String,
+    location: Location,
 }
 
-async fn company_of(store: &MemoryStore, sub: &str) -> String {
-    let new = NewCompany {
-        name: "Fysio AS".into(),
-        org_number: "923609016".into(),
-        invoice_email: None,
-    };
-    let operator = Caller {
-        operator: true,
-        ..Caller::new("drift")
-    };
-    let id = companies::create(store, &ManualClock::at(0), &operator, new)
-        .await
-        .unwrap()
-        .id;
-    store.add_membership(crate::model::Membership {
-        user_sub: sub.into(),
-        company_id: id.clone(),
-        email: Some(format!("{sub}@klinikk.no")),
-        name: None,
-        created_at: 0,
-        invited_by: None,
-    });
-    id
-}
-
-#[tokio::test]
-async fn each_change_writes_one_audit_entry_and_a_refusal_none() {
+async fn majorstuen() -> Majorstuen {
     let store = MemoryStore::new();
     let clock = ManualClock::at(10);
-    let company = company_of(&store, "ola").await;
-    let ola = caller("ola");
-    let location = create(&store, &clock, &ola, &company, new_location("Majorstuen"))
+    let company = company_administered_by(&store, "ola", "923609016").await;
+    let location = create(
+        &store,
+        &clock,
+        &caller("ola"),
+        &company,
+        new_location("Majorstuen"),
+    )
+    .await
+    .unwrap();
+    Majorstuen {
+        store,
+        clock,
+        company,
+        location,
+    }
+}
+
+impl Majorstuen {
+    async fn update(&self, who: &Caller, edit: LocationEdit) -> Result<Location, Problem> {
+        update(
+            &self.store,
+            &self.clock,
+            who,
+            &self.company,
+            &self.location.id,
+            edit,
+        )
         .await
-        .unwrap();
-    let offline = LocationEdit {
-        expected_version: 1,
+    }
+
+    async fn get(&self, who: &Caller) -> Result<Location, Problem> {
+        get(&self.store, who, &self.company, &self.location.id).await
+    }
+}
+
+fn take_offline(expected_version: u64) -> LocationEdit {
+    LocationEdit {
+        expected_version,
         patch: LocationPatch {
             offline: Some(true),
             ..Default::default()
         },
-    };
-    update(
-        &store,
-        &clock,
-        &ola,
-        &company,
-        &location.id,
-        offline.clone(),
-    )
-    .await
-    .unwrap();
-    let rename = LocationEdit {
-        expected_version: 2,
+    }
+}
+
+fn rename(expected_version: u64, name: &str) -> LocationEdit {
+    LocationEdit {
+        expected_version,
         patch: LocationPatch {
-            name: Some("Ny".into()),
+            name: Some(name.into()),
             ..Default::default()
         },
-    };
-    update(&store, &clock, &ola, &company, &location.id, rename)
-        .await
-        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn each_change_writes_one_audit_entry_and_a_refusal_none() {
+    let w = majorstuen().await;
+    let ola = caller("ola");
+    w.update(&ola, take_offline(1)).await.unwrap();
+    w.update(&ola, rename(2, "Ny")).await.unwrap();
     // Refused: stale version, and an outsider.
-    update(
-        &store,
-        &clock,
-        &ola,
-        &company,
-        &location.id,
-        offline.clone(),
-    )
-    .await
-    .unwrap_err();
-    update(
-        &store,
-        &clock,
-        &caller("kari"),
-        &company,
-        &location.id,
-        offline,
-    )
-    .await
-    .unwrap_err();
-    let entries = store.audit_entries();
+    w.update(&ola, take_offline(1)).await.unwrap_err();
+    w.update(&caller("kari"), take_offline(1))
+        .await
+        .unwrap_err();
+    let entries = w.store.audit_entries();
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -126,114 +108,50 @@ async fn each_change_writes_one_audit_entry_and_a_refusal_none() {
             "location_edited"
         ]
     );
-    assert!(entries[1..].iter().all(
-        |e| e.actor_sub == "ola" && e.location_id.as_deref() == Some(location.id.as_str())
-    ));
+    assert!(
+        entries[1..]
+            .iter()
+            .all(|e| e.actor_sub == "ola"
+                && e.location_id.as_deref() == Some(w.location.id.as_str()))
+    );
     assert_eq!(entries[3].details["fields"], json!(["name"]));
 }
 
 #[tokio::test]
 async fn only_administrators_see_and_change_locations() {
-    let store = MemoryStore::new();
-    let clock = ManualClock::at(10);
-    let company = company_of(&store, "ola").await;
-    let location = create(
-        &store,
-        &clock,
-        &caller("ola"),
-        &company,
-        new_location("Majorstuen"),
-    )
-    .await
-    .unwrap();
+    let w = majorstuen().await;
 
     let outsider = caller("kari");
     let expect_404 = |r: Result<_, Problem>| assert_eq!(r.map(|_| ()).unwrap_err().status, 404);
     expect_404(
-        list(&store, &outsider, &company, None, 10)
+        list(&w.store, &outsider, &w.company, None, 10)
             .await
             .map(|_| ()),
     );
+    expect_404(w.get(&outsider).await.map(|_| ()));
     expect_404(
-        get(&store, &outsider, &company, &location.id)
+        create(&w.store, &w.clock, &outsider, &w.company, new_location("X"))
             .await
             .map(|_| ()),
     );
-    expect_404(
-        create(&store, &clock, &outsider, &company, new_location("X"))
-            .await
-            .map(|_| ()),
-    );
-    let edit = LocationEdit {
-        expected_version: 1,
-        patch: LocationPatch {
-            offline: Some(true),
-            ..Default::default()
-        },
-    };
-    expect_404(
-        update(
-            &store,
-            &clock,
-            &outsider,
-            &company,
-            &location.id,
-            edit.clone(),
-        )
-        .await
-        .map(|_| ()),
-    );
-    assert!(
-        !get(&store, &caller("ola"), &company, &location.id)
-            .await
-            .unwrap()
-            .offline
-    );
+    expect_404(w.update(&outsider, take_offline(1)).await.map(|_| ()));
+    assert!(!w.get(&caller("ola")).await.unwrap().offline);
 }
 
 #[tokio::test]
 async fn a_stale_version_changes_nothing() {
-    let store = MemoryStore::new();
-    let clock = ManualClock::at(10);
-    let company = company_of(&store, "ola").await;
+    let w = majorstuen().await;
     let ola = caller("ola");
-    let location = create(&store, &clock, &ola, &company, new_location("Majorstuen"))
-        .await
-        .unwrap();
-    let edit = |v, name: &str| LocationEdit {
-        expected_version: v,
-        patch: LocationPatch {
-            name: Some(name.into()),
-            ..Default::default()
-        },
-    };
-    clock.advance(5);
-    let updated = update(&store, &clock, &ola, &company, &location.id, edit(1, "Ny"))
-        .await
-        .unwrap();
+    w.clock.advance(5);
+    let updated = w.update(&ola, rename(1, "Ny")).await.unwrap();
     assert_eq!(
         (updated.version, updated.name.as_str(), updated.updated_at),
         (2, "Ny", 15)
     );
-    let err = update(
-        &store,
-        &clock,
-        &ola,
-        &company,
-        &location.id,
-        edit(1, "Gammel"),
-    )
-    .await
-    .unwrap_err();
+    let err = w.update(&ola, rename(1, "Gammel")).await.unwrap_err();
     assert_eq!((err.status, err.code), (409, "version_conflict"));
     assert_eq!(err.extensions["current_version"], 2);
-    assert_eq!(
-        get(&store, &ola, &company, &location.id)
-            .await
-            .unwrap()
-            .name,
-        "Ny"
-    );
+    assert_eq!(w.get(&ola).await.unwrap().name, "Ny");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 use super::*;
 use crate::clock::{ManualClock, Timestamp};
-use crate::domain::{companies, locations};
+use crate::domain::fixtures::{self, assert_detail_says};
+use crate::domain::locations;
 use crate::mail::{MailError, RecordingMailer};
 use crate::metrics;
 use crate::store::LocationStore;
@@ -35,45 +36,20 @@ async fn company_with_location(
     name: &str,
     org_number: &str,
 ) -> (String, String) {
-    let operator = Caller {
-        operator: true,
-        ..Caller::new("drift")
-    };
-    let company = companies::create(
-        store,
-        clock,
-        &operator,
-        companies::NewCompany {
-            name: name.into(),
-            org_number: org_number.into(),
-            invoice_email: None,
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    let company = fixtures::company(store, clock, name, org_number).await;
     // Ola joined with the address he was invited at; the token may say otherwise.
     store.add_membership(Membership {
-        user_sub: "ola".into(),
-        company_id: company.clone(),
-        email: Some("ola@klinikk.no".into()),
         name: Some("Åse Ødegård".into()),
         created_at: NOW,
         invited_by: Some("drift@bookinglink.no".into()),
+        ..fixtures::membership("ola", &company)
     });
-    let body = json!({
-        "name": "Grünerløkka",
-        "address": {"street": "Thorvald Meyers gate 30", "postal_code": "0555", "city": "Oslo"},
-        "phone": "+47 22 00 00 02",
-        "email": "post@klinikk.no"
-    });
-    let new = locations::NewLocation::from_json(body.as_object().unwrap()).unwrap();
     let location = locations::create(
         store,
         clock,
         &caller("ola"),
         &company,
-        new,
+        fixtures::new_location("Grünerløkka"),
         locations::DEFAULT_MAX_PER_COMPANY,
     )
     .await
@@ -134,19 +110,37 @@ impl World {
         .await
     }
 
-    async fn allowance(&self, who: &Caller, other: bool, system: &str) -> Allowance {
+    /// What the preview shows `who` on the first location, or on Ola's other one.
+    async fn preview_at(
+        &self,
+        who: &Caller,
+        other: bool,
+        system: &'static BookingSystem,
+        lang: Lang,
+    ) -> Preview {
         let (company, location) = self.at(other);
-        preview(
-            self.services(),
-            who,
-            company,
-            location,
-            catalog::system(system).unwrap(),
-            Lang::Nb,
-        )
-        .await
-        .unwrap()
-        .allowance
+        preview(self.services(), who, company, location, system, lang)
+            .await
+            .unwrap()
+    }
+
+    async fn preview(&self, who: &Caller, system: &'static BookingSystem, lang: Lang) -> Preview {
+        self.preview_at(who, false, system, lang).await
+    }
+
+    async fn allowance(&self, who: &Caller, other: bool, system: &str) -> Allowance {
+        let system = catalog::system(system).unwrap();
+        self.preview_at(who, other, system, Lang::Nb)
+            .await
+            .allowance
+    }
+
+    async fn first_location(&self) -> Location {
+        self.store
+            .location(&self.company, &self.location)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     fn at(&self, other: bool) -> (&str, &str) {
@@ -163,22 +157,12 @@ async fn the_preview_is_filled_from_our_records_and_the_caller() {
     let w = world().await;
     for system in catalog::systems() {
         for lang in [Lang::Nb, Lang::En] {
-            let p = preview(
-                w.services(),
-                &caller("ola"),
-                &w.company,
-                &w.location,
-                system,
-                lang,
-            )
-            .await
-            .unwrap()
-            .request;
+            let p = w.preview(&caller("ola"), system, lang).await.request;
             assert_eq!(p.to, system.contact.email);
             assert_eq!(p.phone.as_deref(), system.contact.phone);
             assert!(p.subject.contains("Fysio Blåbær AS (923609016)"));
             assert!(p.subject.contains("Grünerløkka"));
-            assert!(p.body.contains("Thorvald Meyers gate 30, 0555 Oslo"));
+            assert!(p.body.contains("Kirkeveien 64, 0364 Oslo"));
             assert!(p.body.contains("Åse Ødegård (ola@klinikk.no)"));
             for field in system.fields {
                 assert!(p.body.contains(field.label.get(lang)), "{}", system.id);
@@ -197,12 +181,7 @@ async fn sending_mails_the_vendor_with_the_admin_in_cc_and_reply_to() {
     assert_eq!(mails[0].cc, ["ola@klinikk.no"]);
     assert_eq!(mails[0].reply_to, ["ola@klinikk.no"]);
     assert_eq!(mails[0].subject, sent.request.subject);
-    let location = w
-        .store
-        .location(&w.company, &w.location)
-        .await
-        .unwrap()
-        .unwrap();
+    let location = w.first_location().await;
     assert_eq!(location.version, 1, "recording does not bump the version");
     assert_eq!(location.details_requests, vec![sent.record]);
     assert_eq!(location.details_requests[0].requested_at, NOW);
@@ -221,11 +200,7 @@ async fn the_fourth_send_in_a_day_is_refused_until_the_first_expires() {
     assert_eq!(err.extensions["sends_remaining"], 0);
     let retry_after: i64 = err.headers[0].1.parse().unwrap();
     assert_eq!(retry_after, WINDOW_SECONDS - 1_800);
-    assert!(
-        err.detail.nb.contains("26.11.2026 kl. 13:00"),
-        "{}",
-        err.detail.nb
-    );
+    assert_detail_says(&err, Lang::Nb, "26.11.2026 kl. 13:00");
     // Another system has its own limit.
     w.send(&caller("ola"), "konfidens").await.unwrap();
     w.clock.advance(retry_after);
@@ -263,12 +238,7 @@ async fn a_refused_mail_gives_its_slot_back() {
     // The limit refusing a fourth request sends nothing and counts nothing.
     w.send(&caller("ola"), "hano").await.unwrap_err();
     assert_eq!(recording.lines().len(), 8);
-    let location = w
-        .store
-        .location(&w.company, &w.location)
-        .await
-        .unwrap()
-        .unwrap();
+    let location = w.first_location().await;
     assert_eq!(location.details_requests.len(), 1);
 }
 
@@ -285,17 +255,10 @@ async fn the_vendor_answers_the_stored_verified_address_never_the_tokens_claim()
     let w = world().await;
     let mut ola = caller("ola");
     ola.email = Some("someone-else@example.com".into());
-    let preview = preview(
-        w.services(),
-        &ola,
-        &w.company,
-        &w.location,
-        catalog::system("hano").unwrap(),
-        Lang::Nb,
-    )
-    .await
-    .unwrap()
-    .request;
+    let preview = w
+        .preview(&ola, catalog::system("hano").unwrap(), Lang::Nb)
+        .await
+        .request;
     assert_eq!(preview.admin_email.as_deref(), Some("ola@klinikk.no"));
     w.send(&ola, "hano").await.unwrap();
     let mail = &w.mailer.sent()[0];
@@ -304,12 +267,9 @@ async fn the_vendor_answers_the_stored_verified_address_never_the_tokens_claim()
     assert!(!format!("{mail:?}").contains("someone-else"));
 
     w.store.add_membership(Membership {
-        user_sub: "per".into(),
-        company_id: w.company.clone(),
         email: None,
-        name: None,
         created_at: NOW,
-        invited_by: None,
+        ..fixtures::membership("per", &w.company)
     });
     let per = Caller {
         email: Some("per@klinikk.no".into()),

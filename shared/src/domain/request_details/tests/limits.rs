@@ -36,21 +36,9 @@ async fn the_eleventh_mail_in_a_day_is_refused_across_locations_and_companies() 
         ("retry-after", (NOW + WINDOW_SECONDS - now).to_string())
     );
     assert_eq!(err.extensions["retry_at"], "2026-11-26T12:00:00Z");
-    assert!(
-        err.detail.nb.contains("sendt 10 forespørsler"),
-        "{}",
-        err.detail.nb
-    );
-    assert!(
-        err.detail.nb.contains("26.11.2026 kl. 13:00"),
-        "{}",
-        err.detail.nb
-    );
-    assert!(
-        err.detail.en.contains("26.11.2026 at 13:00 (Oslo time)"),
-        "{}",
-        err.detail.en
-    );
+    assert_detail_says(&err, Lang::Nb, "sendt 10 forespørsler");
+    assert_detail_says(&err, Lang::Nb, "26.11.2026 kl. 13:00");
+    assert_detail_says(&err, Lang::En, "26.11.2026 at 13:00 (Oslo time)");
     assert_eq!(w.mailer.sent().len(), 10, "nothing was sent");
     assert_eq!(
         w.allowance(&caller("ola"), false, "physica")
@@ -61,12 +49,8 @@ async fn the_eleventh_mail_in_a_day_is_refused_across_locations_and_companies() 
 
     // Another administrator of the same location has sends of their own.
     w.store.add_membership(Membership {
-        user_sub: "kari".into(),
-        company_id: w.company.clone(),
-        email: Some("kari@klinikk.no".into()),
-        name: None,
         created_at: NOW,
-        invited_by: None,
+        ..fixtures::membership("kari", &w.company)
     });
     w.send(&caller("kari"), "physica").await.unwrap();
 }
@@ -114,17 +98,10 @@ async fn sends_remaining_is_the_smaller_of_both_limits() {
     w.clock.advance(1_800);
     let last = w.send(&ola, "hano").await.unwrap();
     assert_eq!(last.allowance.remaining, 0);
-    let shown = preview(
-        w.services(),
-        &ola,
-        &w.company,
-        &w.location,
-        catalog::system("hano").unwrap(),
-        Lang::Nb,
-    )
-    .await
-    .unwrap()
-    .to_json();
+    let shown = w
+        .preview(&ola, catalog::system("hano").unwrap(), Lang::Nb)
+        .await
+        .to_json();
     assert_eq!(shown["sends_remaining"], 0);
     assert_eq!(shown["sends_available_at"], "2026-11-26T12:00:00Z");
     assert_eq!(shown["send_limit_scope"], "location");
