@@ -63,85 +63,87 @@ const fn department(required: bool, format: FieldFormat, help: Text) -> FieldSpe
     }
 }
 
-const ASPIT_KEY_HELP: Text = Text::new(
-    "API-nøkkelen ASPIT sender når integrasjonen er slått på. Lim inn hele nøkkelen.",
-    "The API key ASPIT sends once the integration is turned on. Paste the whole key.",
-);
-
-// Physica and Psykbase are both ASPIT's: one vendor, one support desk, one key e-mail.
-const ASPIT: &str = "ASPIT AS";
-const ASPIT_SUPPORT: Contact = Contact {
-    email: "support@aspit.no",
-    phone: Some("+47 35 05 79 02"),
-};
-
-pub(super) static SYSTEMS: [BookingSystem; 7] = [
+// Physica and Psykbase are both ASPIT's: one vendor, one support desk, one key e-mail, and the
+// same fields (a clinic id, an optional department id, the key); only their texts differ.
+const fn aspit(
+    id: &'static str,
+    adapter: Adapter,
+    name: &'static str,
+    fields: &'static [FieldSpec],
+    request_note: Text,
+) -> BookingSystem {
     BookingSystem {
-        id: "physica",
-        adapter: Adapter::Physica,
-        name: "ASPIT Physica",
-        vendor: ASPIT,
+        id,
+        adapter,
+        name,
+        vendor: "ASPIT AS",
         contract: ContractStatus::Unconfirmed,
-        contact: ASPIT_SUPPORT,
-        fields: &[
-            external_id(
-                FieldFormat::Text,
-                Text::new(
-                    "Klinikkens ID i Physica. ASPIT oppgir den når appene Treatment Series, Contacts and Payers, Online Booking, EHF og DigiCare er slått på.",
-                    "The clinic's ID in Physica. ASPIT provides it once the apps Treatment Series, Contacts and Payers, Online Booking, EHF and DigiCare are turned on.",
-                ),
-            ),
-            department(
-                false,
-                FieldFormat::Text,
-                Text::new(
-                    "Bare hvis klinikken har flere avdelinger i Physica: avdelingens ID.",
-                    "Only if the clinic has several departments in Physica: the department's ID.",
-                ),
-            ),
-            api_key(ASPIT_KEY_HELP),
-        ],
+        contact: Contact {
+            email: "support@aspit.no",
+            phone: Some("+47 35 05 79 02"),
+        },
+        fields,
         allowed_hosts: &["*.aspit.no"],
         allowed_hosts_configurable: true,
         default_base_url: None,
-        request_note: Text::new(
+        request_note,
+    }
+}
+
+const fn aspit_fields(clinic_help: Text, department_help: Text) -> [FieldSpec; 3] {
+    [
+        external_id(FieldFormat::Text, clinic_help),
+        department(false, FieldFormat::Text, department_help),
+        api_key(Text::new(
+            "API-nøkkelen ASPIT sender når integrasjonen er slått på. Lim inn hele nøkkelen.",
+            "The API key ASPIT sends once the integration is turned on. Paste the whole key.",
+        )),
+    ]
+}
+
+static PHYSICA_FIELDS: [FieldSpec; 3] = aspit_fields(
+    Text::new(
+        "Klinikkens ID i Physica. ASPIT oppgir den når appene Treatment Series, Contacts and Payers, Online Booking, EHF og DigiCare er slått på.",
+        "The clinic's ID in Physica. ASPIT provides it once the apps Treatment Series, Contacts and Payers, Online Booking, EHF and DigiCare are turned on.",
+    ),
+    Text::new(
+        "Bare hvis klinikken har flere avdelinger i Physica: avdelingens ID.",
+        "Only if the clinic has several departments in Physica: the department's ID.",
+    ),
+);
+
+static PSYKBASE_FIELDS: [FieldSpec; 3] = aspit_fields(
+    Text::new(
+        "Klinikkens ID i Psykbase, slik ASPIT oppgir den.",
+        "The clinic's ID in Psykbase, as given by ASPIT.",
+    ),
+    Text::new(
+        "Bare hvis klinikken har flere avdelinger i Psykbase: avdelingen som eier kalenderen for denne lokasjonen.",
+        "Only if the clinic has several departments in Psykbase: the department that owns this location's calendar.",
+    ),
+);
+
+pub(super) static SYSTEMS: [BookingSystem; 7] = [
+    aspit(
+        "physica",
+        Adapter::Physica,
+        "ASPIT Physica",
+        &PHYSICA_FIELDS,
+        Text::new(
             "Vi ber om at appene Treatment Series, Contacts and Payers, Online Booking og EHF slås på i Physica, og deretter DigiCare, og om klinikkens ID, eventuell avdelings-ID og API-nøkkel.",
             "Please turn on the apps Treatment Series, Contacts and Payers, Online Booking and EHF in Physica, then DigiCare, and send us the clinic ID, the department ID if any, and the API key.",
         ),
-    },
-    BookingSystem {
-        id: "psykbase",
-        adapter: Adapter::Psykbase,
-        name: "ASPIT Psykbase",
-        vendor: ASPIT,
-        contract: ContractStatus::Unconfirmed,
-        contact: ASPIT_SUPPORT,
-        fields: &[
-            external_id(
-                FieldFormat::Text,
-                Text::new(
-                    "Klinikkens ID i Psykbase, slik ASPIT oppgir den.",
-                    "The clinic's ID in Psykbase, as given by ASPIT.",
-                ),
-            ),
-            department(
-                false,
-                FieldFormat::Text,
-                Text::new(
-                    "Bare hvis klinikken har flere avdelinger i Psykbase: avdelingen som eier kalenderen for denne lokasjonen.",
-                    "Only if the clinic has several departments in Psykbase: the department that owns this location's calendar.",
-                ),
-            ),
-            api_key(ASPIT_KEY_HELP),
-        ],
-        allowed_hosts: &["*.aspit.no"],
-        allowed_hosts_configurable: true,
-        default_base_url: None,
-        request_note: Text::new(
+    ),
+    aspit(
+        "psykbase",
+        Adapter::Psykbase,
+        "ASPIT Psykbase",
+        &PSYKBASE_FIELDS,
+        Text::new(
             "Vi ber om at kalenderen for denne lokasjonen gjøres tilgjengelig for plattformen i Psykbase, og om klinikkens ID, eventuell avdelings-ID og API-nøkkel.",
             "Please expose this location's calendar to the platform in Psykbase, and send us the clinic ID, the department ID if any, and the API key.",
         ),
-    },
+    ),
     BookingSystem {
         id: "easypractice",
         adapter: Adapter::EasyPractice,
