@@ -90,7 +90,10 @@ fn one_line(value: &str) -> String {
         .collect()
 }
 
-fn fill(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+/// Puts each `{name}` of `template` in what `lookup` gives for it, in one pass, so that a value
+/// is never expanded again; a name `lookup` does not know stays as it is. The request's text
+/// and the reports' messages are filled this way.
+pub(crate) fn fill(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(template.len() + 256);
     let mut rest = template;
     while let Some(start) = rest.find('{') {
