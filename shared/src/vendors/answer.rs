@@ -90,10 +90,7 @@ pub(super) fn first_answer(
 ) -> Result<(Plan, Fetched), CheckReport> {
     let fetched = match answer {
         Ok(fetched) => fetched,
-        Err(error) => {
-            let (code, field) = fetch_failure(error, None);
-            return Err(plan.fail_next(code, field));
-        }
+        Err(error) => return Err(unanswered(plan, error, None)),
     };
     match read(fetched.status) {
         Verdict::Answered => Ok((plan, fetched)),
@@ -115,8 +112,7 @@ pub(super) fn settle_verdict(mut plan: Plan, verdict: Verdict) -> CheckReport {
             plan.fail(StepId::KeyAccepted, code, Some(FieldId::ApiKey))
         }
         Verdict::ClinicUnknown => {
-            plan.ok(StepId::VendorReachable);
-            plan.ok(StepId::KeyAccepted);
+            plan.passed(&[StepId::VendorReachable, StepId::KeyAccepted]);
             plan.fail(
                 StepId::ClinicFound,
                 CheckCode::ClinicNotFound,
@@ -124,6 +120,25 @@ pub(super) fn settle_verdict(mut plan: Plan, verdict: Verdict) -> CheckReport {
             )
         }
     }
+}
+
+/// The entered department is one of the clinic's, or the report that ends the check there.
+pub(super) fn department_found(mut plan: Plan, known: bool) -> Result<Plan, CheckReport> {
+    if !known {
+        return Err(plan.fail(
+            StepId::DepartmentFound,
+            CheckCode::DepartmentNotFound,
+            Some(FieldId::ExternalDepartmentId),
+        ));
+    }
+    plan.ok(StepId::DepartmentFound);
+    Ok(plan)
+}
+
+/// The report for a request that got no answer: its outage code on the first unsettled step.
+pub(super) fn unanswered(plan: Plan, error: FetchError, url_field: Option<FieldId>) -> CheckReport {
+    let (code, field) = fetch_failure(error, url_field);
+    plan.fail_next(code, field)
 }
 
 /// A transport problem as a report code; `url_field` is the field the URL came from, if the

@@ -10,7 +10,7 @@
 //! The key travels as `Authorization: Bearer <key>`.
 
 use super::answer::{
-    Ctx, contract_status, endpoint, fetch_failure, first_answer, id_string, parse,
+    Ctx, contract_status, department_found, endpoint, first_answer, id_string, parse, unanswered,
 };
 use super::outbound::Auth;
 use super::report::Plan;
@@ -80,22 +80,20 @@ pub(super) async fn check(
     let Some(clinic) = parse::<Clinic>(&clinic.body) else {
         return plan.fail_next(CheckCode::VendorBadResponse, None);
     };
-    plan.ok(StepId::VendorReachable);
-    plan.ok(StepId::KeyAccepted);
-    plan.ok(StepId::ClinicFound);
+    plan.passed(&[
+        StepId::VendorReachable,
+        StepId::KeyAccepted,
+        StepId::ClinicFound,
+    ]);
     if let Some(department) = department {
         let known = clinic
             .departments
             .iter()
             .any(|d| id_string(&d.id).as_deref() == Some(department));
-        if !known {
-            return plan.fail(
-                StepId::DepartmentFound,
-                CheckCode::DepartmentNotFound,
-                Some(FieldId::ExternalDepartmentId),
-            );
-        }
-        plan.ok(StepId::DepartmentFound);
+        plan = match department_found(plan, known) {
+            Ok(plan) => plan,
+            Err(report) => return report,
+        };
     }
 
     let mut url = endpoint(&base, &["v1", "clinics", clinic_id, "calendars"]);
@@ -110,10 +108,7 @@ pub(super) async fn check(
     {
         Ok(fetched) if fetched.status == 200 => fetched,
         Ok(_) => return plan.fail_next(CheckCode::VendorError, None),
-        Err(error) => {
-            let (code, field) = fetch_failure(error, None);
-            return plan.fail_next(code, field);
-        }
+        Err(error) => return unanswered(plan, error, None),
     };
     let Some(calendars) = parse::<Calendars>(&calendars.body) else {
         return plan.fail_next(CheckCode::VendorBadResponse, None);

@@ -50,7 +50,6 @@ pub(super) async fn check(
     if parse::<serde_json::Map<String, serde_json::Value>>(&fetched.body).is_none() {
         return plan.fail_next(CheckCode::VendorBadResponse, None);
     }
-    plan.ok(StepId::VendorReachable);
-    plan.ok(StepId::KeyAccepted);
+    plan.passed(&[StepId::VendorReachable, StepId::KeyAccepted]);
     plan.finish()
 }

@@ -6,7 +6,7 @@
 //! seen from a page, so that step is `not_verifiable`, and such a check succeeds (Extensor
 //! confirms the set-up before the integration is switched on).
 
-use super::answer::{Ctx, fetch_failure};
+use super::answer::{Ctx, unanswered};
 use super::outbound::{FetchError, check_outbound_url};
 use super::report::Plan;
 use super::{CheckCode, CheckReport, StepId};
@@ -37,10 +37,7 @@ pub(super) async fn check(
     };
     let typed = match check_outbound_url(ctx.allowed_hosts(), raw) {
         Ok(url) => url,
-        Err(code) => {
-            let (code, field) = fetch_failure(FetchError::UrlRefused(code), field);
-            return plan.fail_next(code, field);
-        }
+        Err(code) => return unanswered(plan, FetchError::UrlRefused(code), field),
     };
     let url = target(&typed, sandbox);
     let fetched = match ctx
@@ -49,10 +46,7 @@ pub(super) async fn check(
         .await
     {
         Ok(fetched) => fetched,
-        Err(error) => {
-            let (code, field) = fetch_failure(error, field);
-            return plan.fail_next(code, field);
-        }
+        Err(error) => return unanswered(plan, error, field),
     };
     match fetched.status {
         200..=299 => {}
@@ -62,8 +56,7 @@ pub(super) async fn check(
         }
         _ => return plan.fail_next(CheckCode::VendorError, None),
     }
-    plan.ok(StepId::VendorReachable);
-    plan.ok(StepId::ClinicFound);
+    plan.passed(&[StepId::VendorReachable, StepId::ClinicFound]);
     plan.not_verifiable(StepId::OnlineBookingOpen);
     plan.finish()
 }

@@ -13,7 +13,8 @@
 //! and an unknown clinic name both values, so they stay right whichever EG meant.
 
 use super::answer::{
-    Ctx, Verdict, endpoint, first_answer, id_string, oslo_date, parse, settle_verdict,
+    Ctx, Verdict, department_found, endpoint, first_answer, id_string, oslo_date, parse,
+    settle_verdict,
 };
 use super::report::Plan;
 use super::{CheckCode, CheckReport, StepId};
@@ -134,9 +135,11 @@ pub(super) async fn check(
             };
         }
     };
-    plan.ok(StepId::VendorReachable);
-    plan.ok(StepId::KeyAccepted);
-    plan.ok(StepId::ClinicFound);
+    plan.passed(&[
+        StepId::VendorReachable,
+        StepId::KeyAccepted,
+        StepId::ClinicFound,
+    ]);
     let calendars = search.data.calendars;
     if calendars.is_empty() {
         plan.not_verifiable(StepId::DepartmentFound);
@@ -149,16 +152,13 @@ pub(super) async fn check(
     let owned = calendars.iter().any(|c| {
         id_string(&c.owned_by_department).is_some_and(|id| id.eq_ignore_ascii_case(department))
     });
-    if !owned {
-        return plan.fail(
-            StepId::DepartmentFound,
-            CheckCode::DepartmentNotFound,
-            Some(FieldId::ExternalDepartmentId),
-        );
+    match department_found(plan, owned) {
+        Ok(mut plan) => {
+            plan.ok(StepId::OnlineBookingOpen);
+            plan.finish()
+        }
+        Err(report) => report,
     }
-    plan.ok(StepId::DepartmentFound);
-    plan.ok(StepId::OnlineBookingOpen);
-    plan.finish()
 }
 
 #[cfg(test)]
