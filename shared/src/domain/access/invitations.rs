@@ -11,7 +11,7 @@ use crate::i18n::Lang;
 use crate::identity::Caller;
 use crate::mail::OutgoingMail;
 use crate::messages as msg;
-use crate::model::{Company, Invitation, InvitationStatus, Membership};
+use crate::model::{AuditEntry, Company, Invitation, InvitationStatus, Membership};
 use crate::problem::{FieldError, Problem};
 use crate::store::StoreError;
 use crate::validate::{self, ObjectReader};
@@ -169,14 +169,7 @@ pub async fn invite(
         resent.sends_that_day = resends_today + 1;
         resent.language = new.language;
         send_invitation(svc, caller, &company, &resent, &token).await?;
-        let audit = audit_entry(
-            caller,
-            Some(company_id),
-            "administrator_invited",
-            None,
-            json!({"email": resent.email, "invitation_id": resent.id, "resent": true}),
-            now,
-        );
+        let audit = invited_entry(caller, &resent, true, now);
         store
             .resend_invitation(&resent, &existing.token_hash, &audit)
             .await?;
@@ -208,14 +201,7 @@ pub async fn invite(
         closed_at: None,
     };
     send_invitation(svc, caller, &company, &invitation, &token).await?;
-    let audit = audit_entry(
-        caller,
-        Some(company_id),
-        "administrator_invited",
-        None,
-        json!({"email": invitation.email, "invitation_id": invitation.id, "resent": false}),
-        now,
-    );
+    let audit = invited_entry(caller, &invitation, false, now);
     match store.create_invitation(&invitation, &audit, now).await {
         Ok(()) => {}
         // Another invitation to the same address was created at the same moment.
@@ -228,6 +214,23 @@ pub async fn invite(
         invitation,
         resent: false,
     })
+}
+
+/// What the trail keeps of an invitation sent, the first time or again.
+fn invited_entry(
+    caller: &Caller,
+    invitation: &Invitation,
+    resent: bool,
+    now: Timestamp,
+) -> AuditEntry {
+    audit_entry(
+        caller,
+        Some(&invitation.company_id),
+        "administrator_invited",
+        None,
+        json!({"email": invitation.email, "invitation_id": invitation.id, "resent": resent}),
+        now,
+    )
 }
 
 async fn send_invitation(
