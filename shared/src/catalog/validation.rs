@@ -204,11 +204,25 @@ mod tests {
         issues.iter().map(|i| (i.field, i.code)).collect()
     }
 
+    /// What a check (no stored key to fall back on) refuses, field by field.
+    fn issues(system: &BookingSystem, details: &BookingDetails) -> Vec<(FieldId, &'static str)> {
+        codes(&validate(system, details, false))
+    }
+
+    /// A clinic id and a key, as most systems ask for.
+    fn clinic_with_key(external_id: &str) -> BookingDetails {
+        BookingDetails {
+            external_id: Some(external_id.into()),
+            api_key: Some(ApiKey::new("k")),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn required_fields_and_stored_key() {
         let empty = BookingDetails::default();
         assert_eq!(
-            codes(&validate(sys("pasientsky"), &empty, false)),
+            issues(sys("pasientsky"), &empty),
             [
                 (FieldId::ExternalId, "required"),
                 (FieldId::ExternalDepartmentId, "required"),
@@ -223,18 +237,13 @@ mod tests {
             ]
         );
         // Optional department: absent is fine.
-        let details = BookingDetails {
-            external_id: Some(" 42 ".into()),
-            api_key: Some(ApiKey::new("k")),
-            ..Default::default()
-        };
-        assert!(validate(sys("physica"), &details, false).is_empty());
+        assert!(issues(sys("physica"), &clinic_with_key(" 42 ")).is_empty());
         let blank = BookingDetails {
             api_key: Some(ApiKey::new("   ")),
             ..Default::default()
         };
         assert_eq!(
-            codes(&validate(sys("easypractice"), &blank, false)),
+            issues(sys("easypractice"), &blank),
             [(FieldId::ApiKey, "required")]
         );
     }
@@ -248,7 +257,7 @@ mod tests {
             booking_url: Some("https://booking.extensor.no/x".into()),
         };
         assert_eq!(
-            codes(&validate(sys("pasientsky"), &details, false)),
+            issues(sys("pasientsky"), &details),
             [
                 (FieldId::ExternalId, "invalid_uuid"),
                 (FieldId::ExternalDepartmentId, "control_characters"),
@@ -265,13 +274,8 @@ mod tests {
             assert!(!is_hyphenated_uuid(uuid), "{uuid}");
         }
         assert!(is_hyphenated_uuid("3F2A9C1E-8B7D-4E21-9A0F-5C6D7E8F9A0B"));
-        let dots = BookingDetails {
-            external_id: Some("..".into()),
-            api_key: Some(ApiKey::new("k")),
-            ..Default::default()
-        };
         assert_eq!(
-            codes(&validate(sys("hano"), &dots, false)),
+            issues(sys("hano"), &clinic_with_key("..")),
             [(FieldId::ExternalId, "invalid_value")]
         );
     }
@@ -330,7 +334,7 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(
-                codes(&validate(extensor, &details, false)),
+                issues(extensor, &details),
                 [(FieldId::BookingUrl, code)],
                 "{url}"
             );
@@ -364,7 +368,7 @@ mod tests {
             booking_url: None,
         };
         assert_eq!(
-            codes(&validate(pasientsky, &details("avdeling-1"), false)),
+            issues(pasientsky, &details("avdeling-1")),
             [(FieldId::ExternalDepartmentId, "invalid_uuid")]
         );
         assert!(
