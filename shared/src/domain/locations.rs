@@ -1,6 +1,6 @@
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Timestamp};
 use crate::identity::Caller;
 use crate::messages as msg;
 use crate::model::{Address, Location, Page};
@@ -33,6 +33,33 @@ pub struct NewLocation {
     pub address: Address,
     pub phone: String,
     pub email: String,
+}
+
+impl NewLocation {
+    /// The location as it is first stored: version 1, online, no booking system yet.
+    pub fn into_location(
+        self,
+        company_id: &str,
+        id: String,
+        created_by: &str,
+        now: Timestamp,
+    ) -> Location {
+        Location {
+            company_id: company_id.to_string(),
+            id,
+            name: self.name,
+            address: self.address,
+            phone: self.phone,
+            email: self.email,
+            offline: false,
+            booking: None,
+            details_requests: Vec::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            updated_by: created_by.to_string(),
+        }
+    }
 }
 
 const ADDRESS_FIELDS: &[&str] = &["street", "postal_code", "city"];
@@ -153,21 +180,7 @@ pub async fn create(
 ) -> Result<Location, Problem> {
     authorize(store, caller, company_id).await?;
     let now = clock.now();
-    let location = Location {
-        company_id: company_id.to_string(),
-        id: super::new_id(),
-        name: new.name,
-        address: new.address,
-        phone: new.phone,
-        email: new.email,
-        offline: false,
-        booking: None,
-        details_requests: Vec::new(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        updated_by: caller.sub.clone(),
-    };
+    let location = new.into_location(company_id, super::new_id(), &caller.sub, now);
     let audit = audit_entry(
         caller,
         Some(company_id),

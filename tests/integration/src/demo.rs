@@ -10,8 +10,7 @@ use bookinglink::domain::access::{INVITATION_VALID_SECONDS, token_hash};
 use bookinglink::domain::locations;
 use bookinglink::i18n::Lang;
 use bookinglink::model::{
-    AUDIT_RETENTION_SECONDS, Address, AuditEntry, Company, Invitation, InvitationStatus, Location,
-    Membership,
+    AUDIT_RETENTION_SECONDS, Address, AuditEntry, Company, Invitation, InvitationStatus, Membership,
 };
 use bookinglink::store::{InvitationStore, Store, StoreError};
 use serde_json::json;
@@ -131,9 +130,7 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
         ),
     ];
     for (company_id, id, name, street, postal_code, city, phone) in locations {
-        let location = Location {
-            company_id: company_id.into(),
-            id: id.into(),
+        let location = locations::NewLocation {
             name: name.into(),
             address: Address {
                 street: street.into(),
@@ -142,14 +139,8 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
             },
             phone: phone.into(),
             email: format!("{}@fysio-demo.no", postal_code),
-            offline: false,
-            booking: None,
-            details_requests: Vec::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            updated_by: ADMIN_SUB.into(),
-        };
+        }
+        .into_location(company_id, id.into(), ADMIN_SUB, now);
         let mut audit = seed_entry(company_id, "location_created", json!({"name": name}), now);
         audit.actor_sub = ADMIN_SUB.into();
         audit.actor_email = Some(ADMIN_EMAIL.into());
