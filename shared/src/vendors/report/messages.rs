@@ -63,8 +63,6 @@ impl CheckStep {
     /// The text for this step's code, in the wording its system's vendor calls for.
     fn text(&self, system: &BookingSystem) -> Text {
         let wording = wording(system.adapter);
-        let pair = wording == Wording::KeyAndClinicTogether;
-        let token = wording == Wording::PersonalToken;
         let url = self.field == Some(FieldId::BookingUrl);
         use CheckCode::*;
         match self.code {
@@ -132,30 +130,34 @@ impl CheckStep {
                 "{system} sendte et større svar enn vi tar imot. Kontakt {system} ({contact}).",
                 "{system} sent a larger answer than we accept. Contact {system} ({contact}).",
             ),
-            ApiKeyRejected if pair => Text::new(
-                "{system} godtok ikke API-nøkkelen for klinikken med denne {external_id}. Sjekk at begge er nøyaktig det {vendor} sendte for denne klinikken, og at hele nøkkelen er limt inn uten mellomrom eller linjeskift. Stemmer de, kontakt {system} ({contact}).",
-                "{system} did not accept the API key for the clinic with this {external_id}. Check that both are exactly what {vendor} sent for this clinic, and that the whole key was pasted without spaces or line breaks. If they are right, contact {system} ({contact}).",
-            ),
-            ApiKeyRejected if token => Text::new(
-                "{system} avviste tokenet: det er feil, eller det er slettet eller trukket tilbake. Sjekk at hele tokenet er limt inn, eller lag et nytt i innstillingene til appen «API» i {system} (med tilgangen calendars-read).",
-                "{system} rejected the token: it is wrong, or it was deleted or revoked. Check that the whole token was pasted, or create a new one in the settings of the \"API\" app in {system} (with the scope calendars-read).",
-            ),
-            ApiKeyRejected => Text::new(
-                "{system} avviste API-nøkkelen. Sjekk at hele nøkkelen fra e-posten fra {vendor} er limt inn, uten mellomrom eller linjeskift. Stemmer den, kontakt {system} ({contact}).",
-                "{system} rejected the API key. Check that the whole key from {vendor}'s e-mail was pasted, without spaces or line breaks. If it is right, contact {system} ({contact}).",
-            ),
+            ApiKeyRejected => match wording {
+                Wording::KeyAndClinicTogether => Text::new(
+                    "{system} godtok ikke API-nøkkelen for klinikken med denne {external_id}. Sjekk at begge er nøyaktig det {vendor} sendte for denne klinikken, og at hele nøkkelen er limt inn uten mellomrom eller linjeskift. Stemmer de, kontakt {system} ({contact}).",
+                    "{system} did not accept the API key for the clinic with this {external_id}. Check that both are exactly what {vendor} sent for this clinic, and that the whole key was pasted without spaces or line breaks. If they are right, contact {system} ({contact}).",
+                ),
+                Wording::PersonalToken => Text::new(
+                    "{system} avviste tokenet: det er feil, eller det er slettet eller trukket tilbake. Sjekk at hele tokenet er limt inn, eller lag et nytt i innstillingene til appen «API» i {system} (med tilgangen calendars-read).",
+                    "{system} rejected the token: it is wrong, or it was deleted or revoked. Check that the whole token was pasted, or create a new one in the settings of the \"API\" app in {system} (with the scope calendars-read).",
+                ),
+                Wording::Plain => Text::new(
+                    "{system} avviste API-nøkkelen. Sjekk at hele nøkkelen fra e-posten fra {vendor} er limt inn, uten mellomrom eller linjeskift. Stemmer den, kontakt {system} ({contact}).",
+                    "{system} rejected the API key. Check that the whole key from {vendor}'s e-mail was pasted, without spaces or line breaks. If it is right, contact {system} ({contact}).",
+                ),
+            },
             ClinicNotFound if url => Text::new(
                 "{system} kjenner ikke igjen {field}. Sjekk at du har limt inn hele adressen {system} oppga, eller kontakt {system} ({contact}).",
                 "{system} does not recognise the {field}. Check that you pasted the whole address {system} gave you, or contact {system} ({contact}).",
             ),
-            ClinicNotFound if pair => Text::new(
-                "{system} fant ingen klinikk med denne {external_id} som API-nøkkelen gir tilgang til. Sjekk at begge er nøyaktig det {vendor} sendte for denne klinikken. Stemmer de, kontakt {system} ({contact}).",
-                "{system} found no clinic with this {external_id} that the API key gives access to. Check that both are exactly what {vendor} sent for this clinic. If they are right, contact {system} ({contact}).",
-            ),
-            ClinicNotFound => Text::new(
-                "{system} fant ingen klinikk med denne {field}. Sjekk verdien mot det {system} oppga, eller kontakt {system} ({contact}).",
-                "{system} found no clinic with this {field}. Check the value against what {system} gave you, or contact {system} ({contact}).",
-            ),
+            ClinicNotFound => match wording {
+                Wording::KeyAndClinicTogether => Text::new(
+                    "{system} fant ingen klinikk med denne {external_id} som API-nøkkelen gir tilgang til. Sjekk at begge er nøyaktig det {vendor} sendte for denne klinikken. Stemmer de, kontakt {system} ({contact}).",
+                    "{system} found no clinic with this {external_id} that the API key gives access to. Check that both are exactly what {vendor} sent for this clinic. If they are right, contact {system} ({contact}).",
+                ),
+                Wording::PersonalToken | Wording::Plain => Text::new(
+                    "{system} fant ingen klinikk med denne {field}. Sjekk verdien mot det {system} oppga, eller kontakt {system} ({contact}).",
+                    "{system} found no clinic with this {field}. Check the value against what {system} gave you, or contact {system} ({contact}).",
+                ),
+            },
             DepartmentNotFound => Text::new(
                 "{system} fant ingen kalender som hører til avdelingen med denne {field}. Sjekk ID-en, og at avdelingens kalendere er åpne for nettbooking. Kontakt {system} ({contact}) ved behov.",
                 "{system} found no calendar belonging to the department with this {field}. Check the ID, and that the department's calendars are open for online booking. Contact {system} ({contact}) if needed.",
@@ -168,14 +170,16 @@ impl CheckStep {
                 "{system} godtok tokenet, men det har ikke tilgang til kalenderne. Lag et nytt personlig tilgangstoken i innstillingene til appen «API» i {system} med tilgangen calendars-read (tilgangene til et token kan ikke endres etterpå), og lim det inn her.",
                 "{system} accepted the token, but it has no access to the calendars. Create a new personal access token in the settings of the \"API\" app in {system} with the scope calendars-read (a token's scopes cannot be changed later), and paste it here.",
             ),
-            NoOnlineBookingCalendar if pair => Text::new(
-                "Ingen kalender er åpen for nettbooking i {system}. Sjekk i {system} at behandleren eier kalenderen, at kalenderen er åpen for nettbooking, og at timetypene er merket «Kan bestilles online». Prøv så igjen. Kontakt {system} ({contact}) ved behov.",
-                "No calendar is open for online booking in {system}. Check in {system} that the therapist owns the calendar, that the calendar is open for online booking, and that the appointment types are marked \"Kan bestilles online\" (bookable online). Then try again. Contact {system} ({contact}) if needed.",
-            ),
-            NoOnlineBookingCalendar => Text::new(
-                "Ingen kalender er åpen for nettbooking i {system}. Åpne minst én behandlers kalender for nettbooking (behandleren må eie kalenderen), og prøv igjen. Kontakt {system} ({contact}) ved behov.",
-                "No calendar is open for online booking in {system}. Open at least one therapist's calendar for online booking (the therapist must own the calendar), then try again. Contact {system} ({contact}) if needed.",
-            ),
+            NoOnlineBookingCalendar => match wording {
+                Wording::KeyAndClinicTogether => Text::new(
+                    "Ingen kalender er åpen for nettbooking i {system}. Sjekk i {system} at behandleren eier kalenderen, at kalenderen er åpen for nettbooking, og at timetypene er merket «Kan bestilles online». Prøv så igjen. Kontakt {system} ({contact}) ved behov.",
+                    "No calendar is open for online booking in {system}. Check in {system} that the therapist owns the calendar, that the calendar is open for online booking, and that the appointment types are marked \"Kan bestilles online\" (bookable online). Then try again. Contact {system} ({contact}) if needed.",
+                ),
+                Wording::PersonalToken | Wording::Plain => Text::new(
+                    "Ingen kalender er åpen for nettbooking i {system}. Åpne minst én behandlers kalender for nettbooking (behandleren må eie kalenderen), og prøv igjen. Kontakt {system} ({contact}) ved behov.",
+                    "No calendar is open for online booking in {system}. Open at least one therapist's calendar for online booking (the therapist must own the calendar), then try again. Contact {system} ({contact}) if needed.",
+                ),
+            },
             Required => Text::new(
                 "Fyll inn {field}, og prøv igjen.",
                 "Enter the {field}, then try again.",
