@@ -211,13 +211,15 @@ pub(crate) fn contracts_doc_section(heading: &str) -> &'static str {
         .unwrap_or_default()
 }
 
+/// A system the tests know is in the catalog.
+#[cfg(test)]
+pub(crate) fn sys(id: &str) -> &'static BookingSystem {
+    system(id).unwrap_or_else(|| panic!("{id} is not in the catalog"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sys(id: &str) -> &'static BookingSystem {
-        system(id).unwrap()
-    }
 
     #[test]
     fn every_system_is_complete_in_both_languages() {

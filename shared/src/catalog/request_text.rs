@@ -120,11 +120,7 @@ pub(crate) fn fill(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{FieldId, system};
-
-    fn sys(id: &str) -> &'static BookingSystem {
-        system(id).unwrap()
-    }
+    use crate::catalog::{FieldId, sys};
 
     #[test]
     fn request_text_is_norwegian_by_default_and_english_on_request() {

@@ -194,11 +194,7 @@ fn issue(spec: &FieldSpec, code: &'static str) -> FieldIssue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::system;
-
-    fn sys(id: &str) -> &'static BookingSystem {
-        system(id).unwrap()
-    }
+    use crate::catalog::sys;
 
     fn codes(issues: &[FieldIssue]) -> Vec<(FieldId, &'static str)> {
         issues.iter().map(|i| (i.field, i.code)).collect()
