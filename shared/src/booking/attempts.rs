@@ -20,7 +20,7 @@
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::store::{StoreError, keys};
+use crate::store::{Result, StoreError, keys};
 
 #[cfg(feature = "dynamodb")]
 pub mod dynamo;
@@ -128,6 +128,37 @@ impl Slot {
     }
 }
 
+/// What a caller holds in a place, and so what a settling write requires of the place: the
+/// reservation it took (whatever became of it since), or a failure it read. A place that no
+/// longer holds it expired and another attempt owns it now: there is nothing left to settle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held<'a> {
+    Reservation(&'a Reservation),
+    Failure(&'a Slot),
+}
+
+impl Held<'_> {
+    fn index(self) -> u32 {
+        match self {
+            Held::Reservation(r) => r.slot,
+            Held::Failure(slot) => slot.index,
+        }
+    }
+
+    fn attempt_id(&self) -> &str {
+        match self {
+            Held::Reservation(r) => &r.attempt_id,
+            Held::Failure(slot) => &slot.attempt_id,
+        }
+    }
+
+    /// Whether `place` still holds it.
+    fn still_in(&self, place: &Slot) -> bool {
+        place.attempt_id == self.attempt_id()
+            && (matches!(self, Held::Reservation(_)) || place.state == SlotState::Failed)
+    }
+}
+
 /// A place taken for one check in one tally.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reservation {
@@ -156,29 +187,15 @@ pub trait AttemptStore: Send + Sync {
         now: Timestamp,
     ) -> Result<ReserveOutcome, StoreError>;
 
-    /// Turns the caller's own reservation into a failure that counts until `expires_at`.
-    async fn mark_failed(
-        &self,
-        tally: Tally<'_>,
-        reservation: &Reservation,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError>;
+    /// Makes the place a failure that counts until `until`, if it still holds what the caller
+    /// holds: its own reservation becomes a failure, or a failure it read lasts until then.
+    async fn mark_failed(&self, tally: Tally<'_>, held: Held<'_>, until: Timestamp) -> Result<()>;
 
-    /// Gives a reservation back (only if it is still the caller's).
-    async fn release(&self, tally: Tally<'_>, reservation: &Reservation) -> Result<(), StoreError>;
+    /// Empties the place, if it still holds what the caller holds: a reservation given back,
+    /// or a failure forgiven.
+    async fn release(&self, tally: Tally<'_>, held: Held<'_>) -> Result<()>;
 
-    async fn slots(&self, tally: Tally<'_>) -> Result<Vec<Slot>, StoreError>;
-
-    /// Sets a failure's expiry, if the place still holds that failure.
-    async fn extend_failure(
-        &self,
-        tally: Tally<'_>,
-        slot: &Slot,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    /// Removes a failure, if the place still holds that failure.
-    async fn clear_failure(&self, tally: Tally<'_>, slot: &Slot) -> Result<(), StoreError>;
+    async fn slots(&self, tally: Tally<'_>) -> Result<Vec<Slot>>;
 }
 
 /// Which tally is full.
@@ -257,7 +274,7 @@ pub async fn admit(
             for (tally, result) in [(admin, by_admin), (location, by_location)] {
                 match result {
                     Ok(ReserveOutcome::Taken(r)) => {
-                        if let Err(e) = store.release(tally, &r).await {
+                        if let Err(e) = store.release(tally, Held::Reservation(&r)).await {
                             tracing::warn!(error = %e, "unused attempt reservation not released");
                         }
                     }
@@ -307,7 +324,9 @@ pub async fn settle(
             // Giving the places back and reading the tallies are independent; the reads may
             // still see our own reservations, which are not failures.
             let release_both = futures_util::future::try_join_all(
-                admitted.places().map(|(tally, r)| store.release(tally, r)),
+                admitted
+                    .places()
+                    .map(|(tally, r)| store.release(tally, Held::Reservation(r))),
             );
             let (released, admin_slots, location_slots) =
                 tokio::join!(release_both, store.slots(admin), store.slots(location));
@@ -319,7 +338,9 @@ pub async fn settle(
                     .into_iter()
                     .partition(|s| s.state == SlotState::Failed && s.made_by(&admitted.attempt));
                 futures_util::future::try_join_all(
-                    forgiven.iter().map(|slot| store.clear_failure(admin, slot)),
+                    forgiven
+                        .iter()
+                        .map(|slot| store.release(admin, Held::Failure(slot))),
                 )
                 .await?;
                 admin_slots = kept;
@@ -331,11 +352,9 @@ pub async fn settle(
             )))
         }
         Settlement::CountedFailure => {
-            futures_util::future::try_join_all(
-                admitted
-                    .places()
-                    .map(|(tally, r)| store.mark_failed(tally, r, now + WINDOW_SECONDS)),
-            )
+            futures_util::future::try_join_all(admitted.places().map(|(tally, r)| {
+                store.mark_failed(tally, Held::Reservation(r), now + WINDOW_SECONDS)
+            }))
             .await?;
             // Read after the writes: they must see this failure.
             let (admin_slots, location_slots) =
@@ -350,11 +369,9 @@ pub async fn settle(
                     extend.extend(failures.into_iter().map(|slot| (tally, slot)));
                 }
             }
-            futures_util::future::try_join_all(
-                extend
-                    .iter()
-                    .map(|(tally, slot)| store.extend_failure(*tally, slot, now + WINDOW_SECONDS)),
-            )
+            futures_util::future::try_join_all(extend.iter().map(|(tally, slot)| {
+                store.mark_failed(*tally, Held::Failure(slot), now + WINDOW_SECONDS)
+            }))
             .await?;
             // Extending changes no count: the slots read above still tell what remains.
             Ok(remaining_of(admin, &admin_slots, now).min(remaining_of(

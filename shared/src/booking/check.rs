@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::BookingDeps;
-use super::attempts::{self, Admission, Admitted, Attempt, LockScope, Refusal, Settlement};
+use super::attempts::{self, Admission, Admitted, Attempt, Held, LockScope, Refusal, Settlement};
 use super::input::BookingInput;
 use super::views::Tested;
 use crate::api_key::ApiKey;
@@ -112,13 +112,9 @@ pub(super) async fn resolve_key(
             "api_key", "required", message,
         )]));
     };
-    let name = deps.secret_name(&location.company_id, &location.id);
-    let key = deps
-        .secrets
-        .get(&name, stored)
-        .await
-        .map_err(Problem::from)?;
-    Ok(Some(ResolvedKey::Stored(key)))
+    Ok(Some(ResolvedKey::Stored(
+        deps.stored_key(location, stored).await?,
+    )))
 }
 
 /// Which failures count is decided by the report (`vendors::report::outcome_of`).
@@ -252,11 +248,11 @@ pub(super) async fn give_back(deps: &BookingDeps, admission: &Admission) {
     let (admin, location) = tokio::join!(
         store.release(
             attempts::Tally::Administrator(&admitted.attempt.sub),
-            &admitted.administrator
+            Held::Reservation(&admitted.administrator)
         ),
         store.release(
             attempts::Tally::Location(&admitted.attempt.location_id),
-            &admitted.location
+            Held::Reservation(&admitted.location)
         )
     );
     if let Err(e) = admin.and(location) {

@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use bookinglink::booking::attempts::{Attempt, AttemptStore, ReserveOutcome, Tally};
+use bookinglink::booking::attempts::{Attempt, AttemptStore, Held, ReserveOutcome, Tally};
 use bookinglink::routes::{ROUTES, Route, RouteId};
 use common::{NOW, Stack};
 use integration_tests::demo::{company_with_admin, invitation_with_token, join};
@@ -64,7 +64,11 @@ async fn world() -> World {
             panic!("a free attempt slot");
         };
         store
-            .mark_failed(Tally::Administrator("locked"), &reservation, NOW + 3_600)
+            .mark_failed(
+                Tally::Administrator("locked"),
+                Held::Reservation(&reservation),
+                NOW + 3_600,
+            )
             .await
             .unwrap();
     }

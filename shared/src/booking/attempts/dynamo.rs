@@ -78,40 +78,38 @@ impl AttemptStore for DynamoStore {
         Ok(ReserveOutcome::Full { slots: in_the_way })
     }
 
-    async fn mark_failed(
-        &self,
-        tally: Tally<'_>,
-        r: &Reservation,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn mark_failed(&self, tally: Tally<'_>, held: Held<'_>, until: Timestamp) -> Result<()> {
         let result = self
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(key(tally, r.slot)))
+            .set_key(Some(key(tally, held.index())))
             .update_expression("SET #state = :failed, #expires_at = :expires")
-            .condition_expression("attempt_id = :id")
+            .condition_expression(condition(held))
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
             .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
-            .expression_attribute_values(":expires", n(expires_at))
-            .expression_attribute_values(":id", s(&r.attempt_id))
+            .expression_attribute_values(":expires", n(until))
+            .expression_attribute_values(":id", s(held.attempt_id()))
             .send()
             .await;
         unless_taken_over(result)
     }
 
-    async fn release(&self, tally: Tally<'_>, r: &Reservation) -> Result<(), StoreError> {
-        let result = self
+    async fn release(&self, tally: Tally<'_>, held: Held<'_>) -> Result<()> {
+        let mut delete = self
             .client()
             .delete_item()
             .table_name(self.table())
-            .set_key(Some(key(tally, r.slot)))
-            .condition_expression("attempt_id = :id")
-            .expression_attribute_values(":id", s(&r.attempt_id))
-            .send()
-            .await;
-        unless_taken_over(result)
+            .set_key(Some(key(tally, held.index())))
+            .condition_expression(condition(held))
+            .expression_attribute_values(":id", s(held.attempt_id()));
+        if let Held::Failure(_) = held {
+            delete = delete
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":failed", s(SlotState::Failed.as_str()));
+        }
+        unless_taken_over(delete.send().await)
     }
 
     async fn slots(&self, tally: Tally<'_>) -> Result<Vec<Slot>, StoreError> {
@@ -127,42 +125,12 @@ impl AttemptStore for DynamoStore {
             .map_err(sdk)?;
         out.items().iter().map(slot_from).collect()
     }
+}
 
-    async fn extend_failure(
-        &self,
-        tally: Tally<'_>,
-        slot: &Slot,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key(tally, slot.index)))
-            .update_expression("SET #expires_at = :expires")
-            .condition_expression("attempt_id = :id AND #state = :failed")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
-            .expression_attribute_values(":expires", n(expires_at))
-            .expression_attribute_values(":id", s(&slot.attempt_id))
-            .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
-            .send()
-            .await;
-        unless_taken_over(result)
-    }
-
-    async fn clear_failure(&self, tally: Tally<'_>, slot: &Slot) -> Result<(), StoreError> {
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(key(tally, slot.index)))
-            .condition_expression("attempt_id = :id AND #state = :failed")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":id", s(&slot.attempt_id))
-            .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
-            .send()
-            .await;
-        unless_taken_over(result)
+/// [`Held::still_in`] as the condition of a write (`:id`: the attempt, `:failed`: the state).
+fn condition(held: Held<'_>) -> &'static str {
+    match held {
+        Held::Reservation(_) => "attempt_id = :id",
+        Held::Failure(_) => "attempt_id = :id AND #state = :failed",
     }
 }

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::collections::btree_map::{Entry, OccupiedEntry};
 use std::sync::Mutex;
 
 use super::*;
@@ -50,31 +51,19 @@ impl AttemptStore for MemoryAttempts {
         Ok(ReserveOutcome::Full { slots: in_the_way })
     }
 
-    async fn mark_failed(
-        &self,
-        tally: Tally<'_>,
-        r: &Reservation,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut slots = self.slots.lock().unwrap();
-        if let Some(slot) = slots.get_mut(&(tally.partition(), r.slot))
-            && slot.attempt_id == r.attempt_id
-        {
+    async fn mark_failed(&self, tally: Tally<'_>, held: Held<'_>, until: Timestamp) -> Result<()> {
+        self.settle(tally, held, |mut place| {
+            let slot = place.get_mut();
             slot.state = SlotState::Failed;
-            slot.expires_at = expires_at;
-        }
+            slot.expires_at = until;
+        });
         Ok(())
     }
 
-    async fn release(&self, tally: Tally<'_>, r: &Reservation) -> Result<(), StoreError> {
-        let mut slots = self.slots.lock().unwrap();
-        let key = (tally.partition(), r.slot);
-        if slots
-            .get(&key)
-            .is_some_and(|s| s.attempt_id == r.attempt_id)
-        {
-            slots.remove(&key);
-        }
+    async fn release(&self, tally: Tally<'_>, held: Held<'_>) -> Result<()> {
+        self.settle(tally, held, |place| {
+            place.remove();
+        });
         Ok(())
     }
 
@@ -87,37 +76,24 @@ impl AttemptStore for MemoryAttempts {
             .map(|(_, v)| v.clone())
             .collect())
     }
-
-    async fn extend_failure(
-        &self,
-        tally: Tally<'_>,
-        slot: &Slot,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut slots = self.slots.lock().unwrap();
-        if let Some(current) = slots.get_mut(&(tally.partition(), slot.index))
-            && current.attempt_id == slot.attempt_id
-            && current.state == SlotState::Failed
-        {
-            current.expires_at = expires_at;
-        }
-        Ok(())
-    }
-
-    async fn clear_failure(&self, tally: Tally<'_>, slot: &Slot) -> Result<(), StoreError> {
-        let mut slots = self.slots.lock().unwrap();
-        let key = (tally.partition(), slot.index);
-        if slots
-            .get(&key)
-            .is_some_and(|s| s.attempt_id == slot.attempt_id && s.state == SlotState::Failed)
-        {
-            slots.remove(&key);
-        }
-        Ok(())
-    }
 }
 
 impl MemoryAttempts {
+    /// A settling write to the place, made only if it still holds what the caller holds.
+    fn settle(
+        &self,
+        tally: Tally<'_>,
+        held: Held<'_>,
+        write: impl FnOnce(OccupiedEntry<'_, (String, u32), Slot>),
+    ) {
+        let mut slots = self.slots.lock().unwrap();
+        if let Entry::Occupied(place) = slots.entry((tally.partition(), held.index()))
+            && held.still_in(place.get())
+        {
+            write(place);
+        }
+    }
+
     /// The audit entries of lifted lockouts.
     pub fn lifted(&self) -> Vec<crate::model::AuditEntry> {
         self.lifted.lock().unwrap().clone()
