@@ -193,39 +193,37 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn jwt_request(claims: serde_json::Value) -> Request {
-        let event = json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": "/v1/me",
-            "rawQueryString": "",
-            "headers": {"x-dev-user": "someone-else", "x-dev-groups": "bookinglink-operators"},
-            "requestContext": {
-                "accountId": "1", "apiId": "local", "domainName": "x", "requestId": "req-1",
-                "routeKey": "$default", "stage": "$default", "time": "", "timeEpoch": 0,
-                "http": {"method": "GET", "path": "/v1/me", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
-                "authorizer": {"jwt": {"claims": claims, "scopes": null}}
-            },
-            "isBase64Encoded": false
+    /// A `GET /v1/me` event with `headers`, and with the JWT authorizer's `claims` if given.
+    fn request(headers: serde_json::Value, claims: Option<serde_json::Value>) -> Request {
+        let mut context = json!({
+            "accountId": "1", "apiId": "local", "domainName": "x", "requestId": "req-1",
+            "routeKey": "$default", "stage": "$default", "time": "", "timeEpoch": 0,
+            "http": {"method": "GET", "path": "/v1/me", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"}
         });
-        lambda_http::request::from_str(&event.to_string()).unwrap()
-    }
-
-    fn dev_request(headers: serde_json::Value) -> Request {
+        if let Some(claims) = claims {
+            context["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
+        }
         let event = json!({
             "version": "2.0",
             "routeKey": "$default",
             "rawPath": "/v1/me",
             "rawQueryString": "",
             "headers": headers,
-            "requestContext": {
-                "accountId": "1", "apiId": "local", "domainName": "x", "requestId": "req-2",
-                "routeKey": "$default", "stage": "$default", "time": "", "timeEpoch": 0,
-                "http": {"method": "GET", "path": "/v1/me", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"}
-            },
+            "requestContext": context,
             "isBase64Encoded": false
         });
         lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    /// Verified claims, with development headers that must be ignored beside them.
+    fn jwt_request(claims: serde_json::Value) -> Request {
+        let headers =
+            json!({"x-dev-user": "someone-else", "x-dev-groups": "bookinglink-operators"});
+        request(headers, Some(claims))
+    }
+
+    fn dev_request(headers: serde_json::Value) -> Request {
+        request(headers, None)
     }
 
     #[test]

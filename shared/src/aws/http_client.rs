@@ -179,6 +179,15 @@ mod tests {
         HttpRequest::try_from(request).unwrap()
     }
 
+    /// A request that gets no answer: the connector's error.
+    async fn failed_call(
+        settings: HttpConnectorSettings,
+        url: &str,
+        body: &'static str,
+    ) -> ConnectorError {
+        connector(settings).call(post(url, body)).await.unwrap_err()
+    }
+
     /// A one-connection HTTP server on loopback: reads one request, hands it to the test, then
     /// writes `answer` (or closes the connection when it is `None`).
     async fn server(answer: Option<&'static str>) -> (String, tokio::task::JoinHandle<String>) {
@@ -255,20 +264,14 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
-        let err = connector(HttpConnectorSettings::builder().build())
-            .call(post(&url, "{}"))
-            .await
-            .unwrap_err();
+        let err = failed_call(HttpConnectorSettings::builder().build(), &url, "{}").await;
         assert!(err.is_io(), "{err:?}");
     }
 
     #[tokio::test]
     async fn a_connection_closed_without_an_answer_is_retried() {
         let (url, _server) = server(None).await;
-        let err = connector(HttpConnectorSettings::builder().build())
-            .call(post(&url, "{}"))
-            .await
-            .unwrap_err();
+        let err = failed_call(HttpConnectorSettings::builder().build(), &url, "{}").await;
         assert!(
             err.is_io() || err.as_other() == Some(ErrorKind::TransientError),
             "{err:?}"
@@ -288,10 +291,7 @@ mod tests {
         let settings = HttpConnectorSettings::builder()
             .read_timeout(Duration::from_millis(200))
             .build();
-        let err = connector(settings)
-            .call(post(&url, "{}"))
-            .await
-            .unwrap_err();
+        let err = failed_call(settings, &url, "{}").await;
         assert!(err.is_timeout(), "{err:?}");
     }
 
@@ -313,10 +313,12 @@ mod tests {
             let mut buf = [0u8; 1024];
             std::io::Read::read(&mut stream, &mut buf).map(|_| buf)
         });
-        let err = connector(HttpConnectorSettings::builder().build())
-            .call(post(&url, "{\"secret\":\"not sent\"}"))
-            .await
-            .unwrap_err();
+        let err = failed_call(
+            HttpConnectorSettings::builder().build(),
+            &url,
+            "{\"secret\":\"not sent\"}",
+        )
+        .await;
         assert!(
             format!("{err:?}").contains("UnknownIssuer"),
             "refused for its certificate: {err:?}"

@@ -12,6 +12,8 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::model::Location;
+use crate::problem::Problem;
 use crate::store::Store;
 use crate::vendors::VendorCheck;
 
@@ -45,6 +47,17 @@ pub struct BookingDeps {
 impl BookingDeps {
     pub fn secret_name(&self, company_id: &str, location_id: &str) -> String {
         format!("{}{company_id}/{location_id}", self.secret_prefix)
+    }
+
+    /// The location's key as stored in version `version_id` of its secret.
+    async fn stored_key(
+        &self,
+        location: &Location,
+        version_id: &str,
+    ) -> Result<crate::api_key::ApiKey, Problem> {
+        let name = self.secret_name(&location.company_id, &location.id);
+        let key = self.secrets.get(&name, version_id).await?;
+        Ok(key)
     }
 }
 

@@ -256,15 +256,11 @@ async fn replayed_save(
         let Some(version_id) = &booking.secret_version_id else {
             return Ok(None);
         };
-        let name = deps.secret_name(&location.company_id, &location.id);
-        let stored = deps
-            .secrets
-            .get(&name, version_id)
-            .await
-            .map_err(Problem::from)?;
+        let stored = deps.stored_key(location, version_id).await?;
         if !constant_time_eq(stored.expose().as_bytes(), key.expose().as_bytes()) {
             return Ok(None);
         }
+        let name = deps.secret_name(&location.company_id, &location.id);
         if let Err(e) = key_store::repair(deps.secrets.as_ref(), &name, version_id).await {
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
