@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
+use bookinglink::booking::handler::BookingApp;
 use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::{RecordingMailer, SesMailer};
@@ -85,13 +86,17 @@ async fn nothing_secret_is_logged_at_trace() {
         &config,
     )));
     let prefix = format!("test-{}/", uuid::Uuid::new_v4());
-    let booking = || BookingDeps {
-        store: store.clone(),
-        attempts: store.clone(),
-        secrets: secrets.clone(),
-        vendors: vendors(),
-        clock: Arc::new(SystemClock),
-        secret_prefix: prefix.clone(),
+    // Both booking functions' `App` (`BookingApp`), each started afresh.
+    let booking = || BookingApp {
+        deps: BookingDeps {
+            store: store.clone(),
+            attempts: store.clone(),
+            secrets: secrets.clone(),
+            vendors: vendors(),
+            clock: Arc::new(SystemClock),
+            secret_prefix: prefix.clone(),
+        },
+        dev_identity_headers: false,
     };
     integration_tests::verify_sender(&config, SENDER)
         .await
@@ -155,10 +160,7 @@ async fn nothing_secret_is_logged_at_trace() {
 
     // "Test kobling" with the key typed in.
     invoke_http(
-        test_connection::App {
-            deps: booking(),
-            dev_identity_headers: false,
-        },
+        booking(),
         test_connection::handle,
         post("test", &details),
         200,
@@ -168,20 +170,13 @@ async fn nothing_secret_is_logged_at_trace() {
     // "Test og lagre": the key goes to Secrets Manager.
     let mut save = details.clone();
     save["version"] = json!(1);
-    let save_app = test_and_save::App {
-        deps: booking(),
-        dev_identity_headers: false,
-    };
-    invoke_http(save_app, test_and_save::handle, post("save", &save), 200).await;
+    invoke_http(booking(), test_and_save::handle, post("save", &save), 200).await;
 
     // "Test kobling" with the stored key: read back from Secrets Manager.
     let mut stored = details.clone();
     stored.as_object_mut().unwrap().remove("api_key");
     invoke_http(
-        test_connection::App {
-            deps: booking(),
-            dev_identity_headers: false,
-        },
+        booking(),
         test_connection::handle,
         post("test", &stored),
         200,
