@@ -10,7 +10,8 @@ use bookinglink::domain::access::{INVITATION_VALID_SECONDS, token_hash};
 use bookinglink::domain::locations;
 use bookinglink::i18n::Lang;
 use bookinglink::model::{
-    AUDIT_RETENTION_SECONDS, Address, AuditEntry, Company, Invitation, InvitationStatus, Membership,
+    AUDIT_RETENTION_SECONDS, Address, AuditEntry, BookingConfig, Company, Health, Invitation,
+    InvitationStatus, Membership,
 };
 use bookinglink::store::{InvitationStore, Store, StoreError};
 use serde_json::json;
@@ -278,4 +279,23 @@ pub async fn join<S: InvitationStore + ?Sized>(
     store
         .accept_invitation(&invitation, &membership, now, &audit)
         .await
+}
+
+/// A saved, healthy Pasientsky connection to the sandbox's clinic whose key is the secret
+/// version `secret_version_id`, as "Test og lagre" leaves it (before any check is recorded).
+pub fn saved_pasientsky(secret_version_id: String) -> BookingConfig {
+    BookingConfig {
+        system: "pasientsky".into(),
+        external_id: Some("00000000-0000-4000-8000-000000000001".into()),
+        external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
+        booking_url: None,
+        key_stored: true,
+        secret_version_id: Some(secret_version_id),
+        config_id: Some(uuid::Uuid::new_v4().to_string()),
+        health: Some(Health::Ok),
+        notice_pending: None,
+        last_check: None,
+        saved_by: None,
+        saved_at: None,
+    }
 }

@@ -23,7 +23,7 @@ use bookinglink::revalidate::{
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError};
 use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::demo::seed_entry;
+use integration_tests::demo::{saved_pasientsky, seed_entry};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::{emulator_config, fresh_table, leaks};
 
@@ -228,15 +228,6 @@ impl Fleet {
     async fn save(&self, location: &str, key: &str, version: u64) -> Location {
         let version_id = self.put_key(location, key).await;
         let booking = BookingConfig {
-            system: "pasientsky".into(),
-            external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-            external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
-            booking_url: None,
-            key_stored: true,
-            secret_version_id: Some(version_id),
-            config_id: Some(uuid::Uuid::new_v4().to_string()),
-            health: Some(Health::Ok),
-            notice_pending: None,
             last_check: Some(CheckSummary {
                 status: CheckStatus::Success,
                 checked_at: self.clock.now(),
@@ -246,6 +237,7 @@ impl Fleet {
             }),
             saved_by: Some("ola@fysio.no".into()),
             saved_at: Some(self.clock.now()),
+            ..saved_pasientsky(version_id)
         };
         self.store
             .save_booking(

@@ -17,7 +17,7 @@ use bookinglink::booking::key_store::memory::MemoryKeyStore;
 use bookinglink::booking::key_store::{KeyStore, NewVersion};
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
-use bookinglink::model::{Address, BookingConfig, Company, Health, Location, Membership};
+use bookinglink::model::{Address, Company, Location, Membership};
 use bookinglink::revalidate::memory::MemoryRevalidation;
 use bookinglink::revalidate::{
     self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
@@ -25,7 +25,7 @@ use bookinglink::revalidate::{
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationStore, LocationWrite};
 use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::demo::seed_entry;
+use integration_tests::demo::{saved_pasientsky, seed_entry};
 use tokio::task::JoinSet;
 
 struct Unlimited;
@@ -241,7 +241,7 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
                 )
                 .await
                 .expect("create the location");
-            let booking = saved_booking(version_id);
+            let booking = saved_pasientsky(version_id);
             store
                 .save_booking(
                     LocationWrite {
@@ -292,25 +292,8 @@ fn seed_memory(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn KeyStore>
             company_id: "c".into(),
             location_id: id,
             location_name: format!("Lokasjon {n}"),
-            booking: saved_booking(version_id),
+            booking: saved_pasientsky(version_id),
         });
     }
     (Arc::new(store), Arc::new(secrets), String::new())
-}
-
-fn saved_booking(version_id: String) -> BookingConfig {
-    BookingConfig {
-        system: "pasientsky".into(),
-        external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-        external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
-        booking_url: None,
-        key_stored: true,
-        secret_version_id: Some(version_id),
-        config_id: Some(uuid::Uuid::new_v4().to_string()),
-        health: Some(Health::Ok),
-        notice_pending: None,
-        last_check: None,
-        saved_by: None,
-        saved_at: None,
-    }
 }
