@@ -158,14 +158,12 @@ async fn nothing_secret_is_logged_at_trace() {
         "api_key": vendor_sandbox::KEY_OK,
     });
 
+    let test_with = async |body: &Value| {
+        invoke_http(booking(), test_connection::handle, post("test", body), 200).await
+    };
+
     // "Test kobling" with the key typed in.
-    invoke_http(
-        booking(),
-        test_connection::handle,
-        post("test", &details),
-        200,
-    )
-    .await;
+    test_with(&details).await;
 
     // "Test og lagre": the key goes to Secrets Manager.
     let mut save = details.clone();
@@ -175,13 +173,7 @@ async fn nothing_secret_is_logged_at_trace() {
     // "Test kobling" with the stored key: read back from Secrets Manager.
     let mut stored = details.clone();
     stored.as_object_mut().unwrap().remove("api_key");
-    invoke_http(
-        booking(),
-        test_connection::handle,
-        post("test", &stored),
-        200,
-    )
-    .await;
+    test_with(&stored).await;
 
     // "Forespør detaljer", sent through SES.
     let details_app = request_details::App {
