@@ -709,6 +709,7 @@ async fn concurrent_sends_cannot_pass_the_administrators_limit() {
 async fn the_answers_say_how_many_sends_are_left() {
     let api = Api::new().await;
     let shown = api.get("hano", &api.admin, "nb").await;
+    assert_eq!(shown.status, 200, "{}", shown.raw);
     assert_eq!(shown.body["sends_remaining"], 3);
     assert_eq!(shown.body["sends_available_at"], Value::Null);
     assert_eq!(shown.body["send_limit_scope"], Value::Null);
@@ -718,6 +719,7 @@ async fn the_answers_say_how_many_sends_are_left() {
         assert_eq!(sent.body["sends_remaining"], left);
     }
     let shown = api.get("hano", &api.admin, "en").await;
+    assert_eq!(shown.status, 200, "{}", shown.raw);
     assert_eq!(shown.body["sends_remaining"], 0);
     assert_eq!(shown.body["send_limit_scope"], "location");
     assert_eq!(shown.body["sends_available_at"], "2026-11-26T12:00:00Z");
