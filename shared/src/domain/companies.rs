@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::identity::Caller;
 use crate::model::{Company, Page};
 use crate::problem::Problem;
-use crate::store::CompanyStore;
+use crate::store::{CompanyStore, PageRequest};
 use crate::validate::{self, ObjectReader};
 
 use super::{audit_entry, require_operator};
@@ -51,11 +51,12 @@ pub async fn list(
     after: Option<&str>,
     limit: u32,
 ) -> Result<Page<Company>, Problem> {
+    let page = PageRequest { after, limit };
     if caller.operator {
         let query = query.map(str::trim).filter(|q| !q.is_empty());
-        return Ok(store.all_companies(query, after, limit).await?);
+        return Ok(store.all_companies(query, page).await?);
     }
-    Ok(store.companies_of(&caller.sub, after, limit).await?)
+    Ok(store.companies_of(&caller.sub, page).await?)
 }
 
 /// Registers a company; only platform operators may. It has no administrator until an

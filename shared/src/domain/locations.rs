@@ -5,7 +5,7 @@ use crate::identity::Caller;
 use crate::messages as msg;
 use crate::model::{Address, Location, Page};
 use crate::problem::{FieldError, Problem};
-use crate::store::{LocationPatch, LocationWrite, Store};
+use crate::store::{LocationPatch, LocationWrite, PageRequest, Store};
 use crate::validate::{self, ObjectReader};
 
 use super::{audit_entry, authorize};
@@ -160,7 +160,7 @@ pub async fn list(
 ) -> Result<Page<Location>, Problem> {
     let (membership, page) = tokio::join!(
         authorize(store, caller, company_id),
-        store.locations_of(company_id, after, limit)
+        store.locations_of(company_id, PageRequest { after, limit })
     );
     membership?;
     Ok(page?)

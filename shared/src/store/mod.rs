@@ -42,6 +42,14 @@ pub enum StoreError {
 /// What every store method answers.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Which page of a listing to read: at most `limit` items, those after the item `after` in
+/// the listing's order (the previous page's `next_after`; `None`: from the start).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest<'a> {
+    pub after: Option<&'a str>,
+    pub limit: u32,
+}
+
 /// The fields of a location an administrator may change. `None` leaves a field as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LocationPatch {
@@ -74,17 +82,11 @@ pub trait CompanyStore: Send + Sync {
     async fn all_companies(
         &self,
         query: Option<&str>,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> Result<Page<Company>>;
 
     /// The companies a user administers, in id order.
-    async fn companies_of(
-        &self,
-        user_sub: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Company>>;
+    async fn companies_of(&self, user_sub: &str, page: PageRequest<'_>) -> Result<Page<Company>>;
 
     async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>>;
 
@@ -117,12 +119,8 @@ pub trait LocationStore: Send + Sync {
     ) -> Result<()>;
 
     /// A company's locations in creation order (ids are time-ordered).
-    async fn locations_of(
-        &self,
-        company_id: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Location>>;
+    async fn locations_of(&self, company_id: &str, page: PageRequest<'_>)
+    -> Result<Page<Location>>;
 
     async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>>;
 
@@ -280,13 +278,8 @@ pub trait AdministratorStore: Send + Sync {
 
 #[async_trait]
 pub trait AuditStore: Send + Sync {
-    /// A company's audit entries, newest first.
-    async fn audit_of(
-        &self,
-        company_id: &str,
-        before: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<AuditEntry>>;
+    /// A company's audit entries, newest first (so those after `page.after` are older).
+    async fn audit_of(&self, company_id: &str, page: PageRequest<'_>) -> Result<Page<AuditEntry>>;
 }
 
 /// Lifting an administrator's lockout early: the failed attempts that make it up are removed

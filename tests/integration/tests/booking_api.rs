@@ -19,7 +19,7 @@ use bookinglink::metrics;
 use bookinglink::model::{AuditEntry, BookingConfig, Company, Location, Membership, Page};
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{
-    self, CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError,
+    self, CompanyStore, LocationPatch, LocationStore, LocationWrite, PageRequest, StoreError,
 };
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
@@ -106,18 +106,12 @@ impl CompanyStore for FlakyStore {
     async fn all_companies(
         &self,
         query: Option<&str>,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> store::Result<Page<Company>> {
-        self.inner.all_companies(query, after, limit).await
+        self.inner.all_companies(query, page).await
     }
-    async fn companies_of(
-        &self,
-        sub: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> store::Result<Page<Company>> {
-        self.inner.companies_of(sub, after, limit).await
+    async fn companies_of(&self, sub: &str, page: PageRequest<'_>) -> store::Result<Page<Company>> {
+        self.inner.companies_of(sub, page).await
     }
     async fn membership(&self, sub: &str, company: &str) -> store::Result<Option<Membership>> {
         self.inner.membership(sub, company).await
@@ -142,10 +136,9 @@ impl LocationStore for FlakyStore {
     async fn locations_of(
         &self,
         company: &str,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> store::Result<Page<Location>> {
-        self.inner.locations_of(company, after, limit).await
+        self.inner.locations_of(company, page).await
     }
     async fn location(&self, company: &str, location: &str) -> store::Result<Option<Location>> {
         self.inner.location(company, location).await

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use bookinglink::clock::SystemClock;
-use bookinglink::store::AuditStore;
 use bookinglink::store::dynamo::DynamoStore;
+use bookinglink::store::{AuditStore, PageRequest};
 use integration_tests::{
     Answer, Identity, binary_event, emulator_config, event, fresh_table, leaks,
 };
@@ -597,7 +597,13 @@ async fn a_company_gets_no_more_locations_than_its_limit_even_under_concurrency(
     // A refused create leaves no audit entry: one per location.
     let created = api
         .store
-        .audit_of(&company, None, 100)
+        .audit_of(
+            &company,
+            PageRequest {
+                after: None,
+                limit: 100,
+            },
+        )
         .await
         .unwrap()
         .items

@@ -10,7 +10,7 @@ use crate::identity::Caller;
 use crate::mail::Mailer;
 use crate::model::{AuditEntry, Invitation, Membership, Page};
 use crate::problem::Problem;
-use crate::store::{AdminStore, LockoutStore};
+use crate::store::{AdminStore, LockoutStore, PageRequest};
 
 use super::{Access, audit_entry, authorize_or_operator, require_operator};
 
@@ -203,7 +203,13 @@ pub async fn audit(
 ) -> Result<Page<AuditEntry>, Problem> {
     let (access, page) = tokio::join!(
         authorize_or_operator(svc.store, caller, company_id),
-        svc.store.audit_of(company_id, before, limit)
+        svc.store.audit_of(
+            company_id,
+            PageRequest {
+                after: before,
+                limit
+            }
+        )
     );
     let _: Access = access?;
     Ok(page?)

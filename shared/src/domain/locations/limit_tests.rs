@@ -4,8 +4,8 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::domain::fixtures::{assert_detail_says, company_administered_by, new_location};
 use crate::i18n::Lang;
-use crate::store::LocationStore;
 use crate::store::memory::MemoryStore;
+use crate::store::{LocationStore, PageRequest};
 
 #[tokio::test]
 async fn a_company_gets_no_more_locations_than_its_limit() {
@@ -39,7 +39,16 @@ async fn a_company_gets_no_more_locations_than_its_limit() {
     assert_eq!(body["errors"][0]["field"], "companyId");
     // Nothing was written for the refused one.
     assert_eq!(store.audit_entries().len(), audit_before);
-    let page = store.locations_of(&company, None, 100).await.unwrap();
+    let page = store
+        .locations_of(
+            &company,
+            PageRequest {
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 3);
     // The limit is per company.
     create(&store, &clock, &ola, &other, new_location("Nord"), 3)

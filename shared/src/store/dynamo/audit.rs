@@ -10,7 +10,7 @@ use super::attributes::{
 };
 use crate::model::{AuditEntry, Page};
 use crate::store::keys::{AUDIT_PREFIX, Key, TTL_ATTRIBUTE, company_partition};
-use crate::store::{AuditStore, Result};
+use crate::store::{AuditStore, PageRequest, Result};
 
 pub(crate) fn audit_item(e: &AuditEntry) -> Item {
     let mut item = key_item(&Key::audit(e.company_id.as_deref(), &e.id));
@@ -62,30 +62,9 @@ impl DynamoStore {
 
 #[async_trait]
 impl AuditStore for DynamoStore {
-    async fn audit_of(
-        &self,
-        company_id: &str,
-        before: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<AuditEntry>> {
-        let out = self
-            .page_of(
-                &company_partition(company_id),
-                AUDIT_PREFIX,
-                before,
-                limit,
-                true,
-            )
-            .await?;
-        let entries = out
-            .items()
-            .iter()
-            .map(|item| audit_from(item).map(|e| (e.id.clone(), e)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::cut(
-            entries,
-            limit,
-            out.last_evaluated_key().is_some(),
-        ))
+    async fn audit_of(&self, company_id: &str, page: PageRequest<'_>) -> Result<Page<AuditEntry>> {
+        let partition = company_partition(company_id);
+        self.page_of(&partition, AUDIT_PREFIX, page, true, audit_from)
+            .await
     }
 }

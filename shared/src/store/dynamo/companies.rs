@@ -10,7 +10,7 @@ use crate::model::{AuditEntry, Company, Membership, Page};
 use crate::store::keys::{
     COMPANIES_PARTITION, COMPANY_PREFIX, Index, IndexKey, Key, user_partition,
 };
-use crate::store::{CompanyStore, Result, StoreError, company_matches};
+use crate::store::{CompanyStore, PageRequest, Result, StoreError, company_matches};
 
 fn company_item(c: &Company) -> Item {
     let mut item = key_item(&Key::company(&c.id));
@@ -110,13 +110,14 @@ impl CompanyStore for DynamoStore {
     async fn all_companies(
         &self,
         query: Option<&str>,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> Result<Page<Company>> {
         // Reads pages of the company index until one more match than the page is found, so
         // a filter that skips most companies still fills the page and tells whether more follow.
         let mut found: Vec<(String, Company)> = Vec::new();
-        let mut start = after.map(|a| index_start(&Key::company(a), &IndexKey::listed_company(a)));
+        let mut start = page
+            .after
+            .map(|a| index_start(&Key::company(a), &IndexKey::listed_company(a)));
         loop {
             let out = self
                 .index_page(Index::Gsi2, COMPANIES_PARTITION, start, 200)
@@ -128,45 +129,28 @@ impl CompanyStore for DynamoStore {
                 }
             }
             start = out.last_evaluated_key().cloned();
-            if start.is_none() || found.len() > limit as usize {
-                return Ok(Page::cut(found, limit, false));
+            if start.is_none() || found.len() > page.limit as usize {
+                return Ok(Page::cut(found, page.limit, false));
             }
         }
     }
 
-    async fn companies_of(
-        &self,
-        user_sub: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Company>> {
-        let out = self
-            .page_of(
-                &user_partition(user_sub),
-                COMPANY_PREFIX,
-                after,
-                limit,
-                false,
-            )
+    async fn companies_of(&self, user_sub: &str, page: PageRequest<'_>) -> Result<Page<Company>> {
+        let partition = user_partition(user_sub);
+        let company_id = |item: &Item| get_s(item, "company_id");
+        let ids = self
+            .page_of(&partition, COMPANY_PREFIX, page, false, company_id)
             .await?;
-        let ids: Vec<String> = out
-            .items()
-            .iter()
-            .map(|item| get_s(item, "company_id"))
-            .collect::<Result<_, _>>()?;
-        let more =
-            ids.len() > limit as usize || (out.last_evaluated_key().is_some() && !ids.is_empty());
-        let page_ids: Vec<String> = ids.into_iter().take(limit as usize).collect();
-        let keys: Vec<Key> = page_ids.iter().map(|id| Key::company(id)).collect();
+        let keys: Vec<Key> = ids.items.iter().map(|id| Key::company(id)).collect();
         let mut by_id: HashMap<String, Company> = HashMap::new();
         for item in self.batch_get(&keys).await? {
             let company = company_from(&item)?;
             by_id.insert(company.id.clone(), company);
         }
         Ok(Page {
-            next_after: if more { page_ids.last().cloned() } else { None },
             // Keep the membership order; a membership whose company is gone is skipped.
-            items: page_ids.iter().filter_map(|id| by_id.remove(id)).collect(),
+            items: ids.items.iter().filter_map(|id| by_id.remove(id)).collect(),
+            next_after: ids.next_after,
         })
     }
 

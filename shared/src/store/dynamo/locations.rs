@@ -13,7 +13,7 @@ use super::requests::{attribute_names, backend};
 use super::{DynamoStore, TxFailure};
 use crate::model::{Address, AuditEntry, BookingConfig, DetailsRequest, Location, Page};
 use crate::store::keys::{IndexKey, Key, LOCATION_COUNT, LOCATION_PREFIX, company_partition};
-use crate::store::{LocationPatch, LocationStore, LocationWrite, Result, StoreError};
+use crate::store::{LocationPatch, LocationStore, LocationWrite, PageRequest, Result, StoreError};
 
 /// The location attribute holding "Forespør detaljer" requests, a map by system.
 pub(super) const DETAILS_REQUESTS: &str = "details_requests";
@@ -143,24 +143,11 @@ impl LocationStore for DynamoStore {
     async fn locations_of(
         &self,
         company_id: &str,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> Result<Page<Location>> {
-        let out = self
-            .page_of(
-                &company_partition(company_id),
-                LOCATION_PREFIX,
-                after,
-                limit,
-                false,
-            )
-            .await?;
-        let items = out
-            .items()
-            .iter()
-            .map(|item| location_from(item).map(|l| (l.id.clone(), l)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::cut(items, limit, out.last_evaluated_key().is_some()))
+        let partition = company_partition(company_id);
+        self.page_of(&partition, LOCATION_PREFIX, page, false, location_from)
+            .await
     }
 
     async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>> {

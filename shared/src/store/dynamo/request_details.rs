@@ -26,40 +26,22 @@ impl SendLimitStore for DynamoStore {
     async fn held_send_slots(&self, scope: &SendScope, now: Timestamp) -> Result<Vec<SendSlot>> {
         let (pk, prefix) = send_slots(scope);
         let mut held = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(&pk))
-                .expression_attribute_values(":prefix", s(&prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk)?;
-            for item in out.items() {
-                let sk = get_s(item, "sk")?;
-                let number = sk[prefix.len()..]
-                    .parse()
-                    .map_err(|_| StoreError::Backend(format!("unreadable send slot {sk}")))?;
-                let expires_at: Timestamp = get_n(item, TTL_ATTRIBUTE)?;
-                if expires_at > now {
-                    held.push(SendSlot {
-                        scope: scope.clone(),
-                        number,
-                        token: get_s(item, "token")?,
-                        expires_at,
-                    });
-                }
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(held);
+        for item in self.prefixed_items(&pk, &prefix).await? {
+            let sk = get_s(&item, "sk")?;
+            let number = sk[prefix.len()..]
+                .parse()
+                .map_err(|_| StoreError::Backend(format!("unreadable send slot {sk}")))?;
+            let expires_at: Timestamp = get_n(&item, TTL_ATTRIBUTE)?;
+            if expires_at > now {
+                held.push(SendSlot {
+                    scope: scope.clone(),
+                    number,
+                    token: get_s(&item, "token")?,
+                    expires_at,
+                });
             }
         }
+        Ok(held)
     }
 
     async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp) -> Result<bool> {

@@ -7,16 +7,18 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
 
 use super::DynamoStore;
-use super::attributes::{Item, key_item, n, s};
+use super::attributes::{Item, get_s, key_item, n, s};
 use crate::clock::Timestamp;
-use crate::store::keys::{Index, Key, TTL_ATTRIBUTE};
-use crate::store::{Result, StoreError};
+use crate::model::Page;
+use crate::store::keys::{Index, Key, SK, TTL_ATTRIBUTE};
+use crate::store::{PageRequest, Result, StoreError};
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -239,36 +241,80 @@ impl DynamoStore {
         Ok(out.item().cloned())
     }
 
-    /// One page of the items in partition `pk` whose sort key starts with `prefix`, after the
-    /// item `<prefix><after>`, newest first when `backwards`. Asks for one item more than the
-    /// page so the caller can tell whether another page follows without a request that
-    /// returns nothing.
-    pub(crate) async fn page_of(
-        &self,
-        pk: &str,
-        prefix: &str,
-        after: Option<&str>,
-        limit: u32,
-        backwards: bool,
-    ) -> Result<QueryOutput> {
-        let start = after.map(|a| {
-            key_item(&Key {
-                pk: pk.to_string(),
-                sk: format!("{prefix}{a}"),
-            })
-        });
+    /// A query of partition `pk` for the items whose sort key starts with `prefix`.
+    fn query_prefix(&self, pk: &str, prefix: &str) -> QueryFluentBuilder {
         self.client()
             .query()
             .table_name(self.table())
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(prefix))
+    }
+
+    /// A query of an index partition `pk`; `condition` names the index's keys `#pk` and `#sk`.
+    fn query_index(&self, index: Index, pk: &str, condition: &str) -> QueryFluentBuilder {
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(index.name())
+            .key_condition_expression(condition)
+            .expression_attribute_names("#pk", index.pk())
+            .expression_attribute_values(":pk", s(pk));
+        if condition.contains("#sk") {
+            query.expression_attribute_names("#sk", index.sk())
+        } else {
+            query
+        }
+    }
+
+    /// One page of the items in partition `pk` whose sort key starts with `prefix`, after the
+    /// item `<prefix><page.after>`, newest first when `backwards`, each read by `read`. An
+    /// item's id in the page (what the next page starts after) is its sort key without the
+    /// prefix. Asks for one item more than the page so the caller can tell whether another page
+    /// follows without a request that returns nothing.
+    pub(crate) async fn page_of<T>(
+        &self,
+        pk: &str,
+        prefix: &str,
+        page: PageRequest<'_>,
+        backwards: bool,
+        read: impl Fn(&Item) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let start = page.after.map(|a| {
+            key_item(&Key {
+                pk: pk.to_string(),
+                sk: format!("{prefix}{a}"),
+            })
+        });
+        let out = self
+            .query_prefix(pk, prefix)
             .set_scan_index_forward(backwards.then_some(false))
             .set_exclusive_start_key(start)
-            .limit(limit as i32 + 1)
+            .limit(page.limit as i32 + 1)
             .send()
             .await
-            .map_err(sdk)
+            .map_err(sdk)?;
+        let items = out
+            .items()
+            .iter()
+            .map(|item| {
+                let sk = get_s(item, SK)?;
+                let id = sk.strip_prefix(prefix).unwrap_or(&sk).to_string();
+                Ok((id, read(item)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::cut(
+            items,
+            page.limit,
+            out.last_evaluated_key().is_some(),
+        ))
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`, read strongly
+    /// consistent.
+    pub(crate) async fn prefixed_items(&self, pk: &str, prefix: &str) -> Result<Vec<Item>> {
+        every_item(self.query_prefix(pk, prefix).consistent_read(true)).await
     }
 
     /// Every item of partition `pk`, read strongly consistent.
@@ -293,29 +339,10 @@ impl DynamoStore {
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<Item>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(index.name())
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", index.pk())
-                .expression_attribute_names("#sk", index.sk())
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk)?;
-            items.extend(out.items().iter().cloned());
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        let query = self
+            .query_index(index, pk, "#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_values(":prefix", s(prefix));
+        every_item(query).await
     }
 
     /// One page of an index partition, resuming after `start`.
@@ -326,13 +353,7 @@ impl DynamoStore {
         start: Option<Item>,
         limit: u32,
     ) -> Result<QueryOutput> {
-        self.client()
-            .query()
-            .table_name(self.table())
-            .index_name(index.name())
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", index.pk())
-            .expression_attribute_values(":pk", s(pk))
+        self.query_index(index, pk, "#pk = :pk")
             .set_exclusive_start_key(start)
             .limit(limit as i32)
             .send()
@@ -379,6 +400,25 @@ impl DynamoStore {
             return Err(StoreError::Throttled);
         }
         Ok(found)
+    }
+}
+
+/// Every item `query` finds, page after page.
+async fn every_item(query: QueryFluentBuilder) -> Result<Vec<Item>> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk)?;
+        items.extend(out.items().iter().cloned());
+        start = out.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(items);
+        }
     }
 }
 

@@ -2,14 +2,14 @@
 
 use async_trait::async_trait;
 
-use super::MemoryStore;
+use super::{MemoryStore, pair};
 use crate::model::{AuditEntry, Membership, Page};
-use crate::store::{AdministratorStore, AuditStore, Result, StoreError};
+use crate::store::{AdministratorStore, AuditStore, PageRequest, Result, StoreError};
 
 #[async_trait]
 impl AdministratorStore for MemoryStore {
     async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         Ok(state
             .memberships
             .values()
@@ -25,8 +25,8 @@ impl AdministratorStore for MemoryStore {
         allow_last: bool,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
-        let key = (user_sub.to_string(), company_id.to_string());
+        let mut state = self.state();
+        let key = pair(user_sub, company_id);
         if !state.memberships.contains_key(&key) {
             return Err(StoreError::NotFound);
         }
@@ -41,23 +41,18 @@ impl AdministratorStore for MemoryStore {
 
 #[async_trait]
 impl AuditStore for MemoryStore {
-    async fn audit_of(
-        &self,
-        company_id: &str,
-        before: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<AuditEntry>> {
-        let state = self.state.lock().unwrap();
+    async fn audit_of(&self, company_id: &str, page: PageRequest<'_>) -> Result<Page<AuditEntry>> {
+        let state = self.state();
         let mut entries: Vec<&AuditEntry> = state
             .audit
             .iter()
             .filter(|e| e.company_id.as_deref() == Some(company_id))
-            .filter(|e| before.is_none_or(|b| e.id.as_str() < b))
+            .filter(|e| page.after.is_none_or(|b| e.id.as_str() < b))
             .collect();
         entries.sort_by(|a, b| b.id.cmp(&a.id));
         Ok(Page::cut(
             entries.into_iter().map(|e| (e.id.clone(), e.clone())),
-            limit,
+            page.limit,
             false,
         ))
     }

@@ -2,15 +2,27 @@
 
 use async_trait::async_trait;
 
-use super::MemoryStore;
+use super::{MemoryStore, State};
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
 use crate::store::{InvitationStore, Result, StoreError};
 
+impl State {
+    /// A pending invitation, for a change: `NotFound` if there is none, `Changed` if it is no
+    /// longer pending.
+    fn pending_invitation(&mut self, id: &str) -> Result<&mut Invitation> {
+        let stored = self.invitations.get_mut(id).ok_or(StoreError::NotFound)?;
+        if stored.status != InvitationStatus::Pending {
+            return Err(StoreError::Changed);
+        }
+        Ok(stored)
+    }
+}
+
 impl MemoryStore {
     /// The pending invitations that `of` picks, in id order as the indexes keep them.
     fn pending_where(&self, of: impl Fn(&Invitation) -> bool) -> Vec<Invitation> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         state
             .invitations
             .values()
@@ -23,7 +35,7 @@ impl MemoryStore {
 #[async_trait]
 impl InvitationStore for MemoryStore {
     async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
-        Ok(self.state.lock().unwrap().invitations.get(id).cloned())
+        Ok(self.state().invitations.get(id).cloned())
     }
 
     async fn pending_invitations(&self, company_id: &str) -> Result<Vec<Invitation>> {
@@ -40,7 +52,7 @@ impl InvitationStore for MemoryStore {
         audit: &AuditEntry,
         now: Timestamp,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         let open_to_same = state.invitations.values().any(|i| {
             i.company_id == invitation.company_id && i.email == invitation.email && i.is_open(now)
         });
@@ -60,12 +72,9 @@ impl InvitationStore for MemoryStore {
         previous_hash: &str,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
-        let stored = state
-            .invitations
-            .get_mut(&invitation.id)
-            .ok_or(StoreError::NotFound)?;
-        if stored.status != InvitationStatus::Pending || stored.token_hash != previous_hash {
+        let mut state = self.state();
+        let stored = state.pending_invitation(&invitation.id)?;
+        if stored.token_hash != previous_hash {
             return Err(StoreError::Changed);
         }
         *stored = invitation.clone();
@@ -79,14 +88,8 @@ impl InvitationStore for MemoryStore {
         now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
-        let stored = state
-            .invitations
-            .get_mut(&invitation.id)
-            .ok_or(StoreError::NotFound)?;
-        if stored.status != InvitationStatus::Pending {
-            return Err(StoreError::Changed);
-        }
+        let mut state = self.state();
+        let stored = state.pending_invitation(&invitation.id)?;
         stored.status = InvitationStatus::Revoked;
         stored.closed_at = Some(now);
         state.audit.push(audit.clone());
@@ -100,7 +103,7 @@ impl InvitationStore for MemoryStore {
         now: Timestamp,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         let key = (membership.user_sub.clone(), membership.company_id.clone());
         let open = state
             .invitations

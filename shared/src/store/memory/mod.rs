@@ -3,12 +3,13 @@
 //! what makes up each item's key, and split by aggregate as the DynamoDB store is.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
 use super::{
-    CompanyStore, LocationPatch, LocationStore, LocationWrite, Result, StoreError, company_matches,
+    CompanyStore, LocationPatch, LocationStore, LocationWrite, PageRequest, Result, StoreError,
+    company_matches,
 };
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, BookingConfig, Company, Invitation, Location, Membership, Page};
@@ -37,7 +38,19 @@ struct State {
     audit: Vec<AuditEntry>,
 }
 
+/// A map key of two ids, such as (company id, location id).
+fn pair(a: &str, b: &str) -> (String, String) {
+    (a.to_string(), b.to_string())
+}
+
 impl State {
+    /// The location, for a change: `NotFound` if there is none.
+    fn location_mut(&mut self, company_id: &str, location_id: &str) -> Result<&mut Location> {
+        self.locations
+            .get_mut(&pair(company_id, location_id))
+            .ok_or(StoreError::NotFound)
+    }
+
     fn admin_count(&self, company_id: &str) -> usize {
         self.memberships
             .keys()
@@ -52,6 +65,10 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap()
+    }
+
     /// Applies `change` if the location is at `write.expected_version` and bumps the version,
     /// as the DynamoDB store's conditional update does, with its audit entry.
     fn versioned_update(
@@ -59,11 +76,8 @@ impl MemoryStore {
         write: LocationWrite<'_>,
         change: impl FnOnce(&mut Location),
     ) -> Result<Location> {
-        let mut state = self.state.lock().unwrap();
-        let location = state
-            .locations
-            .get_mut(&(write.company_id.to_string(), write.location_id.to_string()))
-            .ok_or(StoreError::NotFound)?;
+        let mut state = self.state();
+        let location = state.location_mut(write.company_id, write.location_id)?;
         if location.version != write.expected_version {
             return Err(StoreError::VersionConflict {
                 current: location.version,
@@ -84,11 +98,11 @@ impl MemoryStore {
 
     /// Every audit entry written so far, oldest first.
     pub fn audit_entries(&self) -> Vec<AuditEntry> {
-        self.state.lock().unwrap().audit.clone()
+        self.state().audit.clone()
     }
 
     pub fn add_membership(&self, membership: Membership) {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         state.memberships.insert(
             (membership.user_sub.clone(), membership.company_id.clone()),
             membership,
@@ -104,7 +118,7 @@ impl CompanyStore for MemoryStore {
         admin: Option<&Membership>,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         if state.org_numbers.contains_key(&company.org_number) {
             return Err(StoreError::OrgNumberTaken);
         }
@@ -128,44 +142,40 @@ impl CompanyStore for MemoryStore {
     async fn all_companies(
         &self,
         query: Option<&str>,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> Result<Page<Company>> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         let items = state
             .companies
             .values()
-            .filter(|c| after.is_none_or(|a| c.id.as_str() > a))
+            .filter(|c| page.after.is_none_or(|a| c.id.as_str() > a))
             .filter(|c| query.is_none_or(|q| company_matches(c, q)))
             .map(|c| (c.id.clone(), c.clone()));
-        Ok(Page::cut(items, limit, false))
+        Ok(Page::cut(items, page.limit, false))
     }
 
-    async fn companies_of(
-        &self,
-        user_sub: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Company>> {
-        let state = self.state.lock().unwrap();
+    async fn companies_of(&self, user_sub: &str, page: PageRequest<'_>) -> Result<Page<Company>> {
+        let state = self.state();
         let items = state
             .memberships
             .keys()
-            .filter(|(sub, company)| sub == user_sub && after.is_none_or(|a| company.as_str() > a))
+            .filter(|(sub, company)| {
+                sub == user_sub && page.after.is_none_or(|a| company.as_str() > a)
+            })
             .filter_map(|(_, company)| {
                 state
                     .companies
                     .get(company)
                     .map(|c| (c.id.clone(), c.clone()))
             });
-        Ok(Page::cut(items, limit, false))
+        Ok(Page::cut(items, page.limit, false))
     }
 
     async fn membership(&self, user_sub: &str, company_id: &str) -> Result<Option<Membership>> {
-        let state = self.state.lock().unwrap();
-        Ok(state
+        Ok(self
+            .state()
             .memberships
-            .get(&(user_sub.to_string(), company_id.to_string()))
+            .get(&pair(user_sub, company_id))
             .cloned())
     }
 
@@ -188,7 +198,7 @@ impl LocationStore for MemoryStore {
         audit: &AuditEntry,
         max_per_company: u32,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         let key = (location.company_id.clone(), location.id.clone());
         if state.locations.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
@@ -213,25 +223,24 @@ impl LocationStore for MemoryStore {
     async fn locations_of(
         &self,
         company_id: &str,
-        after: Option<&str>,
-        limit: u32,
+        page: PageRequest<'_>,
     ) -> Result<Page<Location>> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         let items = state
             .locations
             .iter()
             .filter(|((company, id), _)| {
-                company == company_id && after.is_none_or(|a| id.as_str() > a)
+                company == company_id && page.after.is_none_or(|a| id.as_str() > a)
             })
             .map(|((_, id), l)| (id.clone(), l.clone()));
-        Ok(Page::cut(items, limit, false))
+        Ok(Page::cut(items, page.limit, false))
     }
 
     async fn location(&self, company_id: &str, location_id: &str) -> Result<Option<Location>> {
-        let state = self.state.lock().unwrap();
-        Ok(state
+        Ok(self
+            .state()
             .locations
-            .get(&(company_id.to_string(), location_id.to_string()))
+            .get(&pair(company_id, location_id))
             .cloned())
     }
 

@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, DetailsRequest};
-use crate::store::{DetailsRequestStore, Result, SendLimitStore, SendScope, SendSlot, StoreError};
+use crate::store::{DetailsRequestStore, Result, SendLimitStore, SendScope, SendSlot};
 
 #[async_trait]
 impl SendLimitStore for MemoryStore {
     async fn held_send_slots(&self, scope: &SendScope, now: Timestamp) -> Result<Vec<SendSlot>> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         Ok(state
             .send_slots
             .iter()
@@ -26,7 +26,7 @@ impl SendLimitStore for MemoryStore {
     }
 
     async fn take_send_slots(&self, slots: &[SendSlot], now: Timestamp) -> Result<bool> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         let held = slots.iter().any(|slot| {
             state
                 .send_slots
@@ -46,7 +46,7 @@ impl SendLimitStore for MemoryStore {
     }
 
     async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         for slot in slots {
             let key = (slot.scope.clone(), slot.number);
             if state
@@ -70,11 +70,8 @@ impl DetailsRequestStore for MemoryStore {
         request: &DetailsRequest,
         audit: &AuditEntry,
     ) -> Result<()> {
-        let mut state = self.state.lock().unwrap();
-        let location = state
-            .locations
-            .get_mut(&(company_id.to_string(), location_id.to_string()))
-            .ok_or(StoreError::NotFound)?;
+        let mut state = self.state();
+        let location = state.location_mut(company_id, location_id)?;
         location
             .details_requests
             .retain(|r| r.system != request.system);
