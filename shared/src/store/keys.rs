@@ -272,98 +272,89 @@ pub fn parse_saved_booking_position(position: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
-    fn pair(key: Key) -> (String, String) {
-        (key.pk, key.sk)
-    }
-
-    fn strs(a: &str, b: &str) -> (String, String) {
-        (a.to_string(), b.to_string())
-    }
-
     /// The formats are what is already stored: a change here orphans existing items.
     #[test]
     fn primary_keys_keep_their_stored_formats() {
-        assert_eq!(pair(Key::company("c1")), strs("COMPANY#c1", "COMPANY"));
-        assert_eq!(
-            pair(Key::org_number("923609016")),
-            strs("ORGNR#923609016", "ORGNR")
-        );
-        assert_eq!(
-            pair(Key::membership("u1", "c1")),
-            strs("USER#u1", "COMPANY#c1")
-        );
-        assert_eq!(
-            pair(Key::location("c1", "l1")),
-            strs("COMPANY#c1", "LOCATION#l1")
-        );
-        assert_eq!(
-            pair(Key::send_slot(
-                &SendScope::Location {
-                    location_id: "l1".into(),
-                    system: "pasientsky".into()
-                },
-                2
-            )),
-            strs("LOCATION#l1", "DETAILS#pasientsky#2")
-        );
-        assert_eq!(
-            pair(Key::send_slot(
-                &SendScope::Administrator { sub: "u1".into() },
-                3
-            )),
-            strs("DETAILS_SENDS#u1", "SLOT#3")
-        );
-        assert_eq!(
-            pair(Key::invitation("i1")),
-            strs("INVITATION#i1", "INVITATION")
-        );
-        assert_eq!(
-            pair(Key::invitee("c1", "a@b.no")),
-            strs("COMPANY#c1", "INVITEE#a@b.no")
-        );
-        assert_eq!(
-            pair(Key::audit(Some("c1"), "e1")),
-            strs("COMPANY#c1", "AUDIT#e1")
-        );
-        assert_eq!(pair(Key::audit(None, "e1")), strs("PLATFORM", "AUDIT#e1"));
-        assert_eq!(
-            pair(Key::attempt_slot(&administrator_attempts("u1"), 3)),
-            strs("ATTEMPTS#u1", "SLOT#3")
-        );
-        assert_eq!(
-            pair(Key::attempt_slot(&location_attempts("l1"), 9)),
-            strs("LOCATION_ATTEMPTS#l1", "SLOT#9")
-        );
-        assert_eq!(
-            pair(Key::revalidation_run("2026-12-01")),
-            strs("REVALIDATION#2026-12-01", "RUN")
-        );
+        let location_scope = SendScope::Location {
+            location_id: "l1".into(),
+            system: "pasientsky".into(),
+        };
+        let administrator_scope = SendScope::Administrator { sub: "u1".into() };
+        let stored = [
+            (Key::company("c1"), "COMPANY#c1", "COMPANY"),
+            (Key::org_number("923609016"), "ORGNR#923609016", "ORGNR"),
+            (Key::membership("u1", "c1"), "USER#u1", "COMPANY#c1"),
+            (Key::location("c1", "l1"), "COMPANY#c1", "LOCATION#l1"),
+            (
+                Key::send_slot(&location_scope, 2),
+                "LOCATION#l1",
+                "DETAILS#pasientsky#2",
+            ),
+            (
+                Key::send_slot(&administrator_scope, 3),
+                "DETAILS_SENDS#u1",
+                "SLOT#3",
+            ),
+            (Key::invitation("i1"), "INVITATION#i1", "INVITATION"),
+            (Key::invitee("c1", "a@b.no"), "COMPANY#c1", "INVITEE#a@b.no"),
+            (Key::audit(Some("c1"), "e1"), "COMPANY#c1", "AUDIT#e1"),
+            (Key::audit(None, "e1"), "PLATFORM", "AUDIT#e1"),
+            (
+                Key::attempt_slot(&administrator_attempts("u1"), 3),
+                "ATTEMPTS#u1",
+                "SLOT#3",
+            ),
+            (
+                Key::attempt_slot(&location_attempts("l1"), 9),
+                "LOCATION_ATTEMPTS#l1",
+                "SLOT#9",
+            ),
+            (
+                Key::revalidation_run("2026-12-01"),
+                "REVALIDATION#2026-12-01",
+                "RUN",
+            ),
+        ];
+        for (key, pk, sk) in stored {
+            assert_eq!((key.pk.as_str(), key.sk.as_str()), (pk, sk));
+        }
     }
 
     #[test]
     fn index_keys_keep_their_stored_formats() {
-        let key = |k: IndexKey| (k.index.name(), k.pk, k.sk);
-        let expect = |i: &'static str, pk: &str, sk: &str| (i, pk.to_string(), sk.to_string());
-        assert_eq!(
-            key(IndexKey::administrator("c1", "u1")),
-            expect("gsi1", "COMPANY#c1", "ADMIN#u1")
-        );
-        assert_eq!(
-            key(IndexKey::company_invitation("c1", "i1")),
-            expect("gsi1", "COMPANY#c1", "INVITE#i1")
-        );
-        assert_eq!(
-            key(IndexKey::pending_invitation("a@b.no", "i1")),
-            expect("gsi2", "INVITEE#a@b.no", "INVITE#i1")
-        );
-        assert_eq!(
-            key(IndexKey::listed_company("c1")),
-            expect("gsi2", "COMPANIES", "c1")
-        );
-        assert_eq!(
-            key(IndexKey::saved_booking("c1", "l1")),
-            expect("gsi2", "BOOKING", "c1#l1")
-        );
+        let stored = [
+            (
+                IndexKey::administrator("c1", "u1"),
+                "gsi1",
+                "COMPANY#c1",
+                "ADMIN#u1",
+            ),
+            (
+                IndexKey::company_invitation("c1", "i1"),
+                "gsi1",
+                "COMPANY#c1",
+                "INVITE#i1",
+            ),
+            (
+                IndexKey::pending_invitation("a@b.no", "i1"),
+                "gsi2",
+                "INVITEE#a@b.no",
+                "INVITE#i1",
+            ),
+            (IndexKey::listed_company("c1"), "gsi2", "COMPANIES", "c1"),
+            (
+                IndexKey::saved_booking("c1", "l1"),
+                "gsi2",
+                "BOOKING",
+                "c1#l1",
+            ),
+        ];
+        for (key, index, pk, sk) in stored {
+            assert_eq!(
+                (key.index.name(), key.pk.as_str(), key.sk.as_str()),
+                (index, pk, sk)
+            );
+        }
         assert_eq!(
             (
                 Index::Gsi1.pk(),

@@ -35,7 +35,7 @@ pub(crate) fn audit_item(e: &AuditEntry) -> Item {
     item
 }
 
-pub(crate) fn audit_from(item: &Item) -> Result<AuditEntry> {
+pub fn audit_from(item: &Item) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: get_s(item, "id")?,
         company_id: get_opt_s(item, "company_id"),

@@ -30,6 +30,7 @@ pub use attributes::{
     Item, from_attribute, get_bool, get_n, get_opt_s, get_s, index_start, key_item, n,
     record_attribute, s, set_index, to_attribute,
 };
+pub use audit::audit_from;
 pub use companies::membership_from;
 pub use locations::{booking_attribute, location_from};
 pub use requests::sdk;
