@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bookinglink::clock::{ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::AuditEntry;
-use bookinglink::store::dynamo::{DynamoStore, from_attribute};
+use bookinglink::store::dynamo::{DynamoStore, audit_from, from_attribute};
 use integration_tests::demo::company_with_admin;
 use integration_tests::{Answer, Identity, event};
 use serde_json::Value;
@@ -117,7 +117,7 @@ impl Stack {
                     .iter()
                     .map(|(k, v)| (k.clone(), from_attribute(v)))
                     .collect();
-                let entry = audit_entry(item);
+                let entry = audit_from(item).expect("a readable audit entry");
                 found.push((Value::Object(raw).to_string(), entry));
             }
             start = out.last_evaluated_key().cloned();
@@ -125,24 +125,5 @@ impl Stack {
                 return found;
             }
         }
-    }
-}
-
-fn audit_entry(item: &bookinglink::store::dynamo::Item) -> AuditEntry {
-    use bookinglink::store::dynamo::{get_n, get_opt_s, get_s};
-    AuditEntry {
-        id: get_s(item, "id").unwrap(),
-        company_id: get_opt_s(item, "company_id"),
-        at: get_n(item, "at").unwrap(),
-        actor_sub: get_s(item, "actor_sub").unwrap(),
-        actor_email: get_opt_s(item, "actor_email"),
-        action: get_s(item, "action").unwrap(),
-        location_id: get_opt_s(item, "location_id"),
-        details: item
-            .get("details")
-            .map(from_attribute)
-            .unwrap_or(Value::Null),
-        request_id: get_opt_s(item, "request_id"),
-        expires_at: get_n(item, "expires_at").unwrap(),
     }
 }
