@@ -92,17 +92,20 @@ impl DynamoStore {
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
     ) -> Result<TransactWriteItem> {
-        let (names, values) = placeholders(names, values);
-        let update = Update::builder()
+        let mut builder = Update::builder()
             .table_name(self.table())
             .set_key(Some(key_item(key)))
             .update_expression(expression)
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(backend)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+            .set_condition_expression(condition.map(str::to_string));
+        for (placeholder, name) in names {
+            builder = builder.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            builder = builder.expression_attribute_values(placeholder, value);
+        }
+        Ok(TransactWriteItem::builder()
+            .update(builder.build().map_err(backend)?)
+            .build())
     }
 
     /// A DeleteItem inside a transaction.
@@ -113,16 +116,19 @@ impl DynamoStore {
         names: &[(&str, &str)],
         values: Vec<(&str, AttributeValue)>,
     ) -> Result<TransactWriteItem> {
-        let (names, values) = placeholders(names, values);
-        let delete = Delete::builder()
+        let mut builder = Delete::builder()
             .table_name(self.table())
             .set_key(Some(key_item(key)))
-            .set_condition_expression(condition.map(str::to_string))
-            .set_expression_attribute_names(names)
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(backend)?;
-        Ok(TransactWriteItem::builder().delete(delete).build())
+            .set_condition_expression(condition.map(str::to_string));
+        for (placeholder, name) in names {
+            builder = builder.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in values {
+            builder = builder.expression_attribute_values(placeholder, value);
+        }
+        Ok(TransactWriteItem::builder()
+            .delete(builder.build().map_err(backend)?)
+            .build())
     }
 
     /// A Put that only creates: it fails if an item with the key exists.
@@ -395,26 +401,6 @@ impl DynamoStore {
         }
         Ok(found)
     }
-}
-
-/// Expression attribute names and values (placeholder, then name or value) as a request takes
-/// them: none at all rather than empty, which DynamoDB refuses.
-fn placeholders(
-    names: &[(&str, &str)],
-    values: Vec<(&str, AttributeValue)>,
-) -> (Option<HashMap<String, String>>, Option<Item>) {
-    let names: HashMap<String, String> = names
-        .iter()
-        .map(|(placeholder, name)| (placeholder.to_string(), name.to_string()))
-        .collect();
-    let values: Item = values
-        .into_iter()
-        .map(|(placeholder, value)| (placeholder.to_string(), value))
-        .collect();
-    (
-        (!names.is_empty()).then_some(names),
-        (!values.is_empty()).then_some(values),
-    )
 }
 
 /// Every item `query` finds, page after page.
