@@ -1,4 +1,4 @@
-//! AWS round trips per route, held to the budgets in the README ("AWS round trips").
+//! AWS round trips per route, held to the budgets in docs/performance.md.
 //!
 //! Each test builds the functions' apps on clients that record every SDK call
 //! (`integration_tests::round_trips`), runs its set-up, forgets those calls, sends one request
