@@ -30,6 +30,12 @@ impl fmt::Display for ApiKey {
     }
 }
 
+/// Whether two secrets are equal, in a time that depends on their length only, so a caller
+/// cannot learn a stored key or token byte by byte from how fast it is refused.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +46,12 @@ mod tests {
         assert!(!format!("{key:?}").contains("123456"));
         assert!(!format!("{key}").contains("123456"));
         assert_eq!(key.expose(), "sk-live-123456");
+    }
+
+    #[test]
+    fn comparing_secrets_needs_equal_length_and_bytes() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
     }
 }

@@ -44,9 +44,20 @@ pub struct BookingDeps {
     pub secret_prefix: String,
 }
 
+/// The name of a location's key in Secrets Manager: the one place that spells it, for the
+/// booking functions and revalidation alike.
+pub fn secret_name(prefix: &str, company_id: &str, location_id: &str) -> String {
+    format!("{prefix}{company_id}/{location_id}")
+}
+
+/// `SECRET_NAME_PREFIX`, or [`DEFAULT_SECRET_PREFIX`] when it is not set.
+pub fn secret_prefix_from_env() -> String {
+    std::env::var("SECRET_NAME_PREFIX").unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string())
+}
+
 impl BookingDeps {
     pub fn secret_name(&self, company_id: &str, location_id: &str) -> String {
-        format!("{}{company_id}/{location_id}", self.secret_prefix)
+        secret_name(&self.secret_prefix, company_id, location_id)
     }
 
     /// The location's key as stored in version `version_id` of its secret.
@@ -73,8 +84,7 @@ impl BookingDeps {
             secrets: env.key_store(),
             vendors: env.vendors()?,
             clock: env.clock(),
-            secret_prefix: std::env::var("SECRET_NAME_PREFIX")
-                .unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string()),
+            secret_prefix: secret_prefix_from_env(),
         })
     }
 }

@@ -3,6 +3,7 @@
 //! order that never pairs a configuration with a key that is not its own. A save sent again
 //! after its answer was lost is recognised and answered as the save it was.
 
+use crate::api_key::constant_time_eq;
 use serde_json::json;
 
 use super::BookingDeps;
@@ -278,20 +279,4 @@ async fn replayed_save(
         attempts_remaining,
         key_deletion: None,
     }))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn comparing_keys_needs_equal_length_and_bytes() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-    }
 }

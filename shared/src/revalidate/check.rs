@@ -107,9 +107,10 @@ async fn revalidate_one(
     let booking = &config.booking;
     let key = match (booking.key_stored, booking.secret_version_id.as_deref()) {
         (true, Some(version)) => {
-            let name = format!(
-                "{}{}/{}",
-                deps.settings.secret_prefix, config.company_id, config.location_id
+            let name = crate::booking::secret_name(
+                &deps.settings.secret_prefix,
+                &config.company_id,
+                &config.location_id,
             );
             match deps.secrets.get(&name, version).await {
                 Ok(key) => Some(key),

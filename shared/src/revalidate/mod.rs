@@ -201,14 +201,7 @@ impl Settings {
     /// `SECRET_NAME_PREFIX`.
     pub fn from_env() -> Result<Self, String> {
         let number = |name: &str, default: usize| -> Result<usize, String> {
-            match std::env::var(name) {
-                Err(_) => Ok(default),
-                Ok(v) => v
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| format!("{name} must be a positive whole number")),
-            }
+            Ok(crate::runtime::limit_env(name, default as u32)? as usize)
         };
         let defaults = Settings::default();
         Ok(Settings {
@@ -216,7 +209,7 @@ impl Settings {
             per_vendor: number("REVALIDATE_PER_VENDOR", defaults.per_vendor)?,
             page_size: number("REVALIDATE_PAGE_SIZE", defaults.page_size as usize)?.min(1_000)
                 as u32,
-            secret_prefix: std::env::var("SECRET_NAME_PREFIX").unwrap_or(defaults.secret_prefix),
+            secret_prefix: crate::booking::secret_prefix_from_env(),
         })
     }
 }

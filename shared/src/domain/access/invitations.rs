@@ -1,6 +1,7 @@
 //! Invitations: sent by an administrator of the company or an operator, with a token of which
 //! only the hash is stored, and accepted once by the invited, verified address.
 
+use crate::api_key::constant_time_eq;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
@@ -42,10 +43,6 @@ pub fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The link in the invitation mail: the admin app with `invitation=<id>&token=<token>`.
