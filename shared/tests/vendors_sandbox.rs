@@ -99,7 +99,7 @@ async fn run(system_id: &'static str, cases: Vec<Case>) {
         assert_eq!(report.succeeded(), case.outcome == CheckOutcome::Success);
         assert!(
             elapsed < DEADLINE + Duration::from_millis(500),
-            "{}: {elapsed:?}",
+            "{system_id}, {}: {elapsed:?}",
             case.name
         );
     }
@@ -514,17 +514,23 @@ async fn contract_system(system_id: &'static str, departments: bool) {
 }
 
 #[tokio::test]
-async fn physica_psykbase_hano_and_konfidens() {
-    futures_util::future::join_all(
-        [
-            ("physica", true),
-            ("psykbase", true),
-            ("hano", false),
-            ("konfidens", false),
-        ]
-        .map(|(system_id, departments)| contract_system(system_id, departments)),
-    )
-    .await;
+async fn physica() {
+    contract_system("physica", true).await;
+}
+
+#[tokio::test]
+async fn psykbase() {
+    contract_system("psykbase", true).await;
+}
+
+#[tokio::test]
+async fn hano() {
+    contract_system("hano", false).await;
+}
+
+#[tokio::test]
+async fn konfidens() {
+    contract_system("konfidens", false).await;
 }
 
 /// Outside sandbox mode, the unconfirmed vendors have no base URL until one is configured.

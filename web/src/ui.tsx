@@ -1,4 +1,4 @@
-import type { ComponentChildren, Ref } from "preact";
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useApp } from "./app";
 import { ApiError } from "./api/client";
@@ -28,7 +28,6 @@ export interface FieldProps {
   autoComplete?: string;
   inputMode?: "text" | "numeric" | "tel" | "email" | "url";
   placeholder?: string | undefined;
-  inputRef?: Ref<HTMLInputElement>;
   highlighted?: boolean;
 }
 
@@ -55,7 +54,6 @@ export function Field(p: FieldProps) {
       <input
         id={p.id}
         name={p.id}
-        ref={p.inputRef}
         type={p.type ?? "text"}
         value={p.value}
         required={p.required}
