@@ -20,6 +20,20 @@ macro_rules! client_with_interceptor {
     };
 }
 
+/// A file of the repository, by its path from the root (`infra/template.yaml`).
+pub fn repo_file(path: &str) -> String {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `infra/openapi.yaml` as JSON (anchors and aliases resolved), read once per test binary.
+pub fn openapi_document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_norway::from_str(&repo_file("infra/openapi.yaml")).expect("openapi.yaml is YAML")
+    })
+}
+
 pub mod demo;
 pub mod leaks;
 pub mod permissions;

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use crate::repo_file;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -36,11 +37,6 @@ pub const NO_CONDITION: &str = "none";
 
 /// The secrets' name prefix as the template writes the resource.
 pub const SECRETS: &str = "secret:${SecretNamePrefix}*";
-
-pub fn repo_file(path: &str) -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 pub fn template() -> Yaml {
     serde_norway::from_str(&repo_file("infra/template.yaml")).expect("template is YAML")

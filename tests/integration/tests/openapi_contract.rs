@@ -7,33 +7,22 @@
 //!   required headers, and their bodies validate against the documented schema.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use integration_tests::stack::sandbox_vendors;
-use integration_tests::{Answer, Identity, event, leaks, link_parameter, pasientsky};
+use integration_tests::{
+    Answer, Identity, event, leaks, link_parameter, openapi_document, pasientsky, repo_file,
+};
 use serde_json::{Value, json};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
-fn repo_file(path: &str) -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("read {path}: {e}"))
-}
-
-/// The document as JSON (anchors and aliases resolved).
-fn document() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        serde_norway::from_str(&repo_file("infra/openapi.yaml")).expect("openapi.yaml is YAML")
-    })
-}
-
 /// `(METHOD, path)` of every operation in the document.
 fn documented_routes() -> BTreeSet<(String, String)> {
-    let paths = document()["paths"].as_object().expect("paths");
+    let paths = openapi_document()["paths"].as_object().expect("paths");
     paths
         .iter()
         .flat_map(|(path, item)| {
@@ -124,12 +113,13 @@ fn every_function_has_reserved_concurrency() {
 
 #[test]
 fn the_documented_booking_systems_are_the_catalog() {
-    let documented: Vec<&str> = document()["components"]["schemas"]["BookingSystemId"]["enum"]
-        .as_array()
-        .expect("BookingSystemId enum")
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let documented: Vec<&str> =
+        openapi_document()["components"]["schemas"]["BookingSystemId"]["enum"]
+            .as_array()
+            .expect("BookingSystemId enum")
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
     let catalog: Vec<&str> = bookinglink::catalog::systems()
         .iter()
         .map(|s| s.id)
@@ -139,7 +129,7 @@ fn the_documented_booking_systems_are_the_catalog() {
 
 /// Follows a `$ref` inside the document: the pointer (without `#`) and the value.
 fn follow(pointer: String) -> (String, &'static Value) {
-    let value = document()
+    let value = openapi_document()
         .pointer(&pointer)
         .unwrap_or_else(|| panic!("{pointer} is not in the document"));
     match value.get("$ref").and_then(Value::as_str) {
@@ -158,11 +148,11 @@ fn check(method: &str, template: &str, answer: &Answer) {
     let what = format!("{method} {template} → {}", answer.status);
     let operation = format!("/paths/{}/{}", escape(template), method.to_lowercase());
     assert!(
-        document().pointer(&operation).is_some(),
+        openapi_document().pointer(&operation).is_some(),
         "{what}: operation not documented"
     );
     let status = answer.status.to_string();
-    let Some(_) = document().pointer(&format!("{operation}/responses/{status}")) else {
+    let Some(_) = openapi_document().pointer(&format!("{operation}/responses/{status}")) else {
         panic!("{what}: status not documented; body {}", answer.raw);
     };
     let (response, doc) = follow(format!("{operation}/responses/{status}"));
@@ -212,7 +202,7 @@ fn validator(pointer: &str) -> Arc<jsonschema::Validator> {
     if let Some(validator) = cache.get(pointer) {
         return validator.clone();
     }
-    let mut root = document().clone();
+    let mut root = openapi_document().clone();
     // A JSON pointer in a URI fragment: `{` and `}` (path templates) must be percent-encoded.
     let fragment = pointer.replace('{', "%7B").replace('}', "%7D");
     root["$ref"] = json!(format!("#{fragment}"));

@@ -6,29 +6,19 @@
 //! than it should be where it matters. The organisation number's check digit (MOD11) is
 //! deliberately left to the API.
 
-use std::sync::OnceLock;
-
 use bookinglink::booking::BookingInput;
 use bookinglink::domain::access::{NewInvitation, token_from_json};
 use bookinglink::domain::companies::NewCompany;
 use bookinglink::domain::locations::{LocationEdit, NewLocation};
+use integration_tests::openapi_document;
 use serde_json::{Map, Value, json};
 
 /// A handler's reader of a request body: `Err` with the problem's code and field errors.
 type Reader<'a> = dyn Fn(&Map<String, Value>) -> Result<(), String> + 'a;
 
-fn document() -> &'static Value {
-    static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/openapi.yaml");
-        let text = std::fs::read_to_string(path).expect("infra/openapi.yaml");
-        serde_norway::from_str(&text).expect("openapi.yaml is YAML")
-    })
-}
-
 /// The compiled schema of `components/schemas/<name>`.
 fn schema(name: &str) -> jsonschema::Validator {
-    let mut root = document().clone();
+    let mut root = openapi_document().clone();
     root["$ref"] = json!(format!("#/components/schemas/{name}"));
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)

@@ -8,17 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bookinglink::metrics::{self, Dimension};
+use integration_tests::permissions::template;
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
 /// The namespace expression the template gives the functions and the alarms read.
 const NAMESPACE: &str = "Bookinglink/${AWS::StackName}";
-
-fn template() -> Yaml {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let text = std::fs::read_to_string(format!("{root}/infra/template.yaml")).expect("template");
-    serde_norway::from_str(&text).expect("template is YAML")
-}
 
 /// The string inside a `!Tag value` node.
 fn tagged<'a>(value: &'a Yaml, tag: &str) -> Option<&'a str> {

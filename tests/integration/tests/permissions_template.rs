@@ -9,8 +9,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use integration_tests::permissions::{
-    Grant, NO_CONDITION, SECRETS, repo_file, template, template_grants, template_statements,
+    Grant, NO_CONDITION, SECRETS, template, template_grants, template_statements,
 };
+use integration_tests::repo_file;
 
 /// Role (function binary or IAM role) → what it is granted.
 type Grants = BTreeMap<String, BTreeSet<Grant>>;

@@ -4,11 +4,7 @@
 use std::collections::BTreeSet;
 
 use bookinglink::routes::ROUTES;
-
-fn repo_file(path: &str) -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("read {path}: {e}"))
-}
+use integration_tests::repo_file;
 
 /// `(function, method, path)` for every HttpApi event of every function in the template.
 fn template_routes() -> BTreeSet<(String, String, String)> {
