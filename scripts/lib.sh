@@ -27,6 +27,17 @@ ensure_tools() {
   export PATH="$VENV/bin:$PATH"
 }
 
+# A full run from a fresh clone writes about 5 GB (target/, .venv, web/node_modules). When the
+# disk runs out mid-build the linker dies with a bus error that names no cause, so say it first.
+warn_if_disk_low() {
+  local need_kb=$((6 * 1024 * 1024)) free_kb
+  free_kb="$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')"
+  if [[ -n "$free_kb" && "$free_kb" -lt "$need_kb" ]]; then
+    log "warning: only $((free_kb / 1024)) MB free beside $ROOT; a full run needs about 6 GB," \
+      "and a full disk shows up as a linker 'Bus error' or 'No space left on device'"
+  fi
+}
+
 # rustfmt and clippy come with rustup's default profile, but a minimal toolchain lacks them.
 ensure_rust_components() {
   local component
