@@ -11,7 +11,7 @@ use bookinglink::domain::locations;
 use bookinglink::i18n::Lang;
 use bookinglink::model::{
     AUDIT_RETENTION_SECONDS, Address, AuditEntry, BookingConfig, Company, Health, Invitation,
-    InvitationStatus, Membership,
+    InvitationStatus, Location, Membership,
 };
 use bookinglink::store::{InvitationStore, Store, StoreError};
 use serde_json::json;
@@ -286,8 +286,8 @@ pub async fn join<S: InvitationStore + ?Sized>(
 pub fn saved_pasientsky(secret_version_id: String) -> BookingConfig {
     BookingConfig {
         system: "pasientsky".into(),
-        external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-        external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
+        external_id: Some(vendor_sandbox::PASIENTSKY_CLINIC_OK.into()),
+        external_department_id: Some(vendor_sandbox::PASIENTSKY_DEPT_OK.into()),
         booking_url: None,
         key_stored: true,
         secret_version_id: Some(secret_version_id),
@@ -297,5 +297,29 @@ pub fn saved_pasientsky(secret_version_id: String) -> BookingConfig {
         last_check: None,
         saved_by: None,
         saved_at: None,
+    }
+}
+
+/// Location `n` of a fleet seeded into `company_id` (a revalidation test's or benchmark's),
+/// created by `by`, with nothing saved on it yet.
+pub fn fleet_location(company_id: &str, n: u64, by: &str) -> Location {
+    Location {
+        company_id: company_id.into(),
+        id: format!("10000000-0000-4000-8000-{n:012}"),
+        name: format!("Lokasjon {n}"),
+        address: Address {
+            street: "Gate 1".into(),
+            postal_code: "0364".into(),
+            city: "Oslo".into(),
+        },
+        phone: "22000000".into(),
+        email: "post@fysio.no".into(),
+        offline: false,
+        booking: None,
+        details_requests: Vec::new(),
+        version: 1,
+        created_at: 0,
+        updated_at: 0,
+        updated_by: by.into(),
     }
 }

@@ -26,8 +26,13 @@ use crate::{Answer, emulator_config, fresh_table};
 
 /// The vendor adapters against the in-process sandbox, with `deadline` for each check.
 pub fn sandbox_vendors(deadline: Duration) -> Vendors {
-    let sandbox = vendor_sandbox::shared(Duration::from_secs(5));
-    Vendors::new(VendorsConfig::sandbox(sandbox, deadline)).expect("the sandbox's settings")
+    sandbox_vendors_at(vendor_sandbox::shared(Duration::from_secs(5)), deadline)
+}
+
+/// The vendor adapters against the sandbox at `url` (one a test started with options of its
+/// own), with `deadline` for each check.
+pub fn sandbox_vendors_at(url: &str, deadline: Duration) -> Vendors {
+    Vendors::new(VendorsConfig::sandbox(url, deadline)).expect("the sandbox's settings")
 }
 
 /// How the functions' AWS clients are made.

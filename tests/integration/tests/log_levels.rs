@@ -18,8 +18,8 @@ use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::{RecordingMailer, SesMailer};
 use bookinglink::revalidate::{RevalidateDeps, Settings};
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::vendors::{Vendors, VendorsConfig};
 use integration_tests::runtime_api::RuntimeApi;
+use integration_tests::stack::sandbox_vendors_at;
 use integration_tests::{Answer, Identity, emulator_config, event, event_json, fresh_table, leaks};
 use serde_json::{Value, json};
 
@@ -72,15 +72,7 @@ async fn nothing_secret_is_logged_at_trace() {
     let config = emulator_config().await;
     let sandbox = vendor_sandbox::start_background(vendor_sandbox::Options::default())
         .expect("start the vendor sandbox");
-    let vendors = || {
-        Arc::new(
-            Vendors::new(VendorsConfig::sandbox(
-                &sandbox,
-                Duration::from_millis(1500),
-            ))
-            .unwrap(),
-        )
-    };
+    let vendors = || Arc::new(sandbox_vendors_at(&sandbox, Duration::from_millis(1500)));
     let store = Arc::new(DynamoStore::new(ddb.clone(), table.clone()));
     let secrets = Arc::new(SecretsManager::new(aws_sdk_secretsmanager::Client::new(
         &config,

@@ -13,8 +13,8 @@ use bookinglink::booking::key_store::{KeyStore, NewVersion};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{
-    Address, BookingConfig, CheckSource, CheckStatus, CheckSummary, Company, Health, Location,
-    Membership, Notice,
+    BookingConfig, CheckSource, CheckStatus, CheckSummary, Company, Health, Location, Membership,
+    Notice,
 };
 use bookinglink::revalidate::{
     self, Allowance, IndexPage, RevalidateDeps, RevalidationStore, RunState, RunSummary,
@@ -22,10 +22,11 @@ use bookinglink::revalidate::{
 };
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError};
-use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::demo::{saved_pasientsky, seed_entry};
+use integration_tests::demo::{fleet_location, saved_pasientsky, seed_entry};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
+use integration_tests::stack::sandbox_vendors_at;
 use integration_tests::{emulator_config, fresh_table, leaks};
+use vendor_sandbox::{KEY_500, KEY_OK};
 
 const NIGHT: Timestamp = 1_795_651_200; // 2026-11-26 01:00 Oslo
 
@@ -161,13 +162,7 @@ impl Fleet {
         Arc::new(RevalidateDeps {
             store: self.counted.clone(),
             secrets: self.run_secrets.clone(),
-            vendors: Arc::new(
-                Vendors::new(VendorsConfig::sandbox(
-                    vendor_url,
-                    Duration::from_millis(1500),
-                ))
-                .unwrap(),
-            ),
+            vendors: Arc::new(sandbox_vendors_at(vendor_url, Duration::from_millis(1500))),
             mailer: self.mailer.clone(),
             clock: self.clock.clone(),
             settings: Settings {
@@ -192,26 +187,7 @@ impl Fleet {
 
     /// A location whose EG Pasientsky configuration was saved with `key`.
     async fn saved(&self, n: u32, key: &str) -> String {
-        let id = format!("10000000-0000-4000-8000-{n:012}");
-        let location = Location {
-            company_id: self.company.clone(),
-            id: id.clone(),
-            name: format!("Lokasjon {n}"),
-            address: Address {
-                street: "Gate 1".into(),
-                postal_code: "0364".into(),
-                city: "Oslo".into(),
-            },
-            phone: "22000000".into(),
-            email: "post@fysio.no".into(),
-            offline: false,
-            booking: None,
-            details_requests: Vec::new(),
-            version: 1,
-            created_at: 0,
-            updated_at: 0,
-            updated_by: "ola".into(),
-        };
+        let location = fleet_location(&self.company, n.into(), "ola");
         self.store
             .create_location(
                 &location,
@@ -220,8 +196,8 @@ impl Fleet {
             )
             .await
             .unwrap();
-        self.save(&id, key, 1).await;
-        id
+        self.save(&location.id, key, 1).await;
+        location.id
     }
 
     /// What "Test og lagre" stores: a key version, then the configuration naming it.
@@ -298,9 +274,9 @@ fn check(location: &Location) -> CheckSummary {
 async fn a_mixed_fleet_gets_the_right_statuses_and_one_notice() {
     let fleet = Fleet::new().await;
     leaks::watch("revoked-key");
-    let working = fleet.saved(1, "sandbox-key-ok").await;
+    let working = fleet.saved(1, KEY_OK).await;
     let revoked = fleet.saved(2, "revoked-key").await;
-    let vendor_down = fleet.saved(3, "sandbox-key-500").await;
+    let vendor_down = fleet.saved(3, KEY_500).await;
     let summary = fleet.run_unlimited(10, "2026-11-26").await;
     assert!(summary.done);
     assert_eq!(
@@ -399,7 +375,7 @@ async fn transitions_are_mailed_exactly_once() {
 
     // The vendor accepts the clinic's key again (the stored version now holds a working key);
     // nothing in the saved configuration changes.
-    let good_version = fleet.put_key(&revoked, "sandbox-key-ok").await;
+    let good_version = fleet.put_key(&revoked, KEY_OK).await;
     let location = fleet.location(&revoked).await;
     let mut booking = location.booking.clone().unwrap();
     let config_id = booking.config_id.clone();
@@ -442,7 +418,7 @@ async fn transitions_are_mailed_exactly_once() {
 async fn a_save_during_the_run_is_never_overwritten() {
     let fleet = Fleet::new().await;
     let location = fleet.saved(1, "revoked-key").await;
-    let edited = fleet.saved(2, "sandbox-key-ok").await;
+    let edited = fleet.saved(2, KEY_OK).await;
     // A sandbox slow enough that the saves below land while the checks are in flight.
     let slow = vendor_sandbox::start(
         0,
@@ -459,7 +435,7 @@ async fn a_save_during_the_run_is_never_overwritten() {
             async move { revalidate::run(deps, "2026-11-26", &Allowance::unlimited()).await },
         );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let saved = fleet.save(&location, "sandbox-key-ok", 2).await;
+    let saved = fleet.save(&location, KEY_OK, 2).await;
     let patched = fleet
         .store
         .update_location(
@@ -508,7 +484,7 @@ async fn a_run_cut_by_the_deadline_resumes_without_skipping_or_repeating() {
     let fleet = Fleet::new().await;
     let mut ids = Vec::new();
     for n in 0..10 {
-        ids.push(fleet.saved(n, "sandbox-key-ok").await);
+        ids.push(fleet.saved(n, KEY_OK).await);
     }
     let deps = fleet.deps(sandbox_url(), 3);
     // Before the first page, its three checks, before the second page, two of its checks:
@@ -542,7 +518,7 @@ async fn a_run_cut_by_the_deadline_resumes_without_skipping_or_repeating() {
 #[tokio::test]
 async fn only_one_invocation_works_on_a_run_at_a_time() {
     let fleet = Fleet::new().await;
-    fleet.saved(1, "sandbox-key-ok").await;
+    fleet.saved(1, KEY_OK).await;
     let lease = fleet
         .counted
         .acquire_run("2026-11-26", "other-invocation", NIGHT, NIGHT + 900)
@@ -572,7 +548,7 @@ fn a_night_is_one_run_named_by_its_date_in_oslo() {
 #[tokio::test]
 async fn the_function_runs_the_run_named_in_its_event() {
     let fleet = Fleet::new().await;
-    fleet.saved(1, "sandbox-key-ok").await;
+    fleet.saved(1, KEY_OK).await;
     let event = lambda_runtime::LambdaEvent::new(
         serde_json::json!({"run_id": "2026-12-01"}),
         lambda_runtime::Context::default(),
@@ -594,7 +570,7 @@ async fn the_function_runs_the_run_named_in_its_event() {
 async fn an_unreadable_item_does_not_stop_the_run() {
     let fleet = Fleet::new().await;
     for n in [1, 2, 4, 5] {
-        fleet.saved(n, "sandbox-key-ok").await;
+        fleet.saved(n, KEY_OK).await;
     }
     // Sorted between locations 2 and 4 in the index; the page size puts it mid-page.
     use aws_sdk_dynamodb::types::AttributeValue::S;

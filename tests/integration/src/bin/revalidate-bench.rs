@@ -17,15 +17,15 @@ use bookinglink::booking::key_store::memory::MemoryKeyStore;
 use bookinglink::booking::key_store::{KeyStore, NewVersion};
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
-use bookinglink::model::{Address, Company, Location, Membership};
+use bookinglink::model::{Company, Membership};
 use bookinglink::revalidate::memory::MemoryRevalidation;
 use bookinglink::revalidate::{
     self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{CompanyStore, LocationStore, LocationWrite};
-use bookinglink::vendors::{Vendors, VendorsConfig};
-use integration_tests::demo::{saved_pasientsky, seed_entry};
+use integration_tests::demo::{fleet_location, saved_pasientsky, seed_entry};
+use integration_tests::stack::sandbox_vendors_at;
 use tokio::task::JoinSet;
 
 struct Unlimited;
@@ -93,13 +93,7 @@ async fn main() {
     let deps = Arc::new(RevalidateDeps {
         store,
         secrets,
-        vendors: Arc::new(
-            Vendors::new(VendorsConfig::sandbox(
-                &sandbox.url(),
-                Duration::from_secs(8),
-            ))
-            .expect("vendors"),
-        ),
+        vendors: Arc::new(sandbox_vendors_at(&sandbox.url(), Duration::from_secs(8))),
         mailer: Arc::new(RecordingMailer::new()),
         clock: Arc::new(SystemClock),
         settings: Settings {
@@ -200,38 +194,20 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
             company.clone(),
         );
         seeders.spawn(async move {
-            let id = format!("10000000-0000-4000-8000-{n:012}");
+            let location = fleet_location(&company, n, "bench");
+            let id = location.id.clone();
             let version_id = uuid::Uuid::new_v4().to_string();
             secrets
                 .put_pending(
                     &format!("{prefix}{company}/{id}"),
                     NewVersion {
                         id: &version_id,
-                        key: &ApiKey::new("sandbox-key-ok"),
+                        key: &ApiKey::new(vendor_sandbox::KEY_OK),
                         tags: &[],
                     },
                 )
                 .await
                 .expect("store the key");
-            let location = Location {
-                company_id: company.clone(),
-                id: id.clone(),
-                name: format!("Lokasjon {n}"),
-                address: Address {
-                    street: "Gate 1".into(),
-                    postal_code: "0364".into(),
-                    city: "Oslo".into(),
-                },
-                phone: "22000000".into(),
-                email: "post@example.no".into(),
-                offline: false,
-                booking: None,
-                details_requests: Vec::new(),
-                version: 1,
-                created_at: 0,
-                updated_at: 0,
-                updated_by: "bench".into(),
-            };
             store
                 .create_location(
                     &location,
@@ -274,24 +250,24 @@ fn seed_memory(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn KeyStore>
     let secrets = MemoryKeyStore::default();
     let runtime = tokio::runtime::Handle::current();
     for n in 0..locations {
-        let id = format!("10000000-0000-4000-8000-{n:012}");
+        let location = fleet_location("c", n, "bench");
         let version_id = format!("v{n}");
-        let name = format!("c/{id}");
+        let name = format!("c/{}", location.id);
         tokio::task::block_in_place(|| {
             runtime.block_on(secrets.put_pending(
                 &name,
                 NewVersion {
                     id: &version_id,
-                    key: &ApiKey::new("sandbox-key-ok"),
+                    key: &ApiKey::new(vendor_sandbox::KEY_OK),
                     tags: &[],
                 },
             ))
         })
         .expect("store the key");
         store.add(SavedConfig {
-            company_id: "c".into(),
-            location_id: id,
-            location_name: format!("Lokasjon {n}"),
+            company_id: location.company_id,
+            location_id: location.id,
+            location_name: location.name,
             booking: saved_pasientsky(version_id),
         });
     }
