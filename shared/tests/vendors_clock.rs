@@ -78,9 +78,9 @@ async fn pasientsky_is_asked_about_the_week_from_the_injected_oslo_date() {
     let request = first_request(
         "pasientsky",
         BookingDetails {
-            external_id: Some("00000000-0000-4000-8000-000000000001".into()),
-            external_department_id: Some("00000000-0000-4000-8000-0000000000d1".into()),
-            api_key: Some(ApiKey::new("sandbox-key-ok")),
+            external_id: Some(vendor_sandbox::PASIENTSKY_CLINIC_OK.into()),
+            external_department_id: Some(vendor_sandbox::PASIENTSKY_DEPT_OK.into()),
+            api_key: Some(ApiKey::new(vendor_sandbox::KEY_OK)),
             booking_url: None,
         },
     )

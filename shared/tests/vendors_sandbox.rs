@@ -175,7 +175,7 @@ async fn pasientsky() {
             details: d(
                 &format!(" {} ", sb::PASIENTSKY_CLINIC_OK.to_uppercase()),
                 &format!(" {}\n", sb::PASIENTSKY_DEPT_OK.to_uppercase()),
-                " sandbox-key-ok ",
+                &format!(" {} ", sb::KEY_OK),
             ),
             expect: plan.iter().map(|&s| ok(s)).collect(),
             outcome: CheckOutcome::Success,
@@ -234,13 +234,13 @@ async fn pasientsky() {
     for (name, details, code, field) in [
         (
             "not a uuid: refused before sending",
-            d("clinic-ok", sb::PASIENTSKY_DEPT_OK, sb::KEY_OK),
+            d(sb::CLINIC_OK, sb::PASIENTSKY_DEPT_OK, sb::KEY_OK),
             C::InvalidDetails,
             FieldId::ExternalId,
         ),
         (
             "department not a uuid: refused before sending",
-            d(sb::PASIENTSKY_CLINIC_OK, "dept-ok", sb::KEY_OK),
+            d(sb::PASIENTSKY_CLINIC_OK, sb::DEPT_OK, sb::KEY_OK),
             C::InvalidDetails,
             FieldId::ExternalDepartmentId,
         ),
@@ -448,7 +448,10 @@ async fn contract_system(system_id: &'static str, departments: bool) {
             outcome: CheckOutcome::Success,
         },
         unknown_clinic("unknown clinic", sb::CLINIC_UNKNOWN),
-        unknown_clinic("id with path characters stays one segment", "../clinic-ok"),
+        unknown_clinic(
+            "id with path characters stays one segment",
+            &format!("../{}", sb::CLINIC_OK),
+        ),
         Case {
             name: "no calendar open",
             details: d(sb::CLINIC_NO_CALENDARS, None, sb::KEY_OK),

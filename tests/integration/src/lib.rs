@@ -294,6 +294,14 @@ impl Answer {
         (self.status, self.body["code"].as_str())
     }
 
+    /// The first step of a connection check's report that failed.
+    pub fn failed_step(&self) -> Option<&Value> {
+        self.body["steps"]
+            .as_array()?
+            .iter()
+            .find(|step| step["status"] == "failed")
+    }
+
     /// The fields named in a problem's `errors`, in order.
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
@@ -308,21 +316,27 @@ impl Answer {
     }
 }
 
-/// Connection details the vendor sandbox knows for Pasientsky, with `key` as the API key
-/// (`sandbox-key-ok` passes; the sandbox's other keys are in docs/vendor-sandbox.md).
+/// Connection details the vendor sandbox knows for Pasientsky (its clinic and department with
+/// an open calendar), with `key` as the API key ([`vendor_sandbox::KEY_OK`] passes; the
+/// sandbox's other keys are in docs/vendor-sandbox.md).
 pub fn pasientsky(key: &str) -> Value {
     json!({
         "system": "pasientsky",
-        "external_id": "00000000-0000-4000-8000-000000000001",
-        "external_department_id": "00000000-0000-4000-8000-0000000000d1",
+        "external_id": vendor_sandbox::PASIENTSKY_CLINIC_OK,
+        "external_department_id": vendor_sandbox::PASIENTSKY_DEPT_OK,
         "api_key": key,
     })
 }
 
 /// A new location, "Majorstuen", as the admin app sends it.
 pub fn majorstuen() -> Value {
+    location_named("Majorstuen")
+}
+
+/// A new location as the admin app sends it, at Majorstuen's address under the name `name`.
+pub fn location_named(name: &str) -> Value {
     json!({
-        "name": "Majorstuen",
+        "name": name,
         "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
         "phone": "+47 22 00 00 00",
         "email": "post@fysio.no"

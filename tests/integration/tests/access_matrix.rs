@@ -16,7 +16,7 @@ use integration_tests::demo::{company_with_admin, invitation_with_token, join};
 use integration_tests::{Identity, pasientsky};
 use serde_json::{Value, json};
 
-const KEY: &str = "sandbox-key-ok";
+const KEY: &str = vendor_sandbox::KEY_OK;
 const TOKEN: &str = "matrix-invitation-token-000000000000000001";
 
 struct World {

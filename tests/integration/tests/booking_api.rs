@@ -21,16 +21,17 @@ use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{
     self, CompanyStore, LocationPatch, LocationStore, LocationWrite, PageRequest, StoreError,
 };
-use bookinglink::vendors::{CheckReport, VendorCheck, Vendors, VendorsConfig};
+use bookinglink::vendors::{CheckReport, VendorCheck, Vendors};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
+use integration_tests::stack::sandbox_vendors;
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks, pasientsky};
 use serde_json::{Value, json};
+use vendor_sandbox::{
+    CLINIC_OK, DEPT_OK, KEY_200_ERROR, KEY_500, KEY_NO_SCOPE, KEY_OK,
+    PASIENTSKY_CLINIC_NO_CALENDARS, PASIENTSKY_CLINIC_OK, PASIENTSKY_DEPT_OK,
+};
 
 const START: Timestamp = 1_795_608_000;
-
-fn sandbox_url() -> &'static str {
-    vendor_sandbox::shared(Duration::from_secs(5))
-}
 
 /// A vendor check that counts how many checks reached the sandbox.
 struct Counting {
@@ -184,13 +185,8 @@ impl Harness {
         let sm = aws_sdk_secretsmanager::Client::new(&config);
         let dynamo = DynamoStore::new(ddb.clone(), table.clone());
         let clock = Arc::new(ManualClock::at(START));
-        let vendors = Vendors::new(VendorsConfig::sandbox(
-            sandbox_url(),
-            Duration::from_millis(1500),
-        ))
-        .unwrap();
         let vendor = Arc::new(Counting {
-            inner: vendors,
+            inner: sandbox_vendors(Duration::from_millis(1500)),
             calls: AtomicUsize::new(0),
         });
         let prefix = format!("test-{}/", uuid::Uuid::new_v4());
@@ -287,6 +283,15 @@ impl Harness {
             "/v1/companies/{company}/locations/{}",
             location.body["id"].as_str().unwrap()
         )
+    }
+
+    /// A location of Ola's with the sandbox's working Pasientsky details saved (so at version
+    /// 2); returns its path.
+    async fn saved_location(&self) -> String {
+        let location = self.location(&ola(), "923609016").await;
+        let saved = self.save(&ola(), &location, pasientsky(KEY_OK), 1).await;
+        assert_eq!(saved.status, 200, "{}", saved.raw);
+        location
     }
 
     async fn test(&self, who: &Identity, location: &str, body: Value) -> Answer {
@@ -393,30 +398,30 @@ fn ola() -> Identity {
 /// Working sandbox details for every system in the catalog.
 fn working_details() -> Vec<(&'static str, Value)> {
     vec![
-        ("pasientsky", pasientsky("sandbox-key-ok")),
+        ("pasientsky", pasientsky(KEY_OK)),
         (
             "extensor",
             json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/ok"}),
         ),
         (
             "physica",
-            json!({"system": "physica", "external_id": "clinic-ok", "external_department_id": "dept-ok", "api_key": "sandbox-key-ok"}),
+            json!({"system": "physica", "external_id": CLINIC_OK, "external_department_id": DEPT_OK, "api_key": KEY_OK}),
         ),
         (
             "psykbase",
-            json!({"system": "psykbase", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"}),
+            json!({"system": "psykbase", "external_id": CLINIC_OK, "api_key": KEY_OK}),
         ),
         (
             "hano",
-            json!({"system": "hano", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"}),
+            json!({"system": "hano", "external_id": CLINIC_OK, "api_key": KEY_OK}),
         ),
         (
             "konfidens",
-            json!({"system": "konfidens", "external_id": "clinic-ok", "api_key": "sandbox-key-ok"}),
+            json!({"system": "konfidens", "external_id": CLINIC_OK, "api_key": KEY_OK}),
         ),
         (
             "easypractice",
-            json!({"system": "easypractice", "api_key": "sandbox-key-ok"}),
+            json!({"system": "easypractice", "api_key": KEY_OK}),
         ),
     ]
 }
@@ -467,7 +472,7 @@ async fn test_and_save_succeed_for_every_system() {
         let uses_key = details.get("api_key").is_some();
         assert_eq!(booking["api_key_stored"], uses_key, "{system}");
         assert_eq!(h.get(&ola(), &location).await.body, saved.body["location"]);
-        let expected_key = uses_key.then(|| "sandbox-key-ok".to_string());
+        let expected_key = uses_key.then(|| KEY_OK.to_string());
         assert_eq!(h.stored_key(&location).await, expected_key, "{system}");
         let list = h
             .call("GET", location.rsplit_once('/').unwrap().0, &ola(), None)
@@ -499,7 +504,7 @@ async fn validation_errors_never_reach_the_vendor() {
     let location = h.location(&ola(), "923609016").await;
     let cases = [
         (
-            json!({"system": "pasientsky", "external_id": "00000000-0000-4000-8000-000000000001", "api_key": "k"}),
+            json!({"system": "pasientsky", "external_id": PASIENTSKY_CLINIC_OK, "api_key": "k"}),
             vec!["external_department_id"],
         ),
         (
@@ -515,7 +520,7 @@ async fn validation_errors_never_reach_the_vendor() {
             vec!["booking_url"],
         ),
         (
-            json!({"system": "hano", "external_id": "clinic-ok", "api_key": "k", "booking_url": "https://booking.extensor.no/x"}),
+            json!({"system": "hano", "external_id": CLINIC_OK, "api_key": "k", "booking_url": "https://booking.extensor.no/x"}),
             vec!["booking_url"],
         ),
         (json!({"system": "nosuch"}), vec!["system"]),
@@ -552,7 +557,7 @@ async fn validation_errors_never_reach_the_vendor() {
             "POST",
             &format!("{location}/booking/save"),
             &ola(),
-            Some(pasientsky("sandbox-key-ok")),
+            Some(pasientsky(KEY_OK)),
         )
         .await;
     assert_eq!(no_version.status, 428);
@@ -567,30 +572,25 @@ async fn only_a_rejection_by_the_vendor_costs_an_attempt() {
     let cases = [
         // A real EasyPractice token without the scope calendars-read.
         (
-            json!({"system": "easypractice", "api_key": "sandbox-key-no-scope"}),
+            json!({"system": "easypractice", "api_key": KEY_NO_SCOPE}),
             "key_lacks_calendar_access",
             "setup_incomplete",
             5,
         ),
         (
-            json!({"system": "pasientsky", "external_id": "00000000-0000-4000-8000-000000000002", "external_department_id": "00000000-0000-4000-8000-0000000000d1", "api_key": "sandbox-key-ok"}),
+            json!({"system": "pasientsky", "external_id": PASIENTSKY_CLINIC_NO_CALENDARS, "external_department_id": PASIENTSKY_DEPT_OK, "api_key": KEY_OK}),
             "no_online_booking_calendar",
             "setup_incomplete",
             5,
         ),
         (
-            json!({"system": "easypractice", "api_key": "sandbox-key-500"}),
+            json!({"system": "easypractice", "api_key": KEY_500}),
             "vendor_error",
             "unavailable",
             5,
         ),
         // EG's error inside a 200 counts like a 401.
-        (
-            pasientsky("sandbox-key-200-error"),
-            "api_key_rejected",
-            "rejected",
-            4,
-        ),
+        (pasientsky(KEY_200_ERROR), "api_key_rejected", "rejected", 4),
         (
             json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/unknown"}),
             "booking_page_not_found",
@@ -601,13 +601,7 @@ async fn only_a_rejection_by_the_vendor_costs_an_attempt() {
     for (body, code, outcome, remaining) in cases {
         let answer = h.test(&ola(), &location, body.clone()).await;
         assert_eq!(answer.status, 200, "{body}: {}", answer.raw);
-        let failed = answer.body["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["status"] == "failed")
-            .cloned()
-            .unwrap_or_default();
+        let failed = answer.failed_step().cloned().unwrap_or_default();
         assert_eq!(failed["code"], code, "{body}");
         assert_eq!(answer.body["outcome"], outcome, "{body}");
         assert_eq!(answer.body["attempts_remaining"], remaining, "{body}");
@@ -631,9 +625,9 @@ async fn access_matrix() {
     let location = h.location(&ola(), "923609016").await;
     for route in ["test", "save"] {
         let path = format!("{location}/booking/{route}");
-        let body = json!({"system": "easypractice", "api_key": "sandbox-key-ok", "version": 1});
+        let body = json!({"system": "easypractice", "api_key": KEY_OK, "version": 1});
         let body = if route == "test" {
-            json!({"system": "easypractice", "api_key": "sandbox-key-ok"})
+            json!({"system": "easypractice", "api_key": KEY_OK})
         } else {
             body
         };
@@ -667,14 +661,9 @@ async fn a_failed_save_changes_nothing() {
     assert_eq!(wrong.status, 422, "{}", wrong.raw);
     assert_eq!(wrong.body["code"], "connection_test_failed");
     assert_eq!(wrong.body["attempts_remaining"], 4);
-    let failed: Vec<&Value> = wrong.body["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["status"] == "failed")
-        .collect();
+    let failed = wrong.failed_step().unwrap();
     assert_eq!(
-        (failed[0]["code"].as_str(), failed[0]["field"].as_str()),
+        (failed["code"].as_str(), failed["field"].as_str()),
         (Some("api_key_rejected"), Some("api_key"))
     );
     assert!(
@@ -689,18 +678,14 @@ async fn a_failed_save_changes_nothing() {
         (Some(1), &Value::Null)
     );
 
-    let outage = h
-        .test(&ola(), &location, pasientsky("sandbox-key-500"))
-        .await;
+    let outage = h.test(&ola(), &location, pasientsky(KEY_500)).await;
     assert_eq!(outage.body["status"], "failure");
     assert_eq!(
         outage.body["attempts_remaining"], 4,
         "a vendor outage does not count"
     );
 
-    let stale = h
-        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 7)
-        .await;
+    let stale = h.save(&ola(), &location, pasientsky(KEY_OK), 7).await;
     assert_eq!(stale.problem(), (409, Some("version_conflict")));
 }
 
@@ -765,9 +750,7 @@ async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
         "{checks:?}"
     );
     let fifth = h.clock.now() - 300;
-    let locked = h
-        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
-        .await;
+    let locked = h.test(&ola(), &location, pasientsky(KEY_OK)).await;
     assert_eq!(locked.problem(), (429, Some("too_many_attempts")));
     let retry_after: i64 = locked.header("retry-after").unwrap().parse().unwrap();
     assert_eq!(h.clock.now() + retry_after, fifth + 3_600);
@@ -780,30 +763,22 @@ async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
         "{}",
         locked.raw
     );
-    let save_locked = h
-        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
-        .await;
+    let save_locked = h.save(&ola(), &location, pasientsky(KEY_OK), 1).await;
     assert_eq!(save_locked.status, 429, "the lock covers both routes");
     assert_eq!(h.calls(), 5);
 
     // Another administrator is not affected.
     let kari_location = h.location(&Identity::jwt("kari"), "974760673").await;
     assert_eq!(
-        h.test(
-            &Identity::jwt("kari"),
-            &kari_location,
-            pasientsky("sandbox-key-ok")
-        )
-        .await
-        .status,
+        h.test(&Identity::jwt("kari"), &kari_location, pasientsky(KEY_OK))
+            .await
+            .status,
         200
     );
 
     h.clock.set(fifth + 3_599);
     assert_eq!(
-        h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
-            .await
-            .status,
+        h.test(&ola(), &location, pasientsky(KEY_OK)).await.status,
         429
     );
     h.clock.set(fifth + 3_600);
@@ -824,9 +799,7 @@ async fn the_lock_lifts_an_hour_after_the_fifth_failure() {
         5,
         "the attempt items are still in the table"
     );
-    let lifted = h
-        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
-        .await;
+    let lifted = h.test(&ola(), &location, pasientsky(KEY_OK)).await;
     assert_eq!(
         (lifted.status, lifted.body["status"].as_str()),
         (200, Some("success"))
@@ -841,9 +814,7 @@ async fn a_success_resets_the_count() {
     for _ in 0..4 {
         h.test(&ola(), &location, pasientsky("wrong-key")).await;
     }
-    let ok = h
-        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
-        .await;
+    let ok = h.test(&ola(), &location, pasientsky(KEY_OK)).await;
     assert_eq!(ok.body["attempts_remaining"], 5);
     for _ in 0..4 {
         assert_eq!(
@@ -866,7 +837,7 @@ async fn a_success_on_another_location_forgives_nothing() {
     for _ in 0..4 {
         h.test(&ola(), &target, pasientsky("wrong-key")).await;
     }
-    let ok = h.test(&ola(), &own, pasientsky("sandbox-key-ok")).await;
+    let ok = h.test(&ola(), &own, pasientsky(KEY_OK)).await;
     assert_eq!(ok.body["status"], "success", "{}", ok.raw);
     assert_eq!(ok.body["attempts_remaining"], 1, "{}", ok.raw);
     let mut statuses = Vec::new();
@@ -879,7 +850,7 @@ async fn a_success_on_another_location_forgives_nothing() {
     }
     assert_eq!(statuses, [200, 429, 429, 429]);
     assert_eq!(h.calls(), 6, "five guesses and the one passing test");
-    let locked = h.test(&ola(), &own, pasientsky("sandbox-key-ok")).await;
+    let locked = h.test(&ola(), &own, pasientsky(KEY_OK)).await;
     assert_eq!(locked.body["lock_scope"], "administrator", "{}", locked.raw);
 }
 
@@ -927,25 +898,16 @@ async fn failures_on_one_location_are_capped_across_administrators() {
     assert_eq!(h.calls(), 10);
     // The location's own administrator, with no failure of their own, is refused too; their
     // other locations are not.
-    let refused = h
-        .test(&ola(), &location, pasientsky("sandbox-key-ok"))
-        .await;
+    let refused = h.test(&ola(), &location, pasientsky(KEY_OK)).await;
     assert_eq!(
         (refused.status, refused.body["lock_scope"].as_str()),
         (429, Some("location"))
     );
     let other = h.location(&ola(), "974760673").await;
-    assert_eq!(
-        h.test(&ola(), &other, pasientsky("sandbox-key-ok"))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(h.test(&ola(), &other, pasientsky(KEY_OK)).await.status, 200);
     h.clock.advance(3_600);
     assert_eq!(
-        h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
-            .await
-            .status,
+        h.test(&ola(), &location, pasientsky(KEY_OK)).await.status,
         200
     );
 }
@@ -953,13 +915,7 @@ async fn failures_on_one_location_are_capped_across_administrators() {
 #[tokio::test]
 async fn a_stored_key_is_reused_only_for_the_same_system() {
     let h = Harness::new().await;
-    let location = h.location(&ola(), "923609016").await;
-    assert_eq!(
-        h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
-            .await
-            .status,
-        200
-    );
+    let location = h.saved_location().await;
     let mut without_key = pasientsky("");
     without_key.as_object_mut().unwrap().remove("api_key");
     let reused = h.test(&ola(), &location, without_key.clone()).await;
@@ -968,12 +924,9 @@ async fn a_stored_key_is_reused_only_for_the_same_system() {
     saved_again["offline"] = json!(true);
     let saved = h.save(&ola(), &location, saved_again, 2).await;
     assert_eq!(saved.status, 200, "{}", saved.raw);
-    assert_eq!(
-        h.stored_key(&location).await.as_deref(),
-        Some("sandbox-key-ok")
-    );
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some(KEY_OK));
 
-    let other_system = json!({"system": "hano", "external_id": "clinic-ok"});
+    let other_system = json!({"system": "hano", "external_id": CLINIC_OK});
     let refused = h.test(&ola(), &location, other_system).await;
     assert_eq!(
         (refused.status, refused.error_fields()),
@@ -990,11 +943,7 @@ async fn a_stored_key_is_reused_only_for_the_same_system() {
 #[tokio::test]
 async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together() {
     let h = Harness::new().await;
-    let location = h.location(&ola(), "923609016").await;
-    let first = h
-        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
-        .await;
-    assert_eq!(first.status, 200, "{}", first.raw);
+    let location = h.saved_location().await;
     let first_version = h
         .secret_version(&location)
         .await
@@ -1002,7 +951,7 @@ async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together(
     // A second configuration at another clinic with another working key is not possible in
     // the sandbox, so the saves below change the department and switch offline on.
     let second = |offline: bool| {
-        let mut body = pasientsky("sandbox-key-ok");
+        let mut body = pasientsky(KEY_OK);
         body["offline"] = json!(offline);
         body
     };
@@ -1022,10 +971,7 @@ async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together(
             h.secret_version(&location).await.as_ref(),
             Some(&first_version)
         );
-        assert_eq!(
-            h.stored_key(&location).await.as_deref(),
-            Some("sandbox-key-ok")
-        );
+        assert_eq!(h.stored_key(&location).await.as_deref(), Some(KEY_OK));
     }
 
     h.secrets.fail_promote.store(true, Ordering::SeqCst);
@@ -1041,10 +987,7 @@ async fn a_failure_at_each_write_of_a_save_keeps_configuration_and_key_together(
         committed_version, first_version,
         "the new configuration names its own key version"
     );
-    assert_eq!(
-        h.stored_key(&location).await.as_deref(),
-        Some("sandbox-key-ok")
-    );
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some(KEY_OK));
 
     // The answer to that save was "lost": the administrator sends the same save again.
     let replay = h.save(&ola(), &location, second(true), 2).await;
@@ -1068,15 +1011,12 @@ async fn api_keys_never_leak_into_answers_items_or_logs() {
     let secret_wrong = format!("wrong-{}", uuid::Uuid::new_v4());
     leaks::watch(&secret_wrong);
     let recording = metrics::record();
-    h.test(&ola(), &location, pasientsky("sandbox-key-ok"))
-        .await;
+    h.test(&ola(), &location, pasientsky(KEY_OK)).await;
     h.test(&ola(), &location, pasientsky(&secret_wrong)).await;
     h.save(&ola(), &location, pasientsky(&secret_wrong), 1)
         .await;
-    h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
-        .await;
-    h.test(&ola(), &location, pasientsky("sandbox-key-500"))
-        .await;
+    h.save(&ola(), &location, pasientsky(KEY_OK), 1).await;
+    h.test(&ola(), &location, pasientsky(KEY_500)).await;
     h.get(&ola(), &location).await;
     let metric_lines: Vec<String> = recording.lines().iter().map(|l| l.to_string()).collect();
     assert_eq!(metric_lines.len(), 5, "one metric line per check");
@@ -1110,13 +1050,7 @@ async fn a_failed_save_speaks_the_requested_language() {
         (answer.status, answer.body["status"].as_u64()),
         (422, Some(422))
     );
-    let failed = answer.body["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["status"] == "failed")
-        .unwrap()
-        .clone();
+    let failed = answer.failed_step().unwrap().clone();
     assert!(
         failed["message"]
             .as_str()
@@ -1152,14 +1086,11 @@ async fn every_save_ends_with_the_committed_key_current_and_nothing_pending() {
                 "{:?}",
                 h.versions(location).await
             );
-            assert_eq!(
-                h.stored_key(location).await.as_deref(),
-                Some("sandbox-key-ok")
-            );
+            assert_eq!(h.stored_key(location).await.as_deref(), Some(KEY_OK));
         }
     };
     let with = |offline: bool| {
-        let mut body = pasientsky("sandbox-key-ok");
+        let mut body = pasientsky(KEY_OK);
         body["offline"] = json!(offline);
         body
     };
@@ -1214,13 +1145,7 @@ async fn every_save_ends_with_the_committed_key_current_and_nothing_pending() {
 #[tokio::test]
 async fn switching_to_a_system_without_a_key_schedules_the_key_for_deletion() {
     let h = Harness::new().await;
-    let location = h.location(&ola(), "923609016").await;
-    assert_eq!(
-        h.save(&ola(), &location, pasientsky("sandbox-key-ok"), 1)
-            .await
-            .status,
-        200
-    );
+    let location = h.saved_location().await;
     let extensor =
         json!({"system": "extensor", "booking_url": "https://booking.extensor.no/sandbox/ok"});
     let switched = h.save(&ola(), &location, extensor, 2).await;
@@ -1247,17 +1172,12 @@ async fn switching_to_a_system_without_a_key_schedules_the_key_for_deletion() {
     );
 
     // Back to a system with a key: the secret is restored and holds the new key.
-    let back = h
-        .save(&ola(), &location, pasientsky("sandbox-key-ok"), 3)
-        .await;
+    let back = h.save(&ola(), &location, pasientsky(KEY_OK), 3).await;
     assert_eq!(back.status, 200, "{}", back.raw);
     assert!(back.body.get("stored_key_deletion").is_none());
     assert!(!h.versions(&location).await.1, "restored");
     let current = h.secret_version(&location).await.unwrap();
     assert_eq!(h.holders(&location, "AWSCURRENT").await, vec![current]);
     assert!(h.holders(&location, "AWSPENDING").await.is_empty());
-    assert_eq!(
-        h.stored_key(&location).await.as_deref(),
-        Some("sandbox-key-ok")
-    );
+    assert_eq!(h.stored_key(&location).await.as_deref(), Some(KEY_OK));
 }

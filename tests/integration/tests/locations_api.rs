@@ -7,7 +7,8 @@ use bookinglink::clock::SystemClock;
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{AuditStore, PageRequest};
 use integration_tests::{
-    Answer, Identity, binary_event, emulator_config, event, fresh_table, leaks,
+    Answer, Identity, binary_event, emulator_config, event, fresh_table, leaks, location_named,
+    majorstuen,
 };
 use serde_json::{Value, json};
 
@@ -73,21 +74,12 @@ impl Api {
                 "POST",
                 &format!("/v1/companies/{company}/locations"),
                 who,
-                Some(location_body(name)),
+                Some(location_named(name)),
             )
             .await;
         assert_eq!(answer.status, 201, "{}", answer.raw);
         answer.body
     }
-}
-
-fn location_body(name: &str) -> Value {
-    json!({
-        "name": name,
-        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-        "phone": "+47 22 00 00 00",
-        "email": "majorstuen@fysio.no"
-    })
 }
 
 fn ola() -> Identity {
@@ -112,7 +104,7 @@ async fn create_list_get_and_edit_a_location() {
             "POST",
             &format!("/v1/companies/{company}/locations"),
             &ola(),
-            Some(location_body(" Majorstuen ")),
+            Some(location_named(" Majorstuen ")),
         )
         .await;
     assert_eq!(created.status, 201);
@@ -534,14 +526,9 @@ async fn a_key_sent_to_the_locations_routes_goes_nowhere() {
     let api = Api::new().await;
     let key = format!("sk-live-{}", uuid::Uuid::new_v4());
     leaks::watch(&key);
-    let body = json!({
-        "name": "Majorstuen",
-        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-        "phone": "+47 22 00 00 00",
-        "email": "post@fysio.no",
-        "api_key": key
-    })
-    .to_string();
+    let mut body = majorstuen();
+    body["api_key"] = json!(key);
+    let body = body.to_string();
     let ola = Identity::jwt("ola");
     let company = api.company(&ola, "923609016").await;
     let path = format!("/v1/companies/{company}/locations");
@@ -570,7 +557,7 @@ async fn a_company_gets_no_more_locations_than_its_limit_even_under_concurrency(
                     "POST",
                     &path,
                     &ola,
-                    Some(location_body(&format!("Filial {i}"))),
+                    Some(location_named(&format!("Filial {i}"))),
                 )
                 .await
             })
@@ -617,7 +604,7 @@ async fn a_company_gets_no_more_locations_than_its_limit_even_under_concurrency(
             &path,
             &ola,
             &[("accept-language", "en")],
-            Some(&location_body("En til").to_string()),
+            Some(&location_named("En til").to_string()),
         )
         .await;
     assert_eq!(english.status, 409);

@@ -17,6 +17,7 @@ use integration_tests::{
     Answer, Identity, event, leaks, link_parameter, openapi_document, pasientsky, repo_file,
 };
 use serde_json::{Value, json};
+use vendor_sandbox::{KEY_500, KEY_OK};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -633,14 +634,7 @@ async fn walk_every_operation() {
 
     // Locations.
     let locations = format!("/v1/companies/{company}/locations");
-    let new_location = |name: &str| {
-        Json(json!({
-            "name": name,
-            "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-            "phone": "+47 22 00 00 01",
-            "email": "majorstuen@fysio-sentrum.no"
-        }))
-    };
+    let new_location = |name: &str| Json(integration_tests::location_named(name));
     let mut created = Vec::new();
     for name in ["Majorstuen", "Grünerløkka"] {
         let answer = api
@@ -711,7 +705,7 @@ async fn walk_every_operation() {
     let test = format!("{location}/booking/test");
     let key = |key: &str| Json(pasientsky(key));
     api.at("POST", TEST, &test)
-        .expect_each([(200, &ola, &[], key("sandbox-key-ok"))])
+        .expect_each([(200, &ola, &[], key(KEY_OK))])
         .await;
     let failed = api
         .json("POST", TEST, &test, &ola, pasientsky("feil-nøkkel"))
@@ -722,15 +716,15 @@ async fn walk_every_operation() {
     let unknown_field = json!({"system": "hano", "passord": "x"});
     api.at("POST", TEST, &test)
         .expect_each([
-            (200, &ola, &en, key("sandbox-key-500")),
+            (200, &ola, &en, key(KEY_500)),
             (422, &ola, &[], Json(incomplete)),
             (422, &ola, &[], Json(json!({"system": "journal-x"}))),
             (400, &ola, &[], Json(unknown_field)),
             (400, &ola, &[], Text("nei")),
             (415, &ola, &plain, Text("{}")),
             (413, &ola, &[], Text(&big)),
-            (404, &kari, &[], key("sandbox-key-ok")),
-            (401, &anonymous, &[], key("sandbox-key-ok")),
+            (404, &kari, &[], key(KEY_OK)),
+            (401, &anonymous, &[], key(KEY_OK)),
         ])
         .await;
 
@@ -763,15 +757,15 @@ async fn walk_every_operation() {
     api.at("POST", SAVE, &save)
         .expect_each([
             (422, &ola, &en, with_version("feil-nøkkel", 2)),
-            (428, &ola, &[], key("sandbox-key-ok")),
+            (428, &ola, &[], key(KEY_OK)),
             (422, &ola, &[], Json(extensor)),
-            (409, &ola, &[], with_version("sandbox-key-ok", 9)),
-            (200, &ola, &[], with_version("sandbox-key-ok", 2)),
+            (409, &ola, &[], with_version(KEY_OK, 9)),
+            (200, &ola, &[], with_version(KEY_OK, 2)),
             // Sent again after its answer was lost: answered as the save it was.
-            (200, &ola, &[], with_version("sandbox-key-ok", 2)),
+            (200, &ola, &[], with_version(KEY_OK, 2)),
             (400, &ola, &[], Json(unknown_field)),
-            (404, &kari, &[], with_version("sandbox-key-ok", 1)),
-            (401, &anonymous, &[], with_version("sandbox-key-ok", 1)),
+            (404, &kari, &[], with_version(KEY_OK, 1)),
+            (401, &anonymous, &[], with_version(KEY_OK, 1)),
         ])
         .await;
     // The configured location in the list and alone.
@@ -847,9 +841,9 @@ async fn walk_every_operation() {
     expect(&last, 200);
     assert_eq!(last.body["attempts_remaining"], 0);
     api.at("POST", TEST, &second_test)
-        .expect_each([(429, &ola, &[], key("sandbox-key-ok"))])
+        .expect_each([(429, &ola, &[], key(KEY_OK))])
         .await;
-    let ok = with_version("sandbox-key-ok", 1);
+    let ok = with_version(KEY_OK, 1);
     api.at("POST", SAVE, &second_save)
         .expect_each([(429, &ola, &[], ok)])
         .await;
@@ -865,7 +859,7 @@ async fn walk_every_operation() {
         ])
         .await;
     api.at("POST", TEST, &second_test)
-        .expect_each([(200, &ola, &[], key("sandbox-key-ok"))])
+        .expect_each([(200, &ola, &[], key(KEY_OK))])
         .await;
 
     // The audit trail of everything above.
@@ -875,7 +869,7 @@ async fn walk_every_operation() {
     let items = trail.body["items"].as_array().unwrap();
     assert_eq!(items[0]["action"], "details_requested", "newest first");
     assert_eq!(items.last().unwrap()["action"], "company_created");
-    assert!(!trail.raw.contains("sandbox-key-ok"), "no key in the trail");
+    assert!(!trail.raw.contains(KEY_OK), "no key in the trail");
     let (two, bad_cursor) = (format!("{audit}?limit=2"), format!("{audit}?cursor=nope"));
     api.op("GET", AUDIT)
         .expect_each([

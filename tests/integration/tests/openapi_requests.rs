@@ -12,6 +12,7 @@ use bookinglink::domain::companies::NewCompany;
 use bookinglink::domain::locations::{LocationEdit, NewLocation};
 use integration_tests::openapi_document;
 use serde_json::{Map, Value, json};
+use vendor_sandbox as sb;
 
 /// A handler's reader of a request body: `Err` with the problem's code and field errors.
 type Reader<'a> = dyn Fn(&Map<String, Value>) -> Result<(), String> + 'a;
@@ -220,19 +221,10 @@ fn problem(p: bookinglink::problem::Problem) -> String {
     )
 }
 
-fn location() -> Value {
-    json!({
-        "name": "Majorstuen",
-        "address": {"street": "Kirkeveien 64", "postal_code": "0364", "city": "Oslo"},
-        "phone": "+47 22 00 00 01",
-        "email": "post@fysio.no"
-    })
-}
-
 #[test]
 fn a_location_the_document_accepts_is_one_the_api_accepts() {
     let read = |b: &Map<String, Value>| NewLocation::from_json(b).map(|_| ()).map_err(problem);
-    let base = location();
+    let base = integration_tests::majorstuen();
     assert!(holds("NewLocation", &base, "/name", &texts(), &read) > 10);
     assert!(holds("NewLocation", &base, "/address/street", &texts(), &read) > 10);
     assert!(holds("NewLocation", &base, "/address/city", &texts(), &read) > 10);
@@ -339,7 +331,7 @@ fn booking_details_the_document_accepts_pass_the_catalog() {
         json!({"system": "psykbase", "external_id": "12345", "external_department_id": "", "api_key": "k", "booking_url": null}),
         json!({"system": "hano", "external_id": "klinikk-1", "external_department_id": null, "api_key": "k", "booking_url": null}),
         json!({"system": "konfidens", "external_id": "klinikk-1", "external_department_id": " ", "api_key": "k", "booking_url": ""}),
-        json!({"system": "pasientsky", "external_id": "00000000-0000-4000-8000-000000000001", "external_department_id": "00000000-0000-4000-8000-0000000000d1", "api_key": "sandbox-key-ok", "booking_url": null}),
+        json!({"system": "pasientsky", "external_id": sb::PASIENTSKY_CLINIC_OK, "external_department_id": sb::PASIENTSKY_DEPT_OK, "api_key": sb::KEY_OK, "booking_url": null}),
         json!({"system": "easypractice", "external_id": null, "external_department_id": null, "api_key": "token", "booking_url": null}),
         json!({"system": "extensor", "external_id": null, "external_department_id": null, "api_key": null, "booking_url": "https://booking.extensor.no/klinikk"}),
     ];

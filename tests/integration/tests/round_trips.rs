@@ -16,6 +16,7 @@ use integration_tests::round_trips::{CallLog, counted_ses, rounds};
 use integration_tests::stack::{Clients, Stack, sandbox_vendors};
 use integration_tests::{Answer, Identity, emulator_config, event, leaks, majorstuen, pasientsky};
 use serde_json::{Value, json};
+use vendor_sandbox::KEY_OK;
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
 const VENDOR: &str = "Vendor";
@@ -128,6 +129,20 @@ impl Api {
         assert_eq!(labels, expected, "{route}: calls {:?}", self.log);
         assert_eq!(rounds(&aws), budget, "{route}: rounds {:?}", self.log);
     }
+
+    /// [`Api::assert_budget`] for a request that calls the vendor, with the serial rounds
+    /// before and after the vendor's call.
+    fn assert_budget_around_vendor(
+        &self,
+        route: &str,
+        expected: Vec<&str>,
+        budget: usize,
+        around_vendor: (usize, usize),
+    ) {
+        self.assert_budget(route, expected, budget);
+        let rounds = self.log.rounds_around(VENDOR);
+        assert_eq!(rounds, around_vendor, "{route}: {:?}", self.log);
+    }
 }
 
 fn ola() -> Identity {
@@ -141,6 +156,10 @@ const UPDATE: &str = "DynamoDB.UpdateItem";
 const TRANSACT: &str = "DynamoDB.TransactWriteItems";
 const DELETE: &str = "DynamoDB.DeleteItem";
 const QUERY: &str = "DynamoDB.Query";
+/// The calls of a check that passes, before its route's own: the membership and the location
+/// read while a place is taken in each tally (the administrator's, the location's), then both
+/// places given back while the tallies are read.
+const PASSED_CHECK: [&str; 8] = [GET, GET, PUT, PUT, DELETE, DELETE, QUERY, QUERY];
 
 #[tokio::test]
 async fn companies_and_locations_stay_within_their_budgets() {
@@ -250,16 +269,9 @@ async fn connection_test(key: &str) -> (Api, Answer) {
 
 #[tokio::test]
 async fn a_successful_connection_test_takes_one_round_before_and_one_after_the_vendor() {
-    let (api, answer) = connection_test("sandbox-key-ok").await;
+    let (api, answer) = connection_test(KEY_OK).await;
     assert_eq!(answer.body["status"], "success", "{}", answer.raw);
-    // Membership, location and a place in each tally (the administrator's, the location's)
-    // together; then both places given back while the tallies are read.
-    api.assert_budget(
-        "POST booking/test",
-        vec![GET, GET, PUT, PUT, DELETE, DELETE, QUERY, QUERY],
-        2,
-    );
-    assert_eq!(api.log.rounds_around(VENDOR), (1, 1), "{:?}", api.log);
+    api.assert_budget_around_vendor("POST booking/test", PASSED_CHECK.to_vec(), 2, (1, 1));
 }
 
 #[tokio::test]
@@ -267,12 +279,12 @@ async fn a_rejected_connection_test_takes_one_round_before_and_two_after_the_ven
     let (api, answer) = connection_test("wrong-key").await;
     assert_eq!(answer.body["attempts_remaining"], 4, "{}", answer.raw);
     // The failure is written in both tallies, then both are read back to count what remains.
-    api.assert_budget(
+    api.assert_budget_around_vendor(
         "POST booking/test (rejected)",
         vec![GET, GET, PUT, PUT, UPDATE, UPDATE, QUERY, QUERY],
         3,
+        (1, 2),
     );
-    assert_eq!(api.log.rounds_around(VENDOR), (1, 2), "{:?}", api.log);
 }
 
 #[tokio::test]
@@ -280,62 +292,40 @@ async fn a_successful_save_stays_within_its_budget() {
     let api = Api::new().await;
     let (_, location) = api.location().await;
     let path = format!("{location}/booking/save");
-    let mut body = pasientsky("sandbox-key-ok");
+    let mut body = pasientsky(KEY_OK);
     body["version"] = json!(1);
     let first = api.measure("POST", &path, Some(body.clone())).await;
     assert_eq!(first.status, 200, "{}", first.raw);
     // The location's first key: the secret is created on the way.
-    api.assert_budget(
-        "POST booking/save (first key)",
-        vec![
-            GET,
-            GET,
-            PUT,
-            PUT,
-            DELETE,
-            DELETE,
-            QUERY,
-            QUERY,
-            "Secrets Manager.PutSecretValue",
-            "Secrets Manager.CreateSecret",
-            "Secrets Manager.PutSecretValue",
-            TRANSACT,
-            GET,
-            // The first version is current from the start; only its pending label goes.
-            "Secrets Manager.UpdateSecretVersionStage",
-        ],
-        7,
-    );
-    assert_eq!(api.log.rounds_around(VENDOR), (1, 6), "{:?}", api.log);
+    let first_key = [
+        "Secrets Manager.PutSecretValue",
+        "Secrets Manager.CreateSecret",
+        "Secrets Manager.PutSecretValue",
+        TRANSACT,
+        GET,
+        // The first version is current from the start; only its pending label goes.
+        "Secrets Manager.UpdateSecretVersionStage",
+    ];
+    let calls = [&PASSED_CHECK[..], &first_key].concat();
+    api.assert_budget_around_vendor("POST booking/save (first key)", calls, 7, (1, 6));
 
     // A new key for a location that has one: the usual save.
     body["version"] = json!(2);
     let again = api.measure("POST", &path, Some(body)).await;
     assert_eq!(again.status, 200, "{}", again.raw);
-    api.assert_budget(
-        "POST booking/save",
-        vec![
-            GET,
-            GET,
-            PUT,
-            PUT,
-            DELETE,
-            DELETE,
-            QUERY,
-            QUERY,
-            // What the last save left is checked (and repaired) before the new key is written.
-            "Secrets Manager.DescribeSecret",
-            "Secrets Manager.PutSecretValue",
-            TRANSACT,
-            GET,
-            // AWSCURRENT moved to the new version and its AWSPENDING taken off, together.
-            "Secrets Manager.UpdateSecretVersionStage",
-            "Secrets Manager.UpdateSecretVersionStage",
-        ],
-        6,
-    );
+    let new_key = [
+        // What the last save left is checked (and repaired) before the new key is written.
+        "Secrets Manager.DescribeSecret",
+        "Secrets Manager.PutSecretValue",
+        TRANSACT,
+        GET,
+        // AWSCURRENT moved to the new version and its AWSPENDING taken off, together.
+        "Secrets Manager.UpdateSecretVersionStage",
+        "Secrets Manager.UpdateSecretVersionStage",
+    ];
     // Settling the attempt alongside the check of the labels and the pending key, the commit with
     // its audit entry, the location read back, the promotion.
-    assert_eq!(api.log.rounds_around(VENDOR), (1, 5), "{:?}", api.log);
+    let calls = [&PASSED_CHECK[..], &new_key].concat();
+    api.assert_budget_around_vendor("POST booking/save", calls, 6, (1, 5));
     leaks::assert_no_leaks(&api.stack.client).await;
 }

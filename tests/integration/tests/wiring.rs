@@ -11,6 +11,7 @@ use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::store::dynamo::DynamoStore;
 use integration_tests::{Answer, demo, emulator_config, fresh_table};
 use lambda_http::Request;
+use vendor_sandbox::KEY_OK;
 
 const SENDER: &str = "bookinglink@fysio-demo.no";
 
@@ -93,10 +94,7 @@ async fn functions_wired_from_the_environment_answer_the_recorded_events() {
         .filter(|name| name.starts_with(&prefix))
         .collect();
     assert_eq!(names.len(), 1, "one secret under {prefix}: {names:?}");
-    assert!(
-        !saved.raw.contains("sandbox-key-ok"),
-        "the key never comes back"
-    );
+    assert!(!saved.raw.contains(KEY_OK), "the key never comes back");
 
     // The nightly run re-checks that connection with the key the save stored.
     let revalidate = revalidate_function::App::from_env()
