@@ -33,13 +33,15 @@ pub(super) fn input_code(code: &str) -> CheckCode {
     }
 }
 
-/// What every adapter gets: the shared client, the hosts it may call and the check's deadline.
+/// What every adapter gets: the shared client, the hosts it may call, the check's deadline and
+/// what the administrator entered (trimmed, and already past the form's validation).
 pub(crate) struct Ctx<'a> {
     pub(super) out: &'a Outbound,
     pub(super) allowed_hosts: &'a [&'a str],
     pub(super) deadline: Instant,
     /// When the check runs, from the injected clock.
     pub(super) now: crate::clock::Timestamp,
+    pub(super) details: &'a BookingDetails,
 }
 
 impl Ctx<'_> {

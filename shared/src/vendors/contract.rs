@@ -15,7 +15,7 @@ use super::answer::{
 use super::outbound::Auth;
 use super::report::Plan;
 use super::{CheckCode, CheckReport, StepId};
-use crate::catalog::{BookingDetails, FieldId};
+use crate::catalog::FieldId;
 use serde::Deserialize;
 use url::Url;
 
@@ -55,15 +55,15 @@ pub(super) async fn check(
     ctx: &Ctx<'_>,
     base: Url,
     plan: Plan,
-    details: &BookingDetails,
 ) -> CheckReport {
     let (Some(clinic_id), Some(key)) = (
-        details.value(FieldId::ExternalId),
-        details.value(FieldId::ApiKey),
+        ctx.details.value(FieldId::ExternalId),
+        ctx.details.value(FieldId::ApiKey),
     ) else {
         return plan.fail_next(CheckCode::Required, None);
     };
-    let department = details
+    let department = ctx
+        .details
         .value(FieldId::ExternalDepartmentId)
         .filter(|_| contract.departments);
 

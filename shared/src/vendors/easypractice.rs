@@ -13,7 +13,7 @@ use super::answer::{Ctx, Verdict, endpoint, first_answer, oslo_date, parse};
 use super::outbound::Auth;
 use super::report::Plan;
 use super::{CheckCode, CheckReport, StepId};
-use crate::catalog::{BookingDetails, FieldId};
+use crate::catalog::FieldId;
 use url::Url;
 
 fn read_status(status: u16) -> Verdict {
@@ -25,13 +25,8 @@ fn read_status(status: u16) -> Verdict {
     }
 }
 
-pub(super) async fn check(
-    ctx: &Ctx<'_>,
-    base: Url,
-    plan: Plan,
-    details: &BookingDetails,
-) -> CheckReport {
-    let Some(token) = details.value(FieldId::ApiKey) else {
+pub(super) async fn check(ctx: &Ctx<'_>, base: Url, plan: Plan) -> CheckReport {
+    let Some(token) = ctx.details.value(FieldId::ApiKey) else {
         return plan.fail_next(CheckCode::Required, Some(FieldId::ApiKey));
     };
     let today = oslo_date(ctx.now, 0);

@@ -10,7 +10,7 @@ use super::answer::{Ctx, unanswered};
 use super::outbound::{FetchError, check_outbound_url};
 use super::report::Plan;
 use super::{CheckCode, CheckReport, StepId};
-use crate::catalog::{BookingDetails, FieldId};
+use crate::catalog::FieldId;
 use url::Url;
 /// In sandbox mode the typed URL (already guarded) goes to `{sandbox}/extensor{path}?{query}`.
 fn target(typed: &Url, sandbox: &Option<Url>) -> Url {
@@ -25,14 +25,9 @@ fn target(typed: &Url, sandbox: &Option<Url>) -> Url {
     }
 }
 
-pub(super) async fn check(
-    ctx: &Ctx<'_>,
-    sandbox: &Option<Url>,
-    mut plan: Plan,
-    details: &BookingDetails,
-) -> CheckReport {
+pub(super) async fn check(ctx: &Ctx<'_>, sandbox: &Option<Url>, mut plan: Plan) -> CheckReport {
     let field = Some(FieldId::BookingUrl);
-    let Some(raw) = details.value(FieldId::BookingUrl) else {
+    let Some(raw) = ctx.details.value(FieldId::BookingUrl) else {
         return plan.fail_next(CheckCode::Required, field);
     };
     let typed = match check_outbound_url(ctx.allowed_hosts(), raw) {

@@ -91,31 +91,28 @@ impl VendorCheck for Vendors {
                     allowed_hosts: &allowed_hosts,
                     deadline: Instant::now() + self.outbound.deadline,
                     now: self.clock.now(),
+                    details: &details,
                 };
                 // Extensor is reached at the booking URL the administrator entered; every
                 // other system at its configured base, and without one nothing can be checked.
                 match (system.adapter, self.base(system)) {
-                    (Adapter::Extensor, _) => {
-                        extensor::check(&ctx, &self.sandbox_base, plan, &details).await
-                    }
+                    (Adapter::Extensor, _) => extensor::check(&ctx, &self.sandbox_base, plan).await,
                     (_, None) => plan.fail_next(CheckCode::VendorNotConfigured, None),
-                    (Adapter::Pasientsky, Some(base)) => {
-                        pasientsky::check(&ctx, base, plan, &details).await
-                    }
+                    (Adapter::Pasientsky, Some(base)) => pasientsky::check(&ctx, base, plan).await,
                     (Adapter::EasyPractice, Some(base)) => {
-                        easypractice::check(&ctx, base, plan, &details).await
+                        easypractice::check(&ctx, base, plan).await
                     }
                     (Adapter::Physica, Some(base)) => {
-                        contract::check(&physica::CONTRACT, &ctx, base, plan, &details).await
+                        contract::check(&physica::CONTRACT, &ctx, base, plan).await
                     }
                     (Adapter::Psykbase, Some(base)) => {
-                        contract::check(&psykbase::CONTRACT, &ctx, base, plan, &details).await
+                        contract::check(&psykbase::CONTRACT, &ctx, base, plan).await
                     }
                     (Adapter::Hano, Some(base)) => {
-                        contract::check(&hano::CONTRACT, &ctx, base, plan, &details).await
+                        contract::check(&hano::CONTRACT, &ctx, base, plan).await
                     }
                     (Adapter::Konfidens, Some(base)) => {
-                        contract::check(&konfidens::CONTRACT, &ctx, base, plan, &details).await
+                        contract::check(&konfidens::CONTRACT, &ctx, base, plan).await
                     }
                 }
             }

@@ -18,7 +18,7 @@ use super::answer::{
 };
 use super::report::Plan;
 use super::{CheckCode, CheckReport, StepId};
-use crate::catalog::{BookingDetails, FieldId};
+use crate::catalog::FieldId;
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -91,16 +91,11 @@ fn body_error(body: &Value) -> Option<Verdict> {
     })
 }
 
-pub(super) async fn check(
-    ctx: &Ctx<'_>,
-    base: Url,
-    plan: Plan,
-    details: &BookingDetails,
-) -> CheckReport {
+pub(super) async fn check(ctx: &Ctx<'_>, base: Url, plan: Plan) -> CheckReport {
     let (Some(clinic), Some(department), Some(key)) = (
-        details.value(FieldId::ExternalId),
-        details.value(FieldId::ExternalDepartmentId),
-        details.value(FieldId::ApiKey),
+        ctx.details.value(FieldId::ExternalId),
+        ctx.details.value(FieldId::ExternalDepartmentId),
+        ctx.details.value(FieldId::ApiKey),
     ) else {
         return plan.fail_next(CheckCode::Required, None);
     };
