@@ -25,19 +25,18 @@ async fn check(
     Ok(settle(store, &admitted, settlement, now).await.unwrap())
 }
 
+/// A check that failed in a way that counts (a wrong key, say).
+async fn fail(store: &MemoryAttempts, a: Attempt, now: Timestamp) -> Result<u32, Refusal> {
+    check(store, a, Settlement::CountedFailure, now).await
+}
+
 async fn fail_once(
     store: &MemoryAttempts,
     sub: &str,
     id: &str,
     now: Timestamp,
 ) -> Result<u32, Refusal> {
-    check(
-        store,
-        attempt(sub, "loc-a", "pasientsky#clinic-a", id),
-        Settlement::CountedFailure,
-        now,
-    )
-    .await
+    fail(store, attempt(sub, "loc-a", "pasientsky#clinic-a", id), now).await
 }
 
 #[tokio::test]
@@ -78,34 +77,17 @@ async fn failures_older_than_the_window_no_longer_count() {
 #[tokio::test]
 async fn a_success_forgives_only_failures_on_the_same_location_and_target() {
     let store = MemoryAttempts::default();
+    let on_a = |id: &str| attempt("ola", "loc-a", "pasientsky#clinic-a", id);
+    let on_b = |id: &str| attempt("ola", "loc-b", "pasientsky#clinic-b", id);
     // Two failures on location A, two on location B.
     for i in 0..2 {
-        check(
-            &store,
-            attempt("ola", "loc-a", "pasientsky#clinic-a", &format!("a{i}")),
-            Settlement::CountedFailure,
-            0,
-        )
-        .await
-        .unwrap();
-        check(
-            &store,
-            attempt("ola", "loc-b", "pasientsky#clinic-b", &format!("b{i}")),
-            Settlement::CountedFailure,
-            0,
-        )
-        .await
-        .unwrap();
+        fail(&store, on_a(&format!("a{i}")), 0).await.unwrap();
+        fail(&store, on_b(&format!("b{i}")), 0).await.unwrap();
     }
     // A success on B forgives B's two failures; A's still count.
-    let left = check(
-        &store,
-        attempt("ola", "loc-b", "pasientsky#clinic-b", "ok-b"),
-        Settlement::Success,
-        1,
-    )
-    .await
-    .unwrap();
+    let left = check(&store, on_b("ok-b"), Settlement::Success, 1)
+        .await
+        .unwrap();
     assert_eq!(left, 3);
     let failures: Vec<Slot> = store
         .slots(Tally::Administrator("ola"))
@@ -121,14 +103,8 @@ async fn a_success_forgives_only_failures_on_the_same_location_and_target() {
             .all(|s| s.location_id.as_deref() == Some("loc-a"))
     );
     // A success on A with other details (the administrator's own clinic) forgives nothing.
-    let left = check(
-        &store,
-        attempt("ola", "loc-a", "pasientsky#own-clinic", "ok-a"),
-        Settlement::Success,
-        2,
-    )
-    .await
-    .unwrap();
+    let own = attempt("ola", "loc-a", "pasientsky#own-clinic", "ok-a");
+    let left = check(&store, own, Settlement::Success, 2).await.unwrap();
     assert_eq!(left, 3);
 }
 
@@ -140,10 +116,7 @@ async fn a_success_elsewhere_buys_no_more_guesses() {
     let guess = |i: u32| attempt("eve", "loc-a", "pasientsky#victim", &format!("g{i}"));
     let mut reached = 0;
     for i in 0..4 {
-        if check(&store, guess(i), Settlement::CountedFailure, 10)
-            .await
-            .is_ok()
-        {
+        if fail(&store, guess(i), 10).await.is_ok() {
             reached += 1;
         }
     }
@@ -156,10 +129,7 @@ async fn a_success_elsewhere_buys_no_more_guesses() {
     .await
     .unwrap();
     for i in 4..8 {
-        if check(&store, guess(i), Settlement::CountedFailure, 12)
-            .await
-            .is_ok()
-        {
+        if fail(&store, guess(i), 12).await.is_ok() {
             reached += 1;
         }
     }
@@ -177,10 +147,7 @@ async fn guesses_at_one_location_from_several_accounts_are_capped() {
     let mut reached = 0;
     for sub in ["a", "b", "c", "d"] {
         for i in 0..4 {
-            if check(&store, guess(sub, i), Settlement::CountedFailure, 100)
-                .await
-                .is_ok()
-            {
+            if fail(&store, guess(sub, i), 100).await.is_ok() {
                 reached += 1;
             }
         }
