@@ -26,18 +26,42 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
     }
 }
 
-/// Rules for one text field.
+/// A field's format: the value (trimmed, within its length) normalised, or the error code and
+/// message that say why it has the wrong format.
+pub type Format = fn(&str) -> Result<String, (&'static str, Text)>;
+
+/// Rules for one text field: its length, and the format it must have, if any.
 #[derive(Clone, Copy, Debug)]
 pub struct TextRule {
     pub max_chars: usize,
+    pub format: Option<Format>,
 }
 
-pub const NAME: TextRule = TextRule { max_chars: 120 };
-pub const STREET: TextRule = TextRule { max_chars: 200 };
-pub const CITY: TextRule = TextRule { max_chars: 100 };
-pub const EMAIL: TextRule = TextRule { max_chars: 254 };
-pub const PHONE: TextRule = TextRule { max_chars: 30 };
-pub const SHORT_CODE: TextRule = TextRule { max_chars: 20 };
+impl TextRule {
+    /// Any text of at most `max_chars` characters.
+    pub const fn plain(max_chars: usize) -> TextRule {
+        TextRule {
+            max_chars,
+            format: None,
+        }
+    }
+
+    const fn formatted(max_chars: usize, format: Format) -> TextRule {
+        TextRule {
+            max_chars,
+            format: Some(format),
+        }
+    }
+}
+
+pub const NAME: TextRule = TextRule::plain(120);
+pub const STREET: TextRule = TextRule::plain(200);
+pub const CITY: TextRule = TextRule::plain(100);
+pub const EMAIL: TextRule = TextRule::formatted(254, email);
+pub const PHONE: TextRule = TextRule::formatted(30, phone);
+pub const SHORT_CODE: TextRule = TextRule::plain(20);
+pub const ORG_NUMBER: TextRule = TextRule::formatted(SHORT_CODE.max_chars, org_number);
+pub const POSTAL_CODE: TextRule = TextRule::formatted(SHORT_CODE.max_chars, postal_code);
 
 /// Reads typed fields out of a JSON object, collecting every field error instead of stopping
 /// at the first. Call [`ObjectReader::finish`] to get the 422 problem if any field was wrong.
@@ -86,7 +110,8 @@ impl<'a> ObjectReader<'a> {
         self.object.contains_key(key)
     }
 
-    /// A text value, trimmed. `None` when absent or wrong (the error is recorded).
+    /// A text value, trimmed and in the rule's format. `None` when absent or wrong (the error
+    /// is recorded).
     pub fn text(&mut self, key: &str, required: bool, rule: TextRule) -> Option<String> {
         match self.object.get(key) {
             None | Some(Value::Null) => {
@@ -104,24 +129,6 @@ impl<'a> ObjectReader<'a> {
             },
             Some(_) => {
                 self.error(key, "wrong_type", msg::NOT_A_STRING);
-                None
-            }
-        }
-    }
-
-    /// A text value that must also pass `check`, which returns an error code and message.
-    pub fn text_with(
-        &mut self,
-        key: &str,
-        required: bool,
-        rule: TextRule,
-        check: impl Fn(&str) -> Result<String, (&'static str, Text)>,
-    ) -> Option<String> {
-        let value = self.text(key, required, rule)?;
-        match check(&value) {
-            Ok(normalized) => Some(normalized),
-            Err((code, message)) => {
-                self.error(key, code, message);
                 None
             }
         }
@@ -216,7 +223,10 @@ fn check_text(raw: &str, rule: TextRule) -> Result<String, (&'static str, Text)>
     if value.chars().count() > rule.max_chars {
         return Err(("too_long", msg::too_long(rule.max_chars)));
     }
-    Ok(value.to_string())
+    match rule.format {
+        Some(format) => format(value),
+        None => Ok(value.to_string()),
+    }
 }
 
 /// Norwegian organisation number: nine digits whose last is a MOD11 check digit (weights
@@ -437,10 +447,10 @@ mod tests {
         .unwrap();
         r.text("name", true, NAME);
         r.text("phone", true, PHONE);
-        r.text_with("email", true, EMAIL, email);
+        r.text("email", true, EMAIL);
         r.object("address", true, &["street", "postal_code", "city"], |a| {
             a.text("street", true, STREET);
-            a.text_with("postal_code", true, SHORT_CODE, postal_code);
+            a.text("postal_code", true, POSTAL_CODE);
             a.text("city", true, CITY);
             None::<()>
         })

@@ -30,7 +30,7 @@ enum Purpose {
     },
 }
 
-const TEXT_LIMIT: validate::TextRule = validate::TextRule { max_chars: 2_048 };
+const TEXT_LIMIT: validate::TextRule = validate::TextRule::plain(2_048);
 
 const FIELDS: [&str; 6] = [
     "system",

@@ -23,13 +23,8 @@ impl NewCompany {
     pub fn from_json(body: &Map<String, Value>) -> Result<Self, Problem> {
         let mut r = ObjectReader::new(body, &["name", "org_number", "invoice_email"])?;
         let name = r.text("name", true, validate::NAME);
-        let org_number = r.text_with(
-            "org_number",
-            true,
-            validate::SHORT_CODE,
-            validate::org_number,
-        );
-        let invoice_email = r.text_with("invoice_email", false, validate::EMAIL, validate::email);
+        let org_number = r.text("org_number", true, validate::ORG_NUMBER);
+        let invoice_email = r.text("invoice_email", false, validate::EMAIL);
         r.finish()?;
         Ok(NewCompany {
             name: name.unwrap_or_default(),

@@ -66,12 +66,7 @@ const ADDRESS_FIELDS: &[&str] = &["street", "postal_code", "city"];
 
 fn read_address(r: &mut ObjectReader<'_>) -> Option<Address> {
     let street = r.text("street", true, validate::STREET);
-    let postal_code = r.text_with(
-        "postal_code",
-        true,
-        validate::SHORT_CODE,
-        validate::postal_code,
-    );
+    let postal_code = r.text("postal_code", true, validate::POSTAL_CODE);
     let city = r.text("city", true, validate::CITY);
     Some(Address {
         street: street?,
@@ -85,8 +80,8 @@ impl NewLocation {
         let mut r = ObjectReader::new(body, &["name", "address", "phone", "email"])?;
         let name = r.text("name", true, validate::NAME);
         let address = r.object("address", true, ADDRESS_FIELDS, read_address)?;
-        let phone = r.text_with("phone", true, validate::PHONE, validate::phone);
-        let email = r.text_with("email", true, validate::EMAIL, validate::email);
+        let phone = r.text("phone", true, validate::PHONE);
+        let email = r.text("email", true, validate::EMAIL);
         r.finish()?;
         match (name, address, phone, email) {
             (Some(name), Some(address), Some(phone), Some(email)) => Ok(NewLocation {
@@ -119,8 +114,8 @@ impl LocationEdit {
         let patch = LocationPatch {
             name: r.text("name", false, validate::NAME),
             address: r.object("address", false, ADDRESS_FIELDS, read_address)?,
-            phone: r.text_with("phone", false, validate::PHONE, validate::phone),
-            email: r.text_with("email", false, validate::EMAIL, validate::email),
+            phone: r.text("phone", false, validate::PHONE),
+            email: r.text("email", false, validate::EMAIL),
             offline: r.boolean("offline", false),
         };
         r.finish()?;

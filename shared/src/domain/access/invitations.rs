@@ -78,7 +78,7 @@ pub struct NewInvitation {
 impl NewInvitation {
     pub fn from_json(body: &Map<String, Value>) -> Result<Self, Problem> {
         let mut r = ObjectReader::new(body, &["email", "language"])?;
-        let email = r.text_with("email", true, validate::EMAIL, validate::email);
+        let email = r.text("email", true, validate::EMAIL);
         let language = r.text("language", false, validate::SHORT_CODE);
         let mut errors = std::mem::take(&mut r.errors);
         let language = match language.as_deref() {
@@ -323,13 +323,7 @@ pub async fn revoke(
 /// The token of `POST /v1/invitations/{id}/accept`.
 pub fn token_from_json(body: &Map<String, Value>) -> Result<String, Problem> {
     let mut r = ObjectReader::new(body, &["token"])?;
-    let token = r.text(
-        "token",
-        true,
-        validate::TextRule {
-            max_chars: MAX_TOKEN_CHARS,
-        },
-    );
+    let token = r.text("token", true, validate::TextRule::plain(MAX_TOKEN_CHARS));
     r.finish()?;
     Ok(token.unwrap_or_default())
 }
