@@ -12,6 +12,7 @@ mod systems;
 #[cfg(feature = "vendors")]
 mod validation;
 
+#[cfg(feature = "vendors")]
 pub(crate) use request_text::fill;
 pub use request_text::{REQUEST_BODY, REQUEST_SUBJECT, RequestContext, request_text};
 #[cfg(feature = "vendors")]
