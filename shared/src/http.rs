@@ -6,11 +6,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::i18n::Lang;
 use crate::identity::{self, Caller};
 use crate::messages as msg;
+use crate::model::Page;
 use crate::problem::Problem;
 use crate::routes::{self, Matched};
 use crate::validate;
@@ -180,6 +181,15 @@ impl Reply {
             body,
             headers: vec![("location", location)],
         }
+    }
+
+    /// A page of a listing: its items as `view` shows them, and the cursor of the next page
+    /// (`null` on the last).
+    pub fn page<T>(page: Page<T>, view: impl Fn(&T) -> Value) -> Self {
+        Reply::ok(json!({
+            "items": page.items.iter().map(view).collect::<Vec<_>>(),
+            "next_cursor": page.next_after.as_deref().map(encode_cursor),
+        }))
     }
 
     /// A change that has nothing to answer with.

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use bookinglink::clock::Clock;
 use bookinglink::domain::access::{self, Services};
 use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use bookinglink::http::{self, Incoming, Reply, encode_cursor};
+use bookinglink::http::{self, Incoming, Reply};
 use bookinglink::mail::Mailer;
 use bookinglink::problem::Problem;
 use bookinglink::routes::RouteId;
 use bookinglink::store::{AdminStore, LockoutStore};
 use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 
 pub const FUNCTION: &str = "admins";
 
@@ -109,10 +108,7 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
             let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
             let page =
                 access::audit(svc, caller, company_id, req.cursor()?.as_deref(), limit).await?;
-            Ok(Reply::ok(json!({
-                "items": page.items.iter().map(|e| e.to_json()).collect::<Vec<_>>(),
-                "next_cursor": page.next_after.as_deref().map(encode_cursor),
-            })))
+            Ok(Reply::page(page, |e| e.to_json()))
         }
         _ => Err(Problem::route_not_found()),
     }

@@ -6,14 +6,12 @@ use std::sync::Arc;
 
 use bookinglink::clock::Clock;
 use bookinglink::domain::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, companies, locations};
-use bookinglink::http::{self, Incoming, Reply, encode_cursor};
-use bookinglink::model::Page;
+use bookinglink::http::{self, Incoming, Reply};
 use bookinglink::problem::Problem;
 use bookinglink::routes::RouteId;
 use bookinglink::store::Store;
 use bookinglink::wiring::Wiring;
 use lambda_http::{Body, Request, Response};
-use serde_json::{Value, json};
 
 pub const FUNCTION: &str = "locations";
 
@@ -68,7 +66,7 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
                 limit,
             )
             .await?;
-            Ok(Reply::ok(page_json(page, |c| c.to_json())))
+            Ok(Reply::page(page, |c| c.to_json()))
         }
         RouteId::CreateCompany => {
             // Who may register is decided before the body is read: a refusal says nothing
@@ -85,7 +83,7 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
             let limit = req.limit(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
             let page =
                 locations::list(store, caller, company_id, req.cursor()?.as_deref(), limit).await?;
-            Ok(Reply::ok(page_json(page, |l| l.to_summary_json())))
+            Ok(Reply::page(page, |l| l.to_summary_json()))
         }
         RouteId::CreateLocation => {
             let new = locations::NewLocation::from_json(&req.json_object()?)?;
@@ -122,11 +120,4 @@ async fn route(app: &App, req: &Incoming) -> Result<Reply, Problem> {
 
 fn with_etag(reply: Reply, version: u64) -> Reply {
     reply.with_header("etag", format!("\"{version}\""))
-}
-
-fn page_json<T>(page: Page<T>, view: impl Fn(&T) -> Value) -> Value {
-    json!({
-        "items": page.items.iter().map(view).collect::<Vec<_>>(),
-        "next_cursor": page.next_after.as_deref().map(encode_cursor),
-    })
 }
