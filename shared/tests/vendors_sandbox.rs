@@ -516,24 +516,24 @@ async fn contract_system(system_id: &'static str, departments: bool) {
     run(system_id, cases).await;
 }
 
-#[tokio::test]
-async fn physica() {
-    contract_system("physica", true).await;
+/// One test per contract system, named by its catalog id (so one system's failure does not
+/// hide another's): `system => whether it takes an optional department`.
+macro_rules! contract_system_tests {
+    ($($system:ident => $departments:literal),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $system() {
+                contract_system(stringify!($system), $departments).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test]
-async fn psykbase() {
-    contract_system("psykbase", true).await;
-}
-
-#[tokio::test]
-async fn hano() {
-    contract_system("hano", false).await;
-}
-
-#[tokio::test]
-async fn konfidens() {
-    contract_system("konfidens", false).await;
+contract_system_tests! {
+    physica => true,
+    psykbase => true,
+    hano => false,
+    konfidens => false,
 }
 
 /// Outside sandbox mode, the unconfirmed vendors have no base URL until one is configured.
