@@ -10,6 +10,7 @@ use integration_tests::{
     Answer, Identity, binary_event, emulator_config, event, fresh_table, leaks, location_named,
     majorstuen,
 };
+use lambda_http::Request;
 use serde_json::{Value, json};
 
 struct Api {
@@ -38,18 +39,12 @@ impl Api {
 
     async fn call(&self, method: &str, path: &str, who: &Identity, body: Option<Value>) -> Answer {
         let body = body.map(|b| b.to_string());
-        self.send(method, path, who, &[], body.as_deref()).await
+        self.send(event(method, path, who, &[], body.as_deref()))
+            .await
     }
 
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        who: &Identity,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Answer {
-        Answer::from(locations::handle(&self.app, event(method, path, who, headers, body)).await)
+    async fn send(&self, request: Request) -> Answer {
+        Answer::from(locations::handle(&self.app, request).await)
     }
 
     /// A company `who` administers, as an operator's registration and an accepted invitation
@@ -132,13 +127,13 @@ async fn create_list_get_and_edit_a_location() {
     assert_eq!(got.body, created.body);
 
     let edited = api
-        .send(
+        .send(event(
             "PATCH",
             &path,
             &ola(),
             &[("if-match", "\"1\"")],
             Some(r#"{"offline": true, "address": {"street": "Bogstadveien 1", "postal_code": "0355", "city": "Oslo"}}"#),
-        )
+        ))
         .await;
     assert_eq!(edited.status, 200, "{}", edited.raw);
     assert_eq!(edited.header("etag"), Some("\"2\""));
@@ -157,29 +152,15 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
         .unwrap()
         .to_string();
     let path = format!("/v1/companies/{company}/locations/{id}");
-    let first = api
-        .call(
-            "PATCH",
-            &path,
-            &ola(),
-            Some(json!({"name": "Først", "version": 1})),
-        )
-        .await;
+    let edit =
+        async |path: &str, change: Value| api.call("PATCH", path, &ola(), Some(change)).await;
+    let first = edit(&path, json!({"name": "Først", "version": 1})).await;
     assert_eq!(first.status, 200);
-    let second = api
-        .call(
-            "PATCH",
-            &path,
-            &ola(),
-            Some(json!({"name": "Sist", "version": 1})),
-        )
-        .await;
+    let second = edit(&path, json!({"name": "Sist", "version": 1})).await;
     assert_eq!(second.status, 409);
     assert_eq!(second.body["code"], "version_conflict");
     assert_eq!(second.body["current_version"], 2);
-    let missing_version = api
-        .call("PATCH", &path, &ola(), Some(json!({"name": "Sist"})))
-        .await;
+    let missing_version = edit(&path, json!({"name": "Sist"})).await;
     assert_eq!(missing_version.status, 428);
     assert_eq!(missing_version.error_fields(), ["version"]);
     let now = api.call("GET", &path, &ola(), None).await;
@@ -187,14 +168,8 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
         (now.body["name"].as_str(), now.body["version"].as_u64()),
         (Some("Først"), Some(2))
     );
-    let gone = api
-        .call(
-            "PATCH",
-            &format!("/v1/companies/{company}/locations/10000000-0000-4000-8000-00000000dead"),
-            &ola(),
-            Some(json!({"name": "X", "version": 1})),
-        )
-        .await;
+    let unknown = format!("/v1/companies/{company}/locations/10000000-0000-4000-8000-00000000dead");
+    let gone = edit(&unknown, json!({"name": "X", "version": 1})).await;
     assert_eq!(gone.status, 404);
 }
 
@@ -363,7 +338,7 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
     ];
     for (path, body, status, code, fields) in cases {
         let who = if path == "/v1/companies" { op() } else { ola() };
-        let answer = api.send("POST", path, &who, &[], Some(body)).await;
+        let answer = api.send(event("POST", path, &who, &[], Some(body))).await;
         assert_eq!(
             answer.problem(),
             (status, Some(code)),
@@ -383,7 +358,7 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
 
     let too_big = format!("{{\"name\": \"{}\"}}", "x".repeat(64 * 1024));
     let answer = api
-        .send("POST", "/v1/companies", &op(), &[], Some(&too_big))
+        .send(event("POST", "/v1/companies", &op(), &[], Some(&too_big)))
         .await;
     assert_eq!(answer.problem(), (413, Some("payload_too_large")));
 
@@ -397,13 +372,13 @@ async fn every_class_of_bad_input_gets_a_problem_naming_what_is_wrong() {
     assert_eq!(answer.problem(), (400, Some("invalid_utf8")));
 
     let form = api
-        .send(
+        .send(event(
             "POST",
             "/v1/companies",
             &op(),
             &[("content-type", "application/x-www-form-urlencoded")],
             Some("name=x"),
-        )
+        ))
         .await;
     assert_eq!(form.status, 415);
 
@@ -427,16 +402,16 @@ async fn messages_are_norwegian_unless_english_is_asked_for() {
     let api = Api::new().await;
     let body = r#"{"name": "A", "org_number": "923609017"}"#;
     let nb = api
-        .send("POST", "/v1/companies", &op(), &[], Some(body))
+        .send(event("POST", "/v1/companies", &op(), &[], Some(body)))
         .await;
     let en = api
-        .send(
+        .send(event(
             "POST",
             "/v1/companies",
             &op(),
             &[("accept-language", "en-GB,en;q=0.9")],
             Some(body),
-        )
+        ))
         .await;
     assert_eq!(nb.header("content-language"), Some("nb"));
     assert_eq!(en.header("content-language"), Some("en"));
@@ -472,13 +447,13 @@ async fn development_identity_headers_count_only_when_switched_on() {
     assert_eq!(listed.body["items"][0]["id"], company.as_str());
     // The token's claims win over the headers when both are present.
     let both = local
-        .send(
+        .send(event(
             "GET",
             "/v1/companies",
             &kari(),
             &[("x-dev-user", "ola")],
             None,
-        )
+        ))
         .await;
     assert_eq!(both.body["items"], json!([]));
 }
@@ -491,13 +466,13 @@ async fn booking_systems_catalog_is_served_in_both_languages() {
         .await;
     assert_eq!(nb.status, 200);
     let en = api
-        .send(
+        .send(event(
             "GET",
             "/v1/booking-systems",
             &Identity::Anonymous,
             &[("accept-language", "en")],
             None,
-        )
+        ))
         .await;
     let ids: Vec<&str> = nb.body["systems"]
         .as_array()
@@ -599,13 +574,13 @@ async fn a_company_gets_no_more_locations_than_its_limit_even_under_concurrency(
         .count();
     assert_eq!(created, 3);
     let english = api
-        .send(
+        .send(event(
             "POST",
             &path,
             &ola,
             &[("accept-language", "en")],
             Some(&location_named("En til").to_string()),
-        )
+        ))
         .await;
     assert_eq!(english.status, 409);
     let detail = english.body["detail"].as_str().unwrap();

@@ -16,6 +16,7 @@ use integration_tests::stack::sandbox_vendors;
 use integration_tests::{
     Answer, Identity, event, leaks, link_parameter, openapi_document, pasientsky, repo_file,
 };
+use lambda_http::Request;
 use serde_json::{Value, json};
 use vendor_sandbox::{KEY_500, KEY_OK};
 
@@ -260,23 +261,13 @@ impl Stack {
     }
 
     /// Sends a request to the function the route table names, checks the answer against the
-    /// operation `method template` of the document and returns it.
-    async fn call(
-        &self,
-        method: &str,
-        template: &str,
-        path: &str,
-        who: &Identity,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Answer {
-        let answer = self.api.send(event(method, path, who, headers, body)).await;
-        check(method, template, &answer);
-        self.checked.lock().unwrap().push((
-            method.to_string(),
-            template.to_string(),
-            answer.status,
-        ));
+    /// operation `method template` of the document (the request's method) and returns it.
+    async fn call(&self, template: &str, request: Request) -> Answer {
+        let method = request.method().to_string();
+        let answer = self.api.send(request).await;
+        check(&method, template, &answer);
+        let checked = (method, template.to_string(), answer.status);
+        self.checked.lock().unwrap().push(checked);
         answer
     }
 
@@ -324,7 +315,8 @@ impl Stack {
         who: &Identity,
         body: Value,
     ) -> Answer {
-        self.call(method, template, path, who, &[], Some(&body.to_string()))
+        let body = body.to_string();
+        self.call(template, event(method, path, who, &[], Some(&body)))
             .await
     }
 }
@@ -368,7 +360,8 @@ impl Stack {
         headers: Headers<'_>,
         body: Body<'_>,
     ) -> Answer {
-        self.call(method, template, path, who, headers, Some(&body.text()))
+        let body = body.text();
+        self.call(template, event(method, path, who, headers, Some(&body)))
             .await
     }
 
@@ -416,7 +409,7 @@ impl Op<'_> {
         for (status, who, path, headers, body) in rows {
             let body = body.map(|body| body.text());
             let answer = stack
-                .call(method, template, path, who, headers, body.as_deref())
+                .call(template, event(method, path, who, headers, body.as_deref()))
                 .await;
             assert_eq!(
                 answer.status, status,
@@ -541,7 +534,7 @@ async fn walk_every_operation() {
             (401, &anonymous, &[], someone()),
         ])
         .await;
-    let me = api.call("GET", ME, ME, &ola, &[], None).await;
+    let me = api.call(ME, event("GET", ME, &ola, &[], None)).await;
     expect(&me, 200);
     assert_eq!(me.body["invitations"][0]["id"], ola_invitation.as_str());
     api.op("GET", ME)
@@ -594,7 +587,10 @@ async fn walk_every_operation() {
     api.join(&per, &company).await;
     let administrators = format!("/v1/companies/{company}/administrators");
     let listed = api
-        .call("GET", ADMINISTRATORS, &administrators, &ola, &[], None)
+        .call(
+            ADMINISTRATORS,
+            event("GET", &administrators, &ola, &[], None),
+        )
         .await;
     expect(&listed, 200);
     assert_eq!(listed.body["administrators"].as_array().unwrap().len(), 2);
@@ -864,7 +860,7 @@ async fn walk_every_operation() {
 
     // The audit trail of everything above.
     let audit = format!("/v1/companies/{company}/audit");
-    let trail = api.call("GET", AUDIT, &audit, &ola, &[], None).await;
+    let trail = api.call(AUDIT, event("GET", &audit, &ola, &[], None)).await;
     expect(&trail, 200);
     let items = trail.body["items"].as_array().unwrap();
     assert_eq!(items[0]["action"], "details_requested", "newest first");

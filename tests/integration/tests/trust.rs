@@ -80,15 +80,22 @@ async fn accept(stack: &Stack, id: &str, token: &str, who: &Identity) -> integra
 }
 
 async fn administrators(stack: &Stack, company: &str) -> Vec<Value> {
+    let path = format!("/v1/companies/{company}/administrators");
     let answer = stack
-        .call(
-            "GET",
-            &format!("/v1/companies/{company}/administrators"),
-            &Identity::operator("drift"),
-            None,
-        )
+        .call("GET", &path, &Identity::operator("drift"), None)
         .await;
     answer.body["administrators"].as_array().unwrap().clone()
+}
+
+/// `who` removes `user` from the company's administrators.
+async fn remove_administrator(
+    stack: &Stack,
+    company: &str,
+    user: &str,
+    who: &Identity,
+) -> integration_tests::Answer {
+    let path = format!("/v1/companies/{company}/administrators/{user}");
+    stack.call("DELETE", &path, who, None).await
 }
 
 #[tokio::test]
@@ -133,24 +140,11 @@ async fn the_invitation_mail_links_to_the_admin_app_in_the_asked_language_and_on
     assert!(all.contains(&bookinglink::domain::access::token_hash(&token)));
 
     // Pending invitations show in the invited person's own view and the company's list.
-    let me = stack
-        .call(
-            "GET",
-            "/v1/me",
-            &Identity::with_email("nina", "ny.admin@example.no"),
-            None,
-        )
-        .await;
+    let me_as = async |who: &Identity| stack.call("GET", "/v1/me", who, None).await;
+    let me = me_as(&Identity::with_email("nina", "ny.admin@example.no")).await;
     assert_eq!(me.body["invitations"][0]["id"], id.as_str());
     assert_eq!(me.body["invitations"][0]["company_name"], "Fysio AS");
-    let unverified = stack
-        .call(
-            "GET",
-            "/v1/me",
-            &Identity::unverified("nina", "ny.admin@example.no"),
-            None,
-        )
-        .await;
+    let unverified = me_as(&Identity::unverified("nina", "ny.admin@example.no")).await;
     assert_eq!(
         unverified.body["invitations"],
         json!([]),
@@ -232,13 +226,9 @@ async fn expired_revoked_reused_and_misaddressed_invitations_are_refused() {
 
     // Revoked.
     let (id, token) = invite(&stack, &company, "per@example.no", None).await;
+    let invitation = format!("/v1/companies/{company}/invitations/{id}");
     let revoked = stack
-        .call(
-            "DELETE",
-            &format!("/v1/companies/{company}/invitations/{id}"),
-            &Identity::jwt("admin"),
-            None,
-        )
+        .call("DELETE", &invitation, &Identity::jwt("admin"), None)
         .await;
     assert_eq!(revoked.status, 204);
     let per = Identity::with_email("per", "per@example.no");
@@ -295,49 +285,29 @@ async fn re_sending_is_limited_per_day_and_pending_invitations_per_company() {
 async fn the_last_administrator_stays_unless_an_operator_removes_them() {
     let (stack, company) = stack_with_company().await;
     let admin = Identity::jwt("admin");
-    let alone = stack
-        .call(
-            "DELETE",
-            &format!("/v1/companies/{company}/administrators/admin"),
-            &admin,
-            None,
-        )
-        .await;
+    let alone = remove_administrator(&stack, &company, "admin", &admin).await;
     assert_eq!(alone.problem(), (409, Some("last_administrator")));
     let (id, token) = invite(&stack, &company, "nina@example.no", None).await;
     let nina = Identity::with_email("nina", "nina@example.no");
     accept(&stack, &id, &token, &nina).await;
     // Two removals at once of the last two: one stays.
-    let a = {
-        let stack = stack.clone();
-        let path = format!("/v1/companies/{company}/administrators/nina");
+    let removal = |user: &'static str, who: Identity| {
+        let (stack, company) = (stack.clone(), company.clone());
         tokio::spawn(async move {
-            stack
-                .call("DELETE", &path, &Identity::jwt("admin"), None)
+            remove_administrator(&stack, &company, user, &who)
                 .await
                 .status
         })
     };
-    let b = {
-        let stack = stack.clone();
-        let path = format!("/v1/companies/{company}/administrators/admin");
-        let nina = nina.clone();
-        tokio::spawn(async move { stack.call("DELETE", &path, &nina, None).await.status })
-    };
+    let a = removal("nina", admin.clone());
+    let b = removal("admin", nina.clone());
     let mut statuses = [a.await.unwrap(), b.await.unwrap()];
     statuses.sort();
     assert_eq!(statuses, [204, 409]);
     let left = administrators(&stack, &company).await;
     assert_eq!(left.len(), 1);
     let last = left[0]["user_id"].as_str().unwrap().to_string();
-    let removed = stack
-        .call(
-            "DELETE",
-            &format!("/v1/companies/{company}/administrators/{last}"),
-            &Identity::operator("drift"),
-            None,
-        )
-        .await;
+    let removed = remove_administrator(&stack, &company, &last, &Identity::operator("drift")).await;
     assert_eq!(
         removed.status, 204,
         "an operator may remove anyone: {}",
