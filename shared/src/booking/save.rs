@@ -17,7 +17,7 @@ use super::views::{Saved, failed_check_problem, step_codes};
 use crate::identity::Caller;
 use crate::model::{BookingConfig, CheckSource, CheckStatus, CheckSummary, Health, Location};
 use crate::problem::Problem;
-use crate::store::LocationWrite;
+use crate::store::{BookingSave, LocationWrite};
 
 /// "Test og lagre": checks the details and, only if every step passed, saves them.
 ///
@@ -168,8 +168,8 @@ pub async fn test_and_save(
     );
     let saved = match deps
         .store
-        .save_booking(
-            LocationWrite {
+        .save_booking(BookingSave {
+            write: LocationWrite {
                 company_id,
                 location_id,
                 expected_version,
@@ -177,9 +177,9 @@ pub async fn test_and_save(
                 by: &caller.sub,
                 audit: &audit,
             },
-            &booking,
+            booking: &booking,
             offline,
-        )
+        })
         .await
     {
         Ok(saved) => saved,

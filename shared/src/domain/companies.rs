@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::identity::Caller;
 use crate::model::{Company, Page};
 use crate::problem::Problem;
-use crate::store::{CompanyStore, PageRequest};
+use crate::store::{CompanyCreation, CompanyStore, PageRequest};
 use crate::validate::{self, ObjectReader};
 
 use super::{audit_entry, require_operator};
@@ -81,7 +81,13 @@ pub async fn create(
         json!({"name": company.name, "org_number": company.org_number}),
         now,
     );
-    store.create_company(&company, None, &audit).await?;
+    store
+        .create_company(CompanyCreation {
+            company: &company,
+            admin: None,
+            audit: &audit,
+        })
+        .await?;
     tracing::info!(company_id = %company.id, "company created");
     Ok(company)
 }

@@ -5,7 +5,7 @@ use crate::identity::Caller;
 use crate::messages as msg;
 use crate::model::{Address, Location, Page};
 use crate::problem::{FieldError, Problem};
-use crate::store::{LocationPatch, LocationWrite, PageRequest, Store};
+use crate::store::{LocationCreation, LocationPatch, LocationWrite, PageRequest, Store};
 use crate::validate::{self, ObjectReader};
 
 use super::{audit_entry, authorize};
@@ -185,7 +185,11 @@ pub async fn create(
         now,
     );
     store
-        .create_location(&location, &audit, max_per_company)
+        .create_location(LocationCreation {
+            location: &location,
+            max_per_company,
+            audit: &audit,
+        })
         .await?;
     tracing::info!(company_id, location_id = %location.id, "location created");
     Ok(location)

@@ -66,16 +66,20 @@ impl LocationPatch {
     }
 }
 
+/// A company to create: the company, its first administrator (if any) and the audit entry
+/// written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct CompanyCreation<'a> {
+    pub company: &'a Company,
+    pub admin: Option<&'a Membership>,
+    pub audit: &'a AuditEntry,
+}
+
 #[async_trait]
 pub trait CompanyStore: Send + Sync {
-    /// Creates the company, claims its organisation number, makes `admin` (if any) its
+    /// Creates the company, claims its organisation number, makes `creation.admin` (if any) its
     /// administrator and writes the audit entry, all or nothing.
-    async fn create_company(
-        &self,
-        company: &Company,
-        admin: Option<&Membership>,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    async fn create_company(&self, creation: CompanyCreation<'_>) -> Result<()>;
 
     /// Every company, in id order; `query` matches the organisation number exactly or the
     /// start of the name (case-insensitive).
@@ -106,17 +110,30 @@ pub struct LocationWrite<'a> {
     pub audit: &'a AuditEntry,
 }
 
+/// What "Test og lagre" writes on a location: the versioned write, the booking configuration
+/// and whether the location is offline.
+#[derive(Clone, Copy, Debug)]
+pub struct BookingSave<'a> {
+    pub write: LocationWrite<'a>,
+    pub booking: &'a BookingConfig,
+    pub offline: bool,
+}
+
+/// A location to create: the location, how many locations its company may have at most, and
+/// the audit entry written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct LocationCreation<'a> {
+    pub location: &'a Location,
+    pub max_per_company: u32,
+    pub audit: &'a AuditEntry,
+}
+
 #[async_trait]
 pub trait LocationStore: Send + Sync {
     /// Stores a new location with its audit entry and counts it on its company, all or
     /// nothing: `AlreadyExists` if its id is taken, `TooManyLocations` if the company already has
     /// `max_per_company` locations (or does not exist).
-    async fn create_location(
-        &self,
-        location: &Location,
-        audit: &AuditEntry,
-        max_per_company: u32,
-    ) -> Result<()>;
+    async fn create_location(&self, creation: LocationCreation<'_>) -> Result<()>;
 
     /// A company's locations in creation order (ids are time-ordered).
     async fn locations_of(&self, company_id: &str, page: PageRequest<'_>)
@@ -133,13 +150,9 @@ pub trait LocationStore: Send + Sync {
     ) -> Result<Location>;
 
     /// Replaces the booking configuration and the offline flag if the location is still at
-    /// `write.expected_version`, bumping the version. `NotFound` or `VersionConflict` otherwise.
-    async fn save_booking(
-        &self,
-        write: LocationWrite<'_>,
-        booking: &BookingConfig,
-        offline: bool,
-    ) -> Result<Location>;
+    /// `save.write.expected_version`, bumping the version. `NotFound` or `VersionConflict`
+    /// otherwise.
+    async fn save_booking(&self, save: BookingSave<'_>) -> Result<Location>;
 }
 
 /// Whether an operator's search matches: the organisation number exactly, or the start of
@@ -193,23 +206,56 @@ pub trait SendLimitStore: Send + Sync {
     async fn release_send_slots(&self, slots: &[SendSlot]) -> Result<()>;
 }
 
+/// A sent "Forespør detaljer" to record: on which location, the request, and the audit entry
+/// written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct DetailsRequestWrite<'a> {
+    pub company_id: &'a str,
+    pub location_id: &'a str,
+    pub request: &'a DetailsRequest,
+    pub audit: &'a AuditEntry,
+}
+
 #[async_trait]
 pub trait DetailsRequestStore: Send + Sync {
     /// Records the request on the location (replacing an earlier one for the same system)
     /// without touching its `version`, with its audit entry. `NotFound` if the location does
     /// not exist.
-    async fn record_details_request(
-        &self,
-        company_id: &str,
-        location_id: &str,
-        request: &DetailsRequest,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    async fn record_details_request(&self, write: DetailsRequestWrite<'_>) -> Result<()>;
 }
 
 /// Everything the `request-details` function stores and reads.
 pub trait RequestDetailsStore: Store + SendLimitStore + DetailsRequestStore {}
 impl<T: Store + SendLimitStore + DetailsRequestStore> RequestDetailsStore for T {}
+
+/// A change to one invitation: the invitation (a new one, or one as it was read), when the
+/// change is made (what decides whether an invitation is still open), and the audit entry
+/// written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct InvitationWrite<'a> {
+    pub invitation: &'a Invitation,
+    pub now: Timestamp,
+    pub audit: &'a AuditEntry,
+}
+
+/// An invitation sent again: the invitation with its new token, validity and send count, the
+/// token it was read with, and the audit entry written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct InvitationResend<'a> {
+    pub invitation: &'a Invitation,
+    pub previous_hash: &'a str,
+    pub audit: &'a AuditEntry,
+}
+
+/// An invitation accepted: the invitation as it was read, the membership it turns into, when,
+/// and the audit entry written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct InvitationAcceptance<'a> {
+    pub invitation: &'a Invitation,
+    pub membership: &'a Membership,
+    pub now: Timestamp,
+    pub audit: &'a AuditEntry,
+}
 
 /// Invitations to administer a company, and the memberships they turn into.
 #[async_trait]
@@ -223,41 +269,38 @@ pub trait InvitationStore: Send + Sync {
     async fn invitations_to(&self, email: &str) -> Result<Vec<Invitation>>;
 
     /// Stores a new invitation with its audit entry. `AlreadyExists` when the company already
-    /// has an open invitation to the same address.
-    async fn create_invitation(
-        &self,
-        invitation: &Invitation,
-        audit: &AuditEntry,
-        now: Timestamp,
-    ) -> Result<()>;
+    /// has an invitation to the same address that is open at `write.now`.
+    async fn create_invitation(&self, write: InvitationWrite<'_>) -> Result<()>;
 
     /// Replaces a pending invitation's token, validity and send count, if its token is still
-    /// `previous_hash`. `Changed` otherwise.
-    async fn resend_invitation(
-        &self,
-        invitation: &Invitation,
-        previous_hash: &str,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    /// `resend.previous_hash`. `Changed` otherwise.
+    async fn resend_invitation(&self, resend: InvitationResend<'_>) -> Result<()>;
 
-    /// Revokes a pending invitation of `company_id`. `Changed` if it is no longer pending.
-    async fn revoke_invitation(
-        &self,
-        invitation: &Invitation,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    /// Revokes a pending invitation at `write.now`. `Changed` if it is no longer pending.
+    async fn revoke_invitation(&self, write: InvitationWrite<'_>) -> Result<()>;
 
     /// Marks the invitation accepted and creates the membership, exactly once: `Changed` when
     /// the invitation is no longer open (someone accepted it first), `AlreadyExists` when the
     /// caller is already an administrator.
-    async fn accept_invitation(
-        &self,
-        invitation: &Invitation,
-        membership: &Membership,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    async fn accept_invitation(&self, acceptance: InvitationAcceptance<'_>) -> Result<()>;
+}
+
+/// An administrator to remove: their membership (as it was read), whether it may be their
+/// company's last, and the audit entry written with it.
+#[derive(Clone, Copy, Debug)]
+pub struct AdministratorRemoval<'a> {
+    pub membership: &'a Membership,
+    pub last: LastAdministrator,
+    pub audit: &'a AuditEntry,
+}
+
+/// Whether removing an administrator may leave their company without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastAdministrator {
+    /// The company's only administrator stays (an administrator removing one).
+    Keep,
+    /// The only administrator may go too (a platform operator removing one).
+    MayRemove,
 }
 
 #[async_trait]
@@ -265,15 +308,9 @@ pub trait AdministratorStore: Send + Sync {
     /// A company's administrators, in subject order.
     async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>>;
 
-    /// Removes a membership. `NotFound` if there is none; `LastAdministrator` if it is the
-    /// company's only one and `allow_last` is false.
-    async fn remove_administrator(
-        &self,
-        company_id: &str,
-        user_sub: &str,
-        allow_last: bool,
-        audit: &AuditEntry,
-    ) -> Result<()>;
+    /// Removes the membership. `NotFound` if it is gone; `LastAdministrator` if it is the
+    /// company's only one and `removal.last` is `Keep`.
+    async fn remove_administrator(&self, removal: AdministratorRemoval<'_>) -> Result<()>;
 }
 
 #[async_trait]

@@ -13,7 +13,10 @@ use bookinglink::model::{
     AUDIT_RETENTION_SECONDS, Address, AuditEntry, BookingConfig, Company, Health, Invitation,
     InvitationStatus, Location, Membership,
 };
-use bookinglink::store::{InvitationStore, Store, StoreError};
+use bookinglink::store::{
+    CompanyCreation, InvitationAcceptance, InvitationStore, InvitationWrite, LocationCreation,
+    Store, StoreError,
+};
 use serde_json::json;
 
 pub const ADMIN_SUB: &str = "demo-admin";
@@ -87,7 +90,12 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
             json!({"name": name, "org_number": org}),
             now,
         );
-        match store.create_company(&company, Some(&admin), &audit).await {
+        let creation = CompanyCreation {
+            company: &company,
+            admin: Some(&admin),
+            audit: &audit,
+        };
+        match store.create_company(creation).await {
             Ok(()) | Err(StoreError::OrgNumberTaken | StoreError::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
@@ -147,7 +155,11 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
         audit.actor_email = Some(ADMIN_EMAIL.into());
         audit.location_id = Some(id.into());
         match store
-            .create_location(&location, &audit, locations::DEFAULT_MAX_PER_COMPANY)
+            .create_location(LocationCreation {
+                location: &location,
+                max_per_company: locations::DEFAULT_MAX_PER_COMPANY,
+                audit: &audit,
+            })
             .await
         {
             Ok(()) | Err(StoreError::AlreadyExists) => {}
@@ -180,7 +192,12 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
     audit.actor_email = Some(ADMIN_EMAIL.into());
     let already = store.invitation(INVITATION_ID).await?.is_some();
     if !already {
-        match store.create_invitation(&invitation, &audit, now).await {
+        let write = InvitationWrite {
+            invitation: &invitation,
+            now,
+            audit: &audit,
+        };
+        match store.create_invitation(write).await {
             Ok(()) | Err(StoreError::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
@@ -215,7 +232,13 @@ pub async fn company_with_admin(
         invited_by: Some(OPERATOR_EMAIL.into()),
     };
     let audit = seed_entry(&company.id, "company_created", json!({"name": name}), now);
-    store.create_company(&company, Some(&admin), &audit).await?;
+    store
+        .create_company(CompanyCreation {
+            company: &company,
+            admin: Some(&admin),
+            audit: &audit,
+        })
+        .await?;
     Ok(company)
 }
 
@@ -249,7 +272,13 @@ pub async fn invitation_with_token<S: InvitationStore + ?Sized>(
         json!({"email": invitation.email}),
         now,
     );
-    store.create_invitation(&invitation, &audit, now).await?;
+    store
+        .create_invitation(InvitationWrite {
+            invitation: &invitation,
+            now,
+            audit: &audit,
+        })
+        .await?;
     Ok(invitation)
 }
 
@@ -277,7 +306,12 @@ pub async fn join<S: InvitationStore + ?Sized>(
         now,
     );
     store
-        .accept_invitation(&invitation, &membership, now, &audit)
+        .accept_invitation(InvitationAcceptance {
+            invitation: &invitation,
+            membership: &membership,
+            now,
+            audit: &audit,
+        })
         .await
 }
 

@@ -16,10 +16,11 @@ use bookinglink::booking::key_store::{
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::metrics;
-use bookinglink::model::{AuditEntry, BookingConfig, Company, Location, Membership, Page};
+use bookinglink::model::{Company, Location, Membership, Page};
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{
-    self, CompanyStore, LocationPatch, LocationStore, LocationWrite, PageRequest, StoreError,
+    self, BookingSave, CompanyCreation, CompanyStore, LocationCreation, LocationPatch,
+    LocationStore, LocationWrite, PageRequest, StoreError,
 };
 use bookinglink::vendors::{CheckReport, VendorCheck, Vendors};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
@@ -96,13 +97,8 @@ struct FlakyStore {
 
 #[async_trait]
 impl CompanyStore for FlakyStore {
-    async fn create_company(
-        &self,
-        company: &Company,
-        admin: Option<&Membership>,
-        audit: &AuditEntry,
-    ) -> store::Result<()> {
-        self.inner.create_company(company, admin, audit).await
+    async fn create_company(&self, creation: CompanyCreation<'_>) -> store::Result<()> {
+        self.inner.create_company(creation).await
     }
     async fn all_companies(
         &self,
@@ -124,15 +120,8 @@ impl CompanyStore for FlakyStore {
 
 #[async_trait]
 impl LocationStore for FlakyStore {
-    async fn create_location(
-        &self,
-        location: &Location,
-        audit: &AuditEntry,
-        max_per_company: u32,
-    ) -> store::Result<()> {
-        self.inner
-            .create_location(location, audit, max_per_company)
-            .await
+    async fn create_location(&self, creation: LocationCreation<'_>) -> store::Result<()> {
+        self.inner.create_location(creation).await
     }
     async fn locations_of(
         &self,
@@ -151,16 +140,11 @@ impl LocationStore for FlakyStore {
     ) -> store::Result<Location> {
         self.inner.update_location(write, patch).await
     }
-    async fn save_booking(
-        &self,
-        write: LocationWrite<'_>,
-        booking: &BookingConfig,
-        offline: bool,
-    ) -> store::Result<Location> {
+    async fn save_booking(&self, save: BookingSave<'_>) -> store::Result<Location> {
         if self.fail_save.load(Ordering::SeqCst) {
             return Err(StoreError::Backend("injected failure".into()));
         }
-        self.inner.save_booking(write, booking, offline).await
+        self.inner.save_booking(save).await
     }
 }
 

@@ -13,7 +13,7 @@ use bookinglink::identity::Caller;
 use bookinglink::mail::{MailError, Mailer, OutgoingMail, SesMailer};
 use bookinglink::model::{BookingConfig, Location};
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::store::{LocationStore, LocationWrite};
+use bookinglink::store::{LocationCreation, LocationStore, LocationWrite};
 use integration_tests::demo::seed_entry;
 use integration_tests::{Answer, Identity, emulator_config, event, fresh_table, leaks};
 use serde_json::{Value, json};
@@ -525,11 +525,11 @@ async fn the_mail_never_contains_an_api_key() {
     .unwrap();
     location.booking = Some(booking);
     api.store
-        .create_location(
-            &location,
-            &seed_entry(&api.company, "location_created", json!({}), NOW),
-            locations::DEFAULT_MAX_PER_COMPANY,
-        )
+        .create_location(LocationCreation {
+            location: &location,
+            max_per_company: locations::DEFAULT_MAX_PER_COMPANY,
+            audit: &seed_entry(&api.company, "location_created", json!({}), NOW),
+        })
         .await
         .unwrap();
     let path = format!(

@@ -21,7 +21,10 @@ use bookinglink::revalidate::{
     SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::store::{CompanyStore, LocationPatch, LocationStore, LocationWrite, StoreError};
+use bookinglink::store::{
+    BookingSave, CompanyCreation, CompanyStore, LocationCreation, LocationPatch, LocationStore,
+    LocationWrite, StoreError,
+};
 use integration_tests::demo::{fleet_location, saved_pasientsky, seed_entry};
 use integration_tests::permissions::{guarded_dynamodb, guarded_secretsmanager};
 use integration_tests::stack::sandbox_vendors_at;
@@ -127,11 +130,11 @@ impl Fleet {
             invited_by: None,
         };
         store
-            .create_company(
-                &company_record,
-                Some(&admin),
-                &seed_entry(&company, "company_created", serde_json::json!({}), 0),
-            )
+            .create_company(CompanyCreation {
+                company: &company_record,
+                admin: Some(&admin),
+                audit: &seed_entry(&company, "company_created", serde_json::json!({}), 0),
+            })
             .await
             .unwrap();
         Fleet {
@@ -189,11 +192,11 @@ impl Fleet {
     async fn saved(&self, n: u32, key: &str) -> String {
         let location = fleet_location(&self.company, n.into(), "ola");
         self.store
-            .create_location(
-                &location,
-                &seed_entry(&self.company, "location_created", serde_json::json!({}), 0),
-                bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
-            )
+            .create_location(LocationCreation {
+                location: &location,
+                max_per_company: bookinglink::domain::locations::DEFAULT_MAX_PER_COMPANY,
+                audit: &seed_entry(&self.company, "location_created", serde_json::json!({}), 0),
+            })
             .await
             .unwrap();
         self.save(&location.id, key, 1).await;
@@ -216,8 +219,8 @@ impl Fleet {
             ..saved_pasientsky(version_id)
         };
         self.store
-            .save_booking(
-                LocationWrite {
+            .save_booking(BookingSave {
+                write: LocationWrite {
                     company_id: &self.company,
                     location_id: location,
                     expected_version: version,
@@ -225,9 +228,9 @@ impl Fleet {
                     by: "ola",
                     audit: &seed_entry(&self.company, "booking_saved", serde_json::json!({}), 0),
                 },
-                &booking,
-                false,
-            )
+                booking: &booking,
+                offline: false,
+            })
             .await
             .unwrap()
     }

@@ -14,7 +14,7 @@ use crate::mail::OutgoingMail;
 use crate::messages as msg;
 use crate::model::{AuditEntry, Company, Invitation, InvitationStatus, Membership};
 use crate::problem::{FieldError, Problem};
-use crate::store::StoreError;
+use crate::store::{InvitationAcceptance, InvitationResend, InvitationWrite, StoreError};
 use crate::validate::{self, ObjectReader};
 
 use super::super::{audit_entry, authorize_or_operator};
@@ -168,7 +168,11 @@ pub async fn invite(
         send_invitation(svc, caller, &company, &resent, &token).await?;
         let audit = invited_entry(caller, &resent, true, now);
         store
-            .resend_invitation(&resent, &existing.token_hash, &audit)
+            .resend_invitation(InvitationResend {
+                invitation: &resent,
+                previous_hash: &existing.token_hash,
+                audit: &audit,
+            })
             .await?;
         crate::metrics::invitation_sent();
         tracing::info!(company_id, invitation_id = %resent.id, "invitation sent again");
@@ -199,7 +203,12 @@ pub async fn invite(
     };
     send_invitation(svc, caller, &company, &invitation, &token).await?;
     let audit = invited_entry(caller, &invitation, false, now);
-    match store.create_invitation(&invitation, &audit, now).await {
+    let write = InvitationWrite {
+        invitation: &invitation,
+        now,
+        audit: &audit,
+    };
+    match store.create_invitation(write).await {
         Ok(()) => {}
         // Another invitation to the same address was created at the same moment.
         Err(StoreError::AlreadyExists) => return Err(Problem::changed_meanwhile()),
@@ -314,7 +323,11 @@ pub async fn revoke(
         now,
     );
     svc.store
-        .revoke_invitation(&invitation, now, &audit)
+        .revoke_invitation(InvitationWrite {
+            invitation: &invitation,
+            now,
+            audit: &audit,
+        })
         .await?;
     tracing::info!(company_id, invitation_id, "invitation revoked");
     Ok(())
@@ -402,7 +415,12 @@ pub async fn accept(
         now,
     );
     match store
-        .accept_invitation(&invitation, &membership, now, &audit)
+        .accept_invitation(InvitationAcceptance {
+            invitation: &invitation,
+            membership: &membership,
+            now,
+            audit: &audit,
+        })
         .await
     {
         Ok(()) => {

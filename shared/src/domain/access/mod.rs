@@ -10,7 +10,9 @@ use crate::identity::Caller;
 use crate::mail::Mailer;
 use crate::model::{AuditEntry, Invitation, Membership, Page};
 use crate::problem::Problem;
-use crate::store::{AdminStore, LockoutStore, PageRequest};
+use crate::store::{
+    AdminStore, AdministratorRemoval, LastAdministrator, LockoutStore, PageRequest,
+};
 
 use super::{Access, audit_entry, authorize_or_operator, require_operator};
 
@@ -162,7 +164,16 @@ pub async fn remove_administrator(
         now,
     );
     store
-        .remove_administrator(company_id, user_sub, access.is_operator(), &audit)
+        .remove_administrator(AdministratorRemoval {
+            membership: &target,
+            // Only an operator may leave a company without an administrator.
+            last: if access.is_operator() {
+                LastAdministrator::MayRemove
+            } else {
+                LastAdministrator::Keep
+            },
+            audit: &audit,
+        })
         .await?;
     tracing::info!(company_id, "administrator removed");
     Ok(())

@@ -23,7 +23,7 @@ use crate::messages as msg;
 use crate::metrics;
 use crate::model::DetailsRequest;
 use crate::problem::Problem;
-use crate::store::{RequestDetailsStore, SendLimitStore, SendScope, SendSlot};
+use crate::store::{DetailsRequestWrite, RequestDetailsStore, SendLimitStore, SendScope, SendSlot};
 
 use super::{PreparedRequest, admin_of, load, prepare};
 use crate::domain::audit_entry;
@@ -360,7 +360,12 @@ pub async fn send(
     // The mail has left: failing the call now would invite a second send. The record only
     // feeds the "waiting for the vendor" hint, so a failure is logged, not answered.
     if let Err(err) = store
-        .record_details_request(company_id, location_id, &record, &audit)
+        .record_details_request(DetailsRequestWrite {
+            company_id,
+            location_id,
+            request: &record,
+            audit: &audit,
+        })
         .await
     {
         tracing::error!(error = %err, company_id, location_id, "details request sent but not recorded");

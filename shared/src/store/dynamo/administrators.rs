@@ -6,13 +6,15 @@ use async_trait::async_trait;
 use super::DynamoStore;
 use super::attributes::{Item, get_n, get_s, n, s};
 use super::companies::membership_from;
-use super::requests::TxFailure;
+use super::requests::{Conditional, TxFailure};
 use crate::clock::Timestamp;
 use crate::model::{AuditEntry, Membership};
 use crate::store::keys::{
     ADMIN_PREFIX, Index, Key, PK, SK, TTL_ATTRIBUTE, administrator_attempts, company_partition,
 };
-use crate::store::{AdministratorStore, LockoutStore, Result, StoreError};
+use crate::store::{
+    AdministratorRemoval, AdministratorStore, LastAdministrator, LockoutStore, Result, StoreError,
+};
 
 #[async_trait]
 impl AdministratorStore for DynamoStore {
@@ -23,37 +25,26 @@ impl AdministratorStore for DynamoStore {
         items.iter().map(membership_from).collect()
     }
 
-    async fn remove_administrator(
-        &self,
-        company_id: &str,
-        user_sub: &str,
-        allow_last: bool,
-        audit: &AuditEntry,
-    ) -> Result<()> {
-        let count_condition = if allow_last {
-            "attribute_exists(pk)"
-        } else {
-            "attribute_exists(pk) AND admin_count > :one"
+    async fn remove_administrator(&self, removal: AdministratorRemoval<'_>) -> Result<()> {
+        let count_condition = match removal.last {
+            LastAdministrator::MayRemove => "attribute_exists(pk)",
+            LastAdministrator::Keep => "attribute_exists(pk) AND admin_count > :one",
         };
         let mut count_values = vec![(":minus_one", n(-1))];
-        if !allow_last {
+        if removal.last == LastAdministrator::Keep {
             count_values.push((":one", n(1)));
         }
         let items = vec![
             self.delete(
-                &Key::membership(user_sub, company_id),
-                Some("attribute_exists(pk)"),
-                &[],
-                vec![],
+                &Key::membership(&removal.membership.user_sub, &removal.membership.company_id),
+                Conditional::on("attribute_exists(pk)"),
             )?,
             self.update(
-                &Key::company(company_id),
+                &Key::company(&removal.membership.company_id),
                 "ADD admin_count :minus_one",
-                Some(count_condition),
-                &[],
-                count_values,
+                Conditional::on(count_condition).values(count_values),
             )?,
-            self.audit_put(audit)?,
+            self.audit_put(removal.audit)?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -89,15 +80,17 @@ impl LockoutStore for DynamoStore {
                     pk: get_s(failure, PK)?,
                     sk: get_s(failure, SK)?,
                 };
-                items.push(self.delete(
-                    &key,
-                    Some("attempt_id = :id AND #state = :failed"),
-                    &[("#state", "state")],
-                    vec![
-                        (":id", s(get_s(failure, "attempt_id")?)),
-                        (":failed", s("failed")),
-                    ],
-                )?);
+                items.push(
+                    self.delete(
+                        &key,
+                        Conditional::on("attempt_id = :id AND #state = :failed")
+                            .names(&[("#state", "state")])
+                            .values(vec![
+                                (":id", s(get_s(failure, "attempt_id")?)),
+                                (":failed", s("failed")),
+                            ]),
+                    )?,
+                );
             }
             items.push(self.audit_put(audit)?);
             match self.transact(items).await {

@@ -6,11 +6,13 @@ use async_trait::async_trait;
 
 use super::attributes::{Item, get_n, get_opt_s, get_s, index_start, key_item, n, s, set_index};
 use super::{DynamoStore, TxFailure};
-use crate::model::{AuditEntry, Company, Membership, Page};
+use crate::model::{Company, Membership, Page};
 use crate::store::keys::{
     COMPANIES_PARTITION, COMPANY_PREFIX, Index, IndexKey, Key, user_partition,
 };
-use crate::store::{CompanyStore, PageRequest, Result, StoreError, company_matches};
+use crate::store::{
+    CompanyCreation, CompanyStore, PageRequest, Result, StoreError, company_matches,
+};
 
 fn company_item(c: &Company) -> Item {
     let mut item = key_item(&Key::company(&c.id));
@@ -83,20 +85,15 @@ pub fn membership_from(item: &Item) -> Result<Membership> {
 
 #[async_trait]
 impl CompanyStore for DynamoStore {
-    async fn create_company(
-        &self,
-        company: &Company,
-        admin: Option<&Membership>,
-        audit: &AuditEntry,
-    ) -> Result<()> {
-        let mut item = company_item(company);
-        item.insert("admin_count".into(), n(u32::from(admin.is_some())));
+    async fn create_company(&self, creation: CompanyCreation<'_>) -> Result<()> {
+        let mut item = company_item(creation.company);
+        item.insert("admin_count".into(), n(u32::from(creation.admin.is_some())));
         let mut items = vec![
             self.put_new(item)?,
-            self.put_new(org_number_item(company))?,
-            self.audit_put(audit)?,
+            self.put_new(org_number_item(creation.company))?,
+            self.audit_put(creation.audit)?,
         ];
-        if let Some(admin) = admin {
+        if let Some(admin) = creation.admin {
             items.push(self.put_new(membership_item(admin))?);
         }
         match self.transact(items).await {

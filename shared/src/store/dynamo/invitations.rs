@@ -6,15 +6,17 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 use super::attributes::{Item, get_n, get_opt_s, get_s, key_item, n, s, set_index};
 use super::companies::membership_item;
-use super::requests::backend;
+use super::requests::{Conditional, backend};
 use super::{DynamoStore, TxFailure};
 use crate::clock::Timestamp;
 use crate::i18n::Lang;
-use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
+use crate::model::{Invitation, InvitationStatus};
 use crate::store::keys::{
     INVITE_PREFIX, Index, IndexKey, Key, TTL_ATTRIBUTE, company_partition, invitee_partition,
 };
-use crate::store::{InvitationStore, Result, StoreError};
+use crate::store::{
+    InvitationAcceptance, InvitationResend, InvitationStore, InvitationWrite, Result, StoreError,
+};
 
 /// Invitations stay in the table this long after they could last be accepted, so a late
 /// click is answered "expired" rather than "not found".
@@ -139,88 +141,73 @@ impl InvitationStore for DynamoStore {
             .await
     }
 
-    async fn create_invitation(
-        &self,
-        invitation: &Invitation,
-        audit: &AuditEntry,
-        now: Timestamp,
-    ) -> Result<()> {
-        let mut open = invitation.clone();
-        open.created_at = now;
+    async fn create_invitation(&self, write: InvitationWrite<'_>) -> Result<()> {
+        let mut open = write.invitation.clone();
+        open.created_at = write.now;
         let items = vec![
-            self.put_new(invitation_item(invitation))?,
+            self.put_new(invitation_item(write.invitation))?,
             // Free when absent or when the invitation it stands for can no longer be accepted.
             self.invitee_put(
                 &open,
                 Some("attribute_not_exists(pk) OR valid_until <= :now"),
             )?,
-            self.audit_put(audit)?,
+            self.audit_put(write.audit)?,
         ];
         self.transact_or(items, StoreError::AlreadyExists).await
     }
 
-    async fn resend_invitation(
-        &self,
-        invitation: &Invitation,
-        previous_hash: &str,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn resend_invitation(&self, resend: InvitationResend<'_>) -> Result<()> {
         let items = vec![
             self.update(
-                &Key::invitation(&invitation.id),
+                &Key::invitation(&resend.invitation.id),
                 "SET token_hash = :hash, valid_until = :until, sends_day = :day, \
                  sends_that_day = :sends, #ttl = :ttl",
-                Some("#status = :pending AND token_hash = :previous"),
-                &[("#status", "status"), ("#ttl", TTL_ATTRIBUTE)],
-                vec![
-                    (":hash", s(&invitation.token_hash)),
-                    (":until", n(invitation.valid_until)),
-                    (":day", s(&invitation.sends_day)),
-                    (":sends", n(invitation.sends_that_day)),
-                    (":ttl", n(invitation.valid_until + INVITATION_KEPT_SECONDS)),
-                    (":pending", s(InvitationStatus::Pending.as_str())),
-                    (":previous", s(previous_hash)),
-                ],
+                Conditional::on("#status = :pending AND token_hash = :previous")
+                    .names(&[("#status", "status"), ("#ttl", TTL_ATTRIBUTE)])
+                    .values(vec![
+                        (":hash", s(&resend.invitation.token_hash)),
+                        (":until", n(resend.invitation.valid_until)),
+                        (":day", s(&resend.invitation.sends_day)),
+                        (":sends", n(resend.invitation.sends_that_day)),
+                        (
+                            ":ttl",
+                            n(resend.invitation.valid_until + INVITATION_KEPT_SECONDS),
+                        ),
+                        (":pending", s(InvitationStatus::Pending.as_str())),
+                        (":previous", s(resend.previous_hash)),
+                    ]),
             )?,
-            self.invitee_put(invitation, None)?,
-            self.audit_put(audit)?,
+            self.invitee_put(resend.invitation, None)?,
+            self.audit_put(resend.audit)?,
         ];
         self.transact_or(items, StoreError::Changed).await
     }
 
-    async fn revoke_invitation(
-        &self,
-        invitation: &Invitation,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<()> {
-        let [close, invitee] = self.closing(invitation, InvitationStatus::Revoked, None, now)?;
-        let items = vec![close, invitee, self.audit_put(audit)?];
+    async fn revoke_invitation(&self, write: InvitationWrite<'_>) -> Result<()> {
+        let [close, invitee] =
+            self.closing(write.invitation, InvitationStatus::Revoked, None, write.now)?;
+        let items = vec![close, invitee, self.audit_put(write.audit)?];
         self.transact_or(items, StoreError::Changed).await
     }
 
-    async fn accept_invitation(
-        &self,
-        invitation: &Invitation,
-        membership: &Membership,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<()> {
-        let accepted_by = Some(membership.user_sub.as_str());
-        let [close, invitee] =
-            self.closing(invitation, InvitationStatus::Accepted, accepted_by, now)?;
+    async fn accept_invitation(&self, acceptance: InvitationAcceptance<'_>) -> Result<()> {
+        let accepted_by = Some(acceptance.membership.user_sub.as_str());
+        let [close, invitee] = self.closing(
+            acceptance.invitation,
+            InvitationStatus::Accepted,
+            accepted_by,
+            acceptance.now,
+        )?;
         let items = vec![
             close,
-            self.put_new(membership_item(membership))?,
+            self.put_new(membership_item(acceptance.membership))?,
             self.update(
-                &Key::company(&invitation.company_id),
+                &Key::company(&acceptance.invitation.company_id),
                 "ADD admin_count :one",
-                Some("attribute_exists(pk)"),
-                &[],
-                vec![(":one", n(1))],
+                Conditional::on("attribute_exists(pk)").values(vec![(":one", n(1))]),
             )?,
             invitee,
-            self.audit_put(audit)?,
+            self.audit_put(acceptance.audit)?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
@@ -258,15 +245,13 @@ impl DynamoStore {
         let close = self.update(
             &Key::invitation(&invitation.id),
             expression,
-            Some("#status = :pending AND token_hash = :hash AND valid_until > :now"),
-            &[("#status", "status")],
-            values,
+            Conditional::on("#status = :pending AND token_hash = :hash AND valid_until > :now")
+                .names(&[("#status", "status")])
+                .values(values),
         )?;
         let invitee = self.delete(
             &Key::invitee(&invitation.company_id, &invitation.email),
-            None,
-            &[],
-            vec![],
+            Conditional::always(),
         )?;
         Ok([close, invitee])
     }

@@ -9,11 +9,14 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use super::attributes::{
     Item, from_attribute, get_bool, get_n, get_s, key_item, n, record_attribute, s,
 };
-use super::requests::{attribute_names, backend};
+use super::requests::{Conditional, attribute_names, backend};
 use super::{DynamoStore, TxFailure};
-use crate::model::{Address, AuditEntry, BookingConfig, DetailsRequest, Location, Page};
+use crate::model::{Address, BookingConfig, DetailsRequest, Location, Page};
 use crate::store::keys::{IndexKey, Key, LOCATION_COUNT, LOCATION_PREFIX, company_partition};
-use crate::store::{LocationPatch, LocationStore, LocationWrite, PageRequest, Result, StoreError};
+use crate::store::{
+    BookingSave, LocationCreation, LocationPatch, LocationStore, LocationWrite, PageRequest,
+    Result, StoreError,
+};
 
 /// The location attribute holding "Forespør detaljer" requests, a map by system.
 pub(super) const DETAILS_REQUESTS: &str = "details_requests";
@@ -110,30 +113,27 @@ pub fn location_from(item: &Item) -> Result<Location> {
 
 #[async_trait]
 impl LocationStore for DynamoStore {
-    async fn create_location(
-        &self,
-        location: &Location,
-        audit: &AuditEntry,
-        max_per_company: u32,
-    ) -> Result<()> {
+    async fn create_location(&self, creation: LocationCreation<'_>) -> Result<()> {
         // The company counts its locations in the same transaction, so two creates at once
         // cannot both take the last place.
         let count = self.update(
-            &Key::company(&location.company_id),
+            &Key::company(&creation.location.company_id),
             "ADD #count :one",
-            Some("attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max)"),
-            &[("#count", LOCATION_COUNT)],
-            vec![(":one", n(1)), (":max", n(max_per_company))],
+            Conditional::on(
+                "attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :max)",
+            )
+            .names(&[("#count", LOCATION_COUNT)])
+            .values(vec![(":one", n(1)), (":max", n(creation.max_per_company))]),
         )?;
         let items = vec![
-            self.put_new(location_item(location))?,
+            self.put_new(location_item(creation.location))?,
             count,
-            self.audit_put(audit)?,
+            self.audit_put(creation.audit)?,
         ];
         match self.transact(items).await {
             Ok(()) => Ok(()),
             Err(TxFailure::Conditions(failed)) if failed[1] => Err(StoreError::TooManyLocations {
-                limit: max_per_company,
+                limit: creation.max_per_company,
             }),
             Err(TxFailure::Conditions(_)) => Err(StoreError::AlreadyExists),
             Err(TxFailure::Store(e)) => Err(e),
@@ -181,21 +181,16 @@ impl LocationStore for DynamoStore {
         self.versioned_update(write, change).await
     }
 
-    async fn save_booking(
-        &self,
-        write: LocationWrite<'_>,
-        booking: &BookingConfig,
-        offline: bool,
-    ) -> Result<Location> {
+    async fn save_booking(&self, save: BookingSave<'_>) -> Result<Location> {
         let mut change = Change::default();
-        change.set("booking", booking_attribute(booking));
-        change.set("offline", AttributeValue::Bool(offline));
+        change.set("booking", booking_attribute(save.booking));
+        change.set("offline", AttributeValue::Bool(save.offline));
         // Enters the location into the sparse index of saved configurations that revalidation
         // reads page by page.
-        let position = IndexKey::saved_booking(write.company_id, write.location_id);
+        let position = IndexKey::saved_booking(save.write.company_id, save.write.location_id);
         change.set(position.index.pk(), s(&position.pk));
         change.set(position.index.sk(), s(&position.sk));
-        self.versioned_update(write, change).await
+        self.versioned_update(save.write, change).await
     }
 }
 

@@ -6,19 +6,18 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 
 use super::attributes::{get_n, get_opt_s, get_s, key_item, n, s};
 use super::locations::{DETAILS_REQUESTS, details_request_attribute};
-use super::requests::{backend, sdk, unless_condition_failed};
+use super::requests::{Conditional, backend, sdk, unless_condition_failed};
 use super::{DynamoStore, TxFailure};
 use crate::clock::Timestamp;
-use crate::model::{AuditEntry, DetailsRequest};
 use crate::store::keys::{Key, TTL_ATTRIBUTE, send_slots};
 use crate::store::{
-    DetailsRequestStore, LocationStore, Result, SendLimitStore, SendScope, SendSlot, StoreError,
+    DetailsRequestStore, DetailsRequestWrite, LocationStore, Result, SendLimitStore, SendScope,
+    SendSlot, StoreError,
 };
 
 #[async_trait]
@@ -136,61 +135,56 @@ impl SendLimitStore for DynamoStore {
 
 #[async_trait]
 impl DetailsRequestStore for DynamoStore {
-    async fn record_details_request(
-        &self,
-        company_id: &str,
-        location_id: &str,
-        request: &DetailsRequest,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn record_details_request(&self, write: DetailsRequestWrite<'_>) -> Result<()> {
         // DynamoDB cannot set a nested path whose parent map does not exist yet, nor create the
         // map and set inside it in one expression. So: set inside an existing map, else create
         // the map if it is still missing, else (someone created it meanwhile) try again. Each
         // try is one transaction with the audit entry, so exactly one entry is written.
-        let update = |expression: &str, condition: &str, value: AttributeValue, nested: bool| {
-            let mut builder = Update::builder()
-                .table_name(self.table())
-                .set_key(Some(key_item(&Key::location(company_id, location_id))))
-                .update_expression(expression)
-                .condition_expression(condition)
-                .expression_attribute_names("#requests", DETAILS_REQUESTS)
-                .expression_attribute_values(":value", value);
-            builder = if nested {
-                builder.expression_attribute_names("#system", &request.system)
-            } else {
-                builder.expression_attribute_names("#pk", "pk")
-            };
-            builder
-                .build()
-                .map(|u| TransactWriteItem::builder().update(u).build())
-                .map_err(backend)
-        };
+        let key = Key::location(write.company_id, write.location_id);
+        let in_map = [
+            ("#requests", DETAILS_REQUESTS),
+            ("#system", write.request.system.as_str()),
+        ];
+        let new_map = [("#requests", DETAILS_REQUESTS), ("#pk", "pk")];
         for _ in 0..3 {
-            let into_map = update(
+            let set_in_map = self.update(
+                &key,
                 "SET #requests.#system = :value",
-                "attribute_exists(#requests)",
-                details_request_attribute(request),
-                true,
+                Conditional::on("attribute_exists(#requests)")
+                    .names(&in_map)
+                    .values(vec![(":value", details_request_attribute(write.request))]),
             )?;
-            match self.transact(vec![into_map, self.audit_put(audit)?]).await {
+            match self
+                .transact(vec![set_in_map, self.audit_put(write.audit)?])
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(TxFailure::Conditions(failed)) if failed[0] => {}
                 Err(TxFailure::Conditions(_)) => return Err(StoreError::AlreadyExists),
                 Err(TxFailure::Store(e)) => return Err(e),
             }
-            let new_map = update(
+            let map = HashMap::from([(
+                write.request.system.clone(),
+                details_request_attribute(write.request),
+            )]);
+            let create_map = self.update(
+                &key,
                 "SET #requests = :value",
-                "attribute_exists(#pk) AND attribute_not_exists(#requests)",
-                AttributeValue::M(HashMap::from([(
-                    request.system.clone(),
-                    details_request_attribute(request),
-                )])),
-                false,
+                Conditional::on("attribute_exists(#pk) AND attribute_not_exists(#requests)")
+                    .names(&new_map)
+                    .values(vec![(":value", AttributeValue::M(map))]),
             )?;
-            match self.transact(vec![new_map, self.audit_put(audit)?]).await {
+            match self
+                .transact(vec![create_map, self.audit_put(write.audit)?])
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(TxFailure::Conditions(failed)) if failed[0] => {
-                    if self.location(company_id, location_id).await?.is_none() {
+                    if self
+                        .location(write.company_id, write.location_id)
+                        .await?
+                        .is_none()
+                    {
                         return Err(StoreError::NotFound);
                     }
                 }

@@ -82,53 +82,80 @@ pub(crate) enum SlotClaim {
     Held(Option<Item>),
 }
 
+/// What a write inside a transaction holds under: its condition (`None`: it always applies)
+/// and the placeholders that the condition and the write's own expression use (`#name` → an
+/// attribute's name, `:value` → a value).
+#[derive(Default)]
+pub(crate) struct Conditional<'a> {
+    pub condition: Option<&'a str>,
+    pub names: &'a [(&'a str, &'a str)],
+    pub values: Vec<(&'a str, AttributeValue)>,
+}
+
+impl<'a> Conditional<'a> {
+    /// A write that always applies.
+    pub(crate) fn always() -> Self {
+        Conditional::default()
+    }
+
+    /// A write that applies only while `condition` holds.
+    pub(crate) fn on(condition: &'a str) -> Self {
+        Conditional {
+            condition: Some(condition),
+            ..Conditional::default()
+        }
+    }
+
+    pub(crate) fn names(self, names: &'a [(&'a str, &'a str)]) -> Self {
+        Conditional { names, ..self }
+    }
+
+    pub(crate) fn values(self, values: Vec<(&'a str, AttributeValue)>) -> Self {
+        Conditional { values, ..self }
+    }
+}
+
+/// Sets what an Update and a Delete inside a transaction share: the table, the key and the
+/// [`Conditional`]. The SDK's two builders are distinct types with the same setters, hence a
+/// macro.
+macro_rules! conditional_write {
+    ($builder:expr, $store:expr, $key:expr, $when:expr) => {{
+        let when = $when;
+        let mut builder = $builder
+            .table_name($store.table())
+            .set_key(Some(key_item($key)))
+            .set_condition_expression(when.condition.map(str::to_string));
+        for (placeholder, name) in when.names {
+            builder = builder.expression_attribute_names(*placeholder, *name);
+        }
+        for (placeholder, value) in when.values {
+            builder = builder.expression_attribute_values(placeholder, value);
+        }
+        builder
+    }};
+}
+
 impl DynamoStore {
     /// An UpdateItem inside a transaction.
     pub(crate) fn update(
         &self,
         key: &Key,
         expression: &str,
-        condition: Option<&str>,
-        names: &[(&str, &str)],
-        values: Vec<(&str, AttributeValue)>,
+        when: Conditional<'_>,
     ) -> Result<TransactWriteItem> {
-        let mut builder = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(key_item(key)))
+        let update = conditional_write!(Update::builder(), self, key, when)
             .update_expression(expression)
-            .set_condition_expression(condition.map(str::to_string));
-        for (placeholder, name) in names {
-            builder = builder.expression_attribute_names(*placeholder, *name);
-        }
-        for (placeholder, value) in values {
-            builder = builder.expression_attribute_values(placeholder, value);
-        }
-        Ok(TransactWriteItem::builder()
-            .update(builder.build().map_err(backend)?)
-            .build())
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// A DeleteItem inside a transaction.
-    pub(crate) fn delete(
-        &self,
-        key: &Key,
-        condition: Option<&str>,
-        names: &[(&str, &str)],
-        values: Vec<(&str, AttributeValue)>,
-    ) -> Result<TransactWriteItem> {
-        let mut builder = Delete::builder()
-            .table_name(self.table())
-            .set_key(Some(key_item(key)))
-            .set_condition_expression(condition.map(str::to_string));
-        for (placeholder, name) in names {
-            builder = builder.expression_attribute_names(*placeholder, *name);
-        }
-        for (placeholder, value) in values {
-            builder = builder.expression_attribute_values(placeholder, value);
-        }
-        Ok(TransactWriteItem::builder()
-            .delete(builder.build().map_err(backend)?)
-            .build())
+    pub(crate) fn delete(&self, key: &Key, when: Conditional<'_>) -> Result<TransactWriteItem> {
+        let delete = conditional_write!(Delete::builder(), self, key, when)
+            .build()
+            .map_err(backend)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     /// A Put that only creates: it fails if an item with the key exists.

@@ -4,7 +4,10 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, pair};
 use crate::model::{AuditEntry, Membership, Page};
-use crate::store::{AdministratorStore, AuditStore, PageRequest, Result, StoreError};
+use crate::store::{
+    AdministratorRemoval, AdministratorStore, AuditStore, LastAdministrator, PageRequest, Result,
+    StoreError,
+};
 
 #[async_trait]
 impl AdministratorStore for MemoryStore {
@@ -18,23 +21,18 @@ impl AdministratorStore for MemoryStore {
             .collect())
     }
 
-    async fn remove_administrator(
-        &self,
-        company_id: &str,
-        user_sub: &str,
-        allow_last: bool,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn remove_administrator(&self, removal: AdministratorRemoval<'_>) -> Result<()> {
         let mut state = self.state();
-        let key = pair(user_sub, company_id);
+        let company_id = &removal.membership.company_id;
+        let key = pair(&removal.membership.user_sub, company_id);
         if !state.memberships.contains_key(&key) {
             return Err(StoreError::NotFound);
         }
-        if !allow_last && state.admin_count(company_id) <= 1 {
+        if removal.last == LastAdministrator::Keep && state.admin_count(company_id) <= 1 {
             return Err(StoreError::LastAdministrator);
         }
         state.memberships.remove(&key);
-        state.audit.push(audit.clone());
+        state.audit.push(removal.audit.clone());
         Ok(())
     }
 }

@@ -3,9 +3,10 @@
 use async_trait::async_trait;
 
 use super::{MemoryStore, State};
-use crate::clock::Timestamp;
-use crate::model::{AuditEntry, Invitation, InvitationStatus, Membership};
-use crate::store::{InvitationStore, Result, StoreError};
+use crate::model::{Invitation, InvitationStatus};
+use crate::store::{
+    InvitationAcceptance, InvitationResend, InvitationStore, InvitationWrite, Result, StoreError,
+};
 
 impl State {
     /// A pending invitation, for a change: `NotFound` if there is none, `Changed` if it is no
@@ -46,82 +47,68 @@ impl InvitationStore for MemoryStore {
         Ok(self.pending_where(|i| i.email == email))
     }
 
-    async fn create_invitation(
-        &self,
-        invitation: &Invitation,
-        audit: &AuditEntry,
-        now: Timestamp,
-    ) -> Result<()> {
+    async fn create_invitation(&self, write: InvitationWrite<'_>) -> Result<()> {
         let mut state = self.state();
         let open_to_same = state.invitations.values().any(|i| {
-            i.company_id == invitation.company_id && i.email == invitation.email && i.is_open(now)
+            i.company_id == write.invitation.company_id
+                && i.email == write.invitation.email
+                && i.is_open(write.now)
         });
-        if open_to_same || state.invitations.contains_key(&invitation.id) {
+        if open_to_same || state.invitations.contains_key(&write.invitation.id) {
             return Err(StoreError::AlreadyExists);
         }
         state
             .invitations
-            .insert(invitation.id.clone(), invitation.clone());
-        state.audit.push(audit.clone());
+            .insert(write.invitation.id.clone(), write.invitation.clone());
+        state.audit.push(write.audit.clone());
         Ok(())
     }
 
-    async fn resend_invitation(
-        &self,
-        invitation: &Invitation,
-        previous_hash: &str,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn resend_invitation(&self, resend: InvitationResend<'_>) -> Result<()> {
         let mut state = self.state();
-        let stored = state.pending_invitation(&invitation.id)?;
-        if stored.token_hash != previous_hash {
+        let stored = state.pending_invitation(&resend.invitation.id)?;
+        if stored.token_hash != resend.previous_hash {
             return Err(StoreError::Changed);
         }
-        *stored = invitation.clone();
-        state.audit.push(audit.clone());
+        *stored = resend.invitation.clone();
+        state.audit.push(resend.audit.clone());
         Ok(())
     }
 
-    async fn revoke_invitation(
-        &self,
-        invitation: &Invitation,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn revoke_invitation(&self, write: InvitationWrite<'_>) -> Result<()> {
         let mut state = self.state();
-        let stored = state.pending_invitation(&invitation.id)?;
+        let stored = state.pending_invitation(&write.invitation.id)?;
         stored.status = InvitationStatus::Revoked;
-        stored.closed_at = Some(now);
-        state.audit.push(audit.clone());
+        stored.closed_at = Some(write.now);
+        state.audit.push(write.audit.clone());
         Ok(())
     }
 
-    async fn accept_invitation(
-        &self,
-        invitation: &Invitation,
-        membership: &Membership,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn accept_invitation(&self, acceptance: InvitationAcceptance<'_>) -> Result<()> {
         let mut state = self.state();
-        let key = (membership.user_sub.clone(), membership.company_id.clone());
+        let key = (
+            acceptance.membership.user_sub.clone(),
+            acceptance.membership.company_id.clone(),
+        );
         let open = state
             .invitations
-            .get(&invitation.id)
-            .is_some_and(|i| i.is_open(now) && i.token_hash == invitation.token_hash);
+            .get(&acceptance.invitation.id)
+            .is_some_and(|i| {
+                i.is_open(acceptance.now) && i.token_hash == acceptance.invitation.token_hash
+            });
         if !open {
             return Err(StoreError::Changed);
         }
         if state.memberships.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
         }
-        if let Some(stored) = state.invitations.get_mut(&invitation.id) {
+        if let Some(stored) = state.invitations.get_mut(&acceptance.invitation.id) {
             stored.status = InvitationStatus::Accepted;
-            stored.accepted_by = Some(membership.user_sub.clone());
-            stored.closed_at = Some(now);
+            stored.accepted_by = Some(acceptance.membership.user_sub.clone());
+            stored.closed_at = Some(acceptance.now);
         }
-        state.memberships.insert(key, membership.clone());
-        state.audit.push(audit.clone());
+        state.memberships.insert(key, acceptance.membership.clone());
+        state.audit.push(acceptance.audit.clone());
         Ok(())
     }
 }

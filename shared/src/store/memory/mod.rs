@@ -8,11 +8,11 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    CompanyStore, LocationPatch, LocationStore, LocationWrite, PageRequest, Result, StoreError,
-    company_matches,
+    BookingSave, CompanyCreation, CompanyStore, LocationCreation, LocationPatch, LocationStore,
+    LocationWrite, PageRequest, Result, StoreError, company_matches,
 };
 use crate::clock::Timestamp;
-use crate::model::{AuditEntry, BookingConfig, Company, Invitation, Location, Membership, Page};
+use crate::model::{AuditEntry, Company, Invitation, Location, Membership, Page};
 
 mod administrators;
 mod invitations;
@@ -112,30 +112,28 @@ impl MemoryStore {
 
 #[async_trait]
 impl CompanyStore for MemoryStore {
-    async fn create_company(
-        &self,
-        company: &Company,
-        admin: Option<&Membership>,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn create_company(&self, creation: CompanyCreation<'_>) -> Result<()> {
         let mut state = self.state();
-        if state.org_numbers.contains_key(&company.org_number) {
+        if state.org_numbers.contains_key(&creation.company.org_number) {
             return Err(StoreError::OrgNumberTaken);
         }
-        if state.companies.contains_key(&company.id) {
+        if state.companies.contains_key(&creation.company.id) {
             return Err(StoreError::AlreadyExists);
         }
+        state.org_numbers.insert(
+            creation.company.org_number.clone(),
+            creation.company.id.clone(),
+        );
         state
-            .org_numbers
-            .insert(company.org_number.clone(), company.id.clone());
-        state.companies.insert(company.id.clone(), company.clone());
-        if let Some(admin) = admin {
+            .companies
+            .insert(creation.company.id.clone(), creation.company.clone());
+        if let Some(admin) = creation.admin {
             state.memberships.insert(
                 (admin.user_sub.clone(), admin.company_id.clone()),
                 admin.clone(),
             );
         }
-        state.audit.push(audit.clone());
+        state.audit.push(creation.audit.clone());
         Ok(())
     }
 
@@ -192,14 +190,12 @@ impl CompanyStore for MemoryStore {
 
 #[async_trait]
 impl LocationStore for MemoryStore {
-    async fn create_location(
-        &self,
-        location: &Location,
-        audit: &AuditEntry,
-        max_per_company: u32,
-    ) -> Result<()> {
+    async fn create_location(&self, creation: LocationCreation<'_>) -> Result<()> {
         let mut state = self.state();
-        let key = (location.company_id.clone(), location.id.clone());
+        let key = (
+            creation.location.company_id.clone(),
+            creation.location.id.clone(),
+        );
         if state.locations.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
         }
@@ -207,16 +203,17 @@ impl LocationStore for MemoryStore {
         let count = state
             .locations
             .keys()
-            .filter(|(company, _)| *company == location.company_id)
+            .filter(|(company, _)| *company == creation.location.company_id)
             .count();
-        if !state.companies.contains_key(&location.company_id) || count >= max_per_company as usize
+        if !state.companies.contains_key(&creation.location.company_id)
+            || count >= creation.max_per_company as usize
         {
             return Err(StoreError::TooManyLocations {
-                limit: max_per_company,
+                limit: creation.max_per_company,
             });
         }
-        state.locations.insert(key, location.clone());
-        state.audit.push(audit.clone());
+        state.locations.insert(key, creation.location.clone());
+        state.audit.push(creation.audit.clone());
         Ok(())
     }
 
@@ -268,15 +265,10 @@ impl LocationStore for MemoryStore {
         })
     }
 
-    async fn save_booking(
-        &self,
-        write: LocationWrite<'_>,
-        booking: &BookingConfig,
-        offline: bool,
-    ) -> Result<Location> {
-        self.versioned_update(write, |location| {
-            location.booking = Some(booking.clone());
-            location.offline = offline;
+    async fn save_booking(&self, save: BookingSave<'_>) -> Result<Location> {
+        self.versioned_update(save.write, |location| {
+            location.booking = Some(save.booking.clone());
+            location.offline = save.offline;
         })
     }
 }

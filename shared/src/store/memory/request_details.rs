@@ -5,8 +5,9 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::clock::Timestamp;
-use crate::model::{AuditEntry, DetailsRequest};
-use crate::store::{DetailsRequestStore, Result, SendLimitStore, SendScope, SendSlot};
+use crate::store::{
+    DetailsRequestStore, DetailsRequestWrite, Result, SendLimitStore, SendScope, SendSlot,
+};
 
 #[async_trait]
 impl SendLimitStore for MemoryStore {
@@ -63,23 +64,17 @@ impl SendLimitStore for MemoryStore {
 
 #[async_trait]
 impl DetailsRequestStore for MemoryStore {
-    async fn record_details_request(
-        &self,
-        company_id: &str,
-        location_id: &str,
-        request: &DetailsRequest,
-        audit: &AuditEntry,
-    ) -> Result<()> {
+    async fn record_details_request(&self, write: DetailsRequestWrite<'_>) -> Result<()> {
         let mut state = self.state();
-        let location = state.location_mut(company_id, location_id)?;
+        let location = state.location_mut(write.company_id, write.location_id)?;
         location
             .details_requests
-            .retain(|r| r.system != request.system);
-        location.details_requests.push(request.clone());
+            .retain(|r| r.system != write.request.system);
+        location.details_requests.push(write.request.clone());
         location
             .details_requests
             .sort_by(|a, b| a.system.cmp(&b.system));
-        state.audit.push(audit.clone());
+        state.audit.push(write.audit.clone());
         Ok(())
     }
 }

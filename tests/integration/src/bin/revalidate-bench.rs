@@ -23,7 +23,9 @@ use bookinglink::revalidate::{
     self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
-use bookinglink::store::{CompanyStore, LocationStore, LocationWrite};
+use bookinglink::store::{
+    BookingSave, CompanyCreation, CompanyStore, LocationCreation, LocationStore, LocationWrite,
+};
 use integration_tests::demo::{fleet_location, saved_pasientsky, seed_entry};
 use integration_tests::stack::sandbox_vendors_at;
 use tokio::task::JoinSet;
@@ -163,8 +165,8 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
 
     let company = "c0000000-0000-4000-8000-0000000000be".to_string();
     store
-        .create_company(
-            &Company {
+        .create_company(CompanyCreation {
+            company: &Company {
                 id: company.clone(),
                 name: "Benk AS".into(),
                 org_number: "923609016".into(),
@@ -172,7 +174,7 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
                 created_at: 0,
                 created_by: "bench".into(),
             },
-            Some(&Membership {
+            admin: Some(&Membership {
                 user_sub: "bench".into(),
                 company_id: company.clone(),
                 email: Some("bench@example.no".into()),
@@ -180,8 +182,8 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
                 created_at: 0,
                 invited_by: None,
             }),
-            &seed_entry(&company, "company_created", serde_json::json!({}), 0),
-        )
+            audit: &seed_entry(&company, "company_created", serde_json::json!({}), 0),
+        })
         .await
         .expect("create the company");
     let mut seeders = JoinSet::new();
@@ -209,18 +211,18 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
                 .await
                 .expect("store the key");
             store
-                .create_location(
-                    &location,
-                    &seed_entry(&company, "location_created", serde_json::json!({}), 0),
+                .create_location(LocationCreation {
+                    location: &location,
                     // The fleet is seeded into one company, beyond what one company may create.
-                    u32::MAX,
-                )
+                    max_per_company: u32::MAX,
+                    audit: &seed_entry(&company, "location_created", serde_json::json!({}), 0),
+                })
                 .await
                 .expect("create the location");
             let booking = saved_pasientsky(version_id);
             store
-                .save_booking(
-                    LocationWrite {
+                .save_booking(BookingSave {
+                    write: LocationWrite {
                         company_id: &company,
                         location_id: &id,
                         expected_version: 1,
@@ -228,9 +230,9 @@ async fn seed_emulator(locations: u64) -> (Arc<dyn RevalidationStore>, Arc<dyn K
                         by: "bench",
                         audit: &seed_entry(&company, "booking_saved", serde_json::json!({}), 0),
                     },
-                    &booking,
-                    false,
-                )
+                    booking: &booking,
+                    offline: false,
+                })
                 .await
                 .expect("save the configuration");
         });
