@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::notice::notify;
-use super::{Budget, Entry, RevalidateDeps, RunSummary, SavedConfig, Settings};
+use super::{Budget, CheckRecord, Entry, RevalidateDeps, RunSummary, SavedConfig, Settings};
 use crate::api_key::ApiKey;
 use crate::booking::step_codes;
 use crate::catalog::{self, BookingDetails, BookingSystem};
@@ -161,11 +161,12 @@ async fn revalidate_one(
             .and_then(|v| v.as_str().map(str::to_string)),
         steps: step_codes(&report),
     };
-    match deps
-        .store
-        .record_check(&config, &check, health, notice)
-        .await
-    {
+    let record = CheckRecord {
+        last_check: check,
+        health,
+        notice_pending: notice,
+    };
+    match deps.store.record_check(&config, &record).await {
         Ok(true) if health != previous => match health {
             Health::Failing => tally.broken = 1,
             Health::Ok => tally.recovered = 1,

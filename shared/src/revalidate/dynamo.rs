@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
+use super::{CheckRecord, Entry, IndexPage, RevalidationStore, RunLease, RunState, SavedConfig};
 use crate::clock::Timestamp;
-use crate::model::{CheckSummary, Health, Membership, Notice};
+use crate::model::Membership;
 use crate::store::dynamo::{
     DynamoStore, Item, get_bool, get_n, get_opt_s, index_start, is_condition_failure, key_item,
     location_from, n, s, sdk, to_attribute, unless_condition_failed,
@@ -97,23 +97,21 @@ impl RevalidationStore for DynamoStore {
         })
     }
 
-    async fn record_check(
-        &self,
-        config: &SavedConfig,
-        check: &CheckSummary,
-        health: Health,
-        notice_pending: Option<Notice>,
-    ) -> Result<bool> {
+    async fn record_check(&self, config: &SavedConfig, record: &CheckRecord) -> Result<bool> {
         let check_value = to_attribute(
-            &serde_json::to_value(check).map_err(|e| StoreError::Backend(e.to_string()))?,
+            &serde_json::to_value(&record.last_check)
+                .map_err(|e| StoreError::Backend(e.to_string()))?,
         );
         let mut request = self
             .update_of_saved(config)
             .expression_attribute_names("#last_check", "last_check")
             .expression_attribute_names("#health", "health")
             .expression_attribute_values(":check", check_value)
-            .expression_attribute_values(":health", to_attribute(&serde_json::json!(health)));
-        request = match notice_pending {
+            .expression_attribute_values(
+                ":health",
+                to_attribute(&serde_json::json!(record.health)),
+            );
+        request = match record.notice_pending {
             Some(notice) => request
                 .update_expression(
                     "SET #booking.#last_check = :check, #booking.#health = :health, #booking.#notice = :notice",
@@ -143,13 +141,12 @@ impl RevalidationStore for DynamoStore {
         AdministratorStore::administrators(self, company_id).await
     }
 
-    async fn acquire_run(
-        &self,
-        run_id: &str,
-        lease_id: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-    ) -> Result<Option<RunState>> {
+    async fn acquire_run(&self, lease: RunLease<'_>, now: Timestamp) -> Result<Option<RunState>> {
+        let RunLease {
+            run_id,
+            lease_id,
+            until: lease_until,
+        } = lease;
         let result = self
             .client()
             .update_item()

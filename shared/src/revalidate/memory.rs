@@ -6,9 +6,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{Entry, IndexPage, RevalidationStore, RunState, SavedConfig};
+use super::{CheckRecord, Entry, IndexPage, RevalidationStore, RunLease, RunState, SavedConfig};
 use crate::clock::Timestamp;
-use crate::model::{CheckSummary, Health, Membership, Notice, Page};
+use crate::model::{Membership, Page};
 use crate::store::keys::saved_booking_position;
 use crate::store::{Result, StoreError};
 
@@ -78,13 +78,7 @@ impl RevalidationStore for MemoryRevalidation {
         })
     }
 
-    async fn record_check(
-        &self,
-        config: &SavedConfig,
-        check: &CheckSummary,
-        health: Health,
-        notice_pending: Option<Notice>,
-    ) -> Result<bool> {
+    async fn record_check(&self, config: &SavedConfig, record: &CheckRecord) -> Result<bool> {
         let mut configs = self.configs.lock().unwrap();
         let key = saved_booking_position(&config.company_id, &config.location_id);
         let Some(current) = configs.get_mut(&key) else {
@@ -93,9 +87,9 @@ impl RevalidationStore for MemoryRevalidation {
         if current.booking.config_id != config.booking.config_id {
             return Ok(false);
         }
-        current.booking.last_check = Some(check.clone());
-        current.booking.health = Some(health);
-        current.booking.notice_pending = notice_pending;
+        current.booking.last_check = Some(record.last_check.clone());
+        current.booking.health = Some(record.health);
+        current.booking.notice_pending = record.notice_pending;
         Ok(true)
     }
 
@@ -119,31 +113,25 @@ impl RevalidationStore for MemoryRevalidation {
             .collect())
     }
 
-    async fn acquire_run(
-        &self,
-        run_id: &str,
-        lease_id: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-    ) -> Result<Option<RunState>> {
+    async fn acquire_run(&self, lease: RunLease<'_>, now: Timestamp) -> Result<Option<RunState>> {
         let mut runs = self.runs.lock().unwrap();
-        match runs.get_mut(run_id) {
+        match runs.get_mut(lease.run_id) {
             Some((_, until)) if *until > now => Ok(None),
             Some((state, until)) => {
-                state.lease_id = lease_id.to_string();
-                *until = lease_until;
+                state.lease_id = lease.lease_id.to_string();
+                *until = lease.until;
                 Ok(Some(state.clone()))
             }
             None => {
                 let state = RunState {
-                    run_id: run_id.to_string(),
-                    lease_id: lease_id.to_string(),
+                    run_id: lease.run_id.to_string(),
+                    lease_id: lease.lease_id.to_string(),
                     cursor: None,
                     done: false,
                     checked: 0,
                     invocations: 0,
                 };
-                runs.insert(run_id.to_string(), (state.clone(), lease_until));
+                runs.insert(lease.run_id.to_string(), (state.clone(), lease.until));
                 Ok(Some(state))
             }
         }

@@ -88,6 +88,24 @@ pub struct IndexPage {
     pub next_after: Option<String>,
 }
 
+/// What a check leaves on a saved configuration: its summary, the connection's health, and
+/// the notice still to mail (`None`: nothing to tell).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckRecord {
+    pub last_check: CheckSummary,
+    pub health: Health,
+    pub notice_pending: Option<Notice>,
+}
+
+/// A run's lease as an invocation asks for it: which run, the invocation's lease id, and until
+/// when the invocation may hold it.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLease<'a> {
+    pub run_id: &'a str,
+    pub lease_id: &'a str,
+    pub until: Timestamp,
+}
+
 #[async_trait]
 pub trait RevalidationStore: Send + Sync {
     /// Saved configurations in index order, after the location `after` (`<company>#<location>`).
@@ -95,28 +113,16 @@ pub trait RevalidationStore: Send + Sync {
 
     /// Records a check on the location if its configuration is still `config_id`; false when
     /// a save replaced it meanwhile (the save's own check is newer).
-    async fn record_check(
-        &self,
-        config: &SavedConfig,
-        check: &CheckSummary,
-        health: Health,
-        notice_pending: Option<Notice>,
-    ) -> Result<bool>;
+    async fn record_check(&self, config: &SavedConfig, record: &CheckRecord) -> Result<bool>;
 
     /// Forgets a notice once it is mailed, if the configuration is still the same.
     async fn clear_notice(&self, config: &SavedConfig) -> Result<()>;
 
     async fn administrators(&self, company_id: &str) -> Result<Vec<Membership>>;
 
-    /// Takes the run's lease until `lease_until`, creating the run if needed. `None` when
-    /// another invocation holds an unexpired lease.
-    async fn acquire_run(
-        &self,
-        run_id: &str,
-        lease_id: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-    ) -> Result<Option<RunState>>;
+    /// Takes the run's lease until `lease.until`, creating the run if needed. `None` when
+    /// another invocation holds a lease unexpired at `now`.
+    async fn acquire_run(&self, lease: RunLease<'_>, now: Timestamp) -> Result<Option<RunState>>;
 
     /// Stores progress (and gives the lease back when `release`), if the lease is still ours.
     async fn save_run(&self, state: &RunState, release: bool, now: Timestamp) -> Result<()>;
@@ -262,7 +268,14 @@ pub async fn run(
     };
     let Some(mut state) = deps
         .store
-        .acquire_run(run_id, &lease_id, now, budget.lease_until(now))
+        .acquire_run(
+            RunLease {
+                run_id,
+                lease_id: &lease_id,
+                until: budget.lease_until(now),
+            },
+            now,
+        )
         .await?
     else {
         tracing::info!(run_id, "another invocation is working on this run");

@@ -14,11 +14,10 @@ use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{
     BookingConfig, CheckSource, CheckStatus, CheckSummary, Company, Health, Location, Membership,
-    Notice,
 };
 use bookinglink::revalidate::{
-    self, Allowance, IndexPage, RevalidateDeps, RevalidationStore, RunState, RunSummary,
-    SavedConfig, Settings,
+    self, Allowance, CheckRecord, IndexPage, RevalidateDeps, RevalidationStore, RunLease, RunState,
+    RunSummary, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{
@@ -55,9 +54,7 @@ impl RevalidationStore for Counted {
     async fn record_check(
         &self,
         config: &SavedConfig,
-        check: &CheckSummary,
-        health: Health,
-        notice: Option<Notice>,
+        record: &CheckRecord,
     ) -> Result<bool, StoreError> {
         *self
             .recorded
@@ -65,7 +62,7 @@ impl RevalidationStore for Counted {
             .unwrap()
             .entry(config.location_id.clone())
             .or_default() += 1;
-        self.inner.record_check(config, check, health, notice).await
+        self.inner.record_check(config, record).await
     }
     async fn clear_notice(&self, config: &SavedConfig) -> Result<(), StoreError> {
         self.inner.clear_notice(config).await
@@ -75,12 +72,10 @@ impl RevalidationStore for Counted {
     }
     async fn acquire_run(
         &self,
-        run_id: &str,
-        lease_id: &str,
+        lease: RunLease<'_>,
         now: Timestamp,
-        until: Timestamp,
     ) -> Result<Option<RunState>, StoreError> {
-        self.inner.acquire_run(run_id, lease_id, now, until).await
+        self.inner.acquire_run(lease, now).await
     }
     async fn save_run(
         &self,
@@ -524,7 +519,14 @@ async fn only_one_invocation_works_on_a_run_at_a_time() {
     fleet.saved(1, KEY_OK).await;
     let lease = fleet
         .counted
-        .acquire_run("2026-11-26", "other-invocation", NIGHT, NIGHT + 900)
+        .acquire_run(
+            RunLease {
+                run_id: "2026-11-26",
+                lease_id: "other-invocation",
+                until: NIGHT + 900,
+            },
+            NIGHT,
+        )
         .await
         .unwrap();
     assert!(lease.is_some());
