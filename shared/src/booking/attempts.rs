@@ -118,6 +118,19 @@ pub struct Slot {
 }
 
 impl Slot {
+    /// A reservation of place `index` for `attempt`, taken at `now`.
+    fn reserved(attempt: &Attempt, index: u32, now: Timestamp) -> Slot {
+        Slot {
+            index,
+            state: SlotState::Reserved,
+            attempt_id: attempt.id.clone(),
+            expires_at: now + RESERVATION_SECONDS,
+            sub: Some(attempt.sub.clone()),
+            location_id: Some(attempt.location_id.clone()),
+            target: Some(attempt.target.clone()),
+        }
+    }
+
     pub fn active(&self, now: Timestamp) -> bool {
         self.expires_at > now
     }
@@ -176,16 +189,47 @@ pub enum ReserveOutcome {
     },
 }
 
+/// What the conditional write of a reservation into its place found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlaceClaim {
+    Taken,
+    /// The place holds another attempt's unexpired slot (`None`: the store did not say which).
+    Held(Option<Slot>),
+}
+
 /// Conditional writes on a tally's places.
 #[async_trait]
 pub trait AttemptStore: Send + Sync {
-    /// Takes one free place for `attempt`, or reports every place as taken.
+    /// Takes one free place for `attempt`, or reports every place as taken. The places are
+    /// tried one by one from [`first_slot`], each with its own conditional write.
     async fn reserve(
         &self,
         tally: Tally<'_>,
         attempt: &Attempt,
         now: Timestamp,
-    ) -> Result<ReserveOutcome, StoreError>;
+    ) -> Result<ReserveOutcome> {
+        let places = tally.places();
+        let start = first_slot(&attempt.id, places);
+        let mut in_the_way = Vec::new();
+        for k in 0..places {
+            let slot = Slot::reserved(attempt, (start + k) % places, now);
+            match self.claim(tally, &slot, now).await? {
+                PlaceClaim::Taken => {
+                    return Ok(ReserveOutcome::Taken(Reservation {
+                        slot: slot.index,
+                        attempt_id: slot.attempt_id,
+                    }));
+                }
+                PlaceClaim::Held(Some(holder)) => in_the_way.push(holder),
+                PlaceClaim::Held(None) => {}
+            }
+        }
+        Ok(ReserveOutcome::Full { slots: in_the_way })
+    }
+
+    /// Writes `slot` into its place in `tally` if the place is free at `now`: empty, or
+    /// holding a slot that has expired.
+    async fn claim(&self, tally: Tally<'_>, slot: &Slot, now: Timestamp) -> Result<PlaceClaim>;
 
     /// Makes the place a failure that counts until `until`, if it still holds what the caller
     /// holds: its own reservation becomes a failure, or a failure it read lasts until then.

@@ -14,6 +14,25 @@ fn key(tally: Tally<'_>, index: u32) -> Item {
     key_item(&keys::Key::attempt_slot(&tally.partition(), index))
 }
 
+fn slot_item(tally: Tally<'_>, slot: &Slot) -> Item {
+    let mut item = key(tally, slot.index);
+    item.insert("entity".into(), s("attempt_slot"));
+    item.insert("slot".into(), n(slot.index));
+    item.insert("state".into(), s(slot.state.as_str()));
+    item.insert("attempt_id".into(), s(&slot.attempt_id));
+    for (name, value) in [
+        ("sub", &slot.sub),
+        ("location_id", &slot.location_id),
+        ("target", &slot.target),
+    ] {
+        if let Some(value) = value {
+            item.insert(name.into(), s(value));
+        }
+    }
+    item.insert(TTL_ATTRIBUTE.into(), n(slot.expires_at));
+    item
+}
+
 fn slot_from(item: &Item) -> Result<Slot, StoreError> {
     Ok(Slot {
         index: get_n(item, "slot")?,
@@ -44,38 +63,12 @@ where
 
 #[async_trait]
 impl AttemptStore for DynamoStore {
-    async fn reserve(
-        &self,
-        tally: Tally<'_>,
-        attempt: &Attempt,
-        now: Timestamp,
-    ) -> Result<ReserveOutcome, StoreError> {
-        let places = tally.places();
-        let start = first_slot(&attempt.id, places);
-        let mut in_the_way = Vec::new();
-        for k in 0..places {
-            let index = (start + k) % places;
-            let mut item = key(tally, index);
-            item.insert("entity".into(), s("attempt_slot"));
-            item.insert("slot".into(), n(index));
-            item.insert("state".into(), s(SlotState::Reserved.as_str()));
-            item.insert("attempt_id".into(), s(&attempt.id));
-            item.insert("sub".into(), s(&attempt.sub));
-            item.insert("location_id".into(), s(&attempt.location_id));
-            item.insert("target".into(), s(&attempt.target));
-            item.insert(TTL_ATTRIBUTE.into(), n(now + RESERVATION_SECONDS));
-            match self.claim_slot(item, now).await? {
-                SlotClaim::Taken => {
-                    return Ok(ReserveOutcome::Taken(Reservation {
-                        slot: index,
-                        attempt_id: attempt.id.clone(),
-                    }));
-                }
-                SlotClaim::Held(Some(old)) => in_the_way.push(slot_from(&old)?),
-                SlotClaim::Held(None) => {}
-            }
+    async fn claim(&self, tally: Tally<'_>, slot: &Slot, now: Timestamp) -> Result<PlaceClaim> {
+        match self.claim_slot(slot_item(tally, slot), now).await? {
+            SlotClaim::Taken => Ok(PlaceClaim::Taken),
+            SlotClaim::Held(Some(holder)) => Ok(PlaceClaim::Held(Some(slot_from(&holder)?))),
+            SlotClaim::Held(None) => Ok(PlaceClaim::Held(None)),
         }
-        Ok(ReserveOutcome::Full { slots: in_the_way })
     }
 
     async fn mark_failed(&self, tally: Tally<'_>, held: Held<'_>, until: Timestamp) -> Result<()> {

@@ -13,42 +13,16 @@ pub struct MemoryAttempts {
 
 #[async_trait]
 impl AttemptStore for MemoryAttempts {
-    async fn reserve(
-        &self,
-        tally: Tally<'_>,
-        attempt: &Attempt,
-        now: Timestamp,
-    ) -> Result<ReserveOutcome, StoreError> {
+    async fn claim(&self, tally: Tally<'_>, slot: &Slot, now: Timestamp) -> Result<PlaceClaim> {
         let mut slots = self.slots.lock().unwrap();
-        let places = tally.places();
-        let start = first_slot(&attempt.id, places);
-        let mut in_the_way = Vec::new();
-        for k in 0..places {
-            let index = (start + k) % places;
-            let key = (tally.partition(), index);
-            match slots.get(&key) {
-                Some(slot) if slot.active(now) => in_the_way.push(slot.clone()),
-                _ => {
-                    slots.insert(
-                        key,
-                        Slot {
-                            index,
-                            state: SlotState::Reserved,
-                            attempt_id: attempt.id.clone(),
-                            expires_at: now + RESERVATION_SECONDS,
-                            sub: Some(attempt.sub.clone()),
-                            location_id: Some(attempt.location_id.clone()),
-                            target: Some(attempt.target.clone()),
-                        },
-                    );
-                    return Ok(ReserveOutcome::Taken(Reservation {
-                        slot: index,
-                        attempt_id: attempt.id.clone(),
-                    }));
-                }
+        let key = (tally.partition(), slot.index);
+        match slots.get(&key) {
+            Some(holder) if holder.active(now) => Ok(PlaceClaim::Held(Some(holder.clone()))),
+            _ => {
+                slots.insert(key, slot.clone());
+                Ok(PlaceClaim::Taken)
             }
         }
-        Ok(ReserveOutcome::Full { slots: in_the_way })
     }
 
     async fn mark_failed(&self, tally: Tally<'_>, held: Held<'_>, until: Timestamp) -> Result<()> {
