@@ -54,6 +54,12 @@ impl Wiring {
         ))
     }
 
+    /// The locations' keys: [`Wiring::key_store`] under `SECRET_NAME_PREFIX` (optional).
+    #[cfg(all(feature = "secretsmanager", feature = "vendors"))]
+    pub fn location_keys(&self) -> crate::booking::key_store::LocationKeys {
+        crate::booking::key_store::LocationKeys::from_env(self.key_store())
+    }
+
     /// SES from `MAIL_SENDER` (a verified identity), through `SES_CONFIGURATION_SET` if set.
     #[cfg(feature = "ses")]
     pub fn mailer(&self) -> Result<Arc<crate::mail::SesMailer>, String> {

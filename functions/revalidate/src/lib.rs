@@ -21,14 +21,14 @@ pub struct App {
 
 impl App {
     /// `TABLE_NAME` and `MAIL_SENDER` (a verified SES identity) are required; the run's and the
-    /// vendors' settings are optional. Secrets Manager and SES clients are built when the run
+    /// vendors' settings and `SECRET_NAME_PREFIX` are optional. Secrets Manager and SES clients are built when the run
     /// first reads a key / sends a notice.
     pub async fn from_env() -> Result<Self, String> {
         let env = Wiring::from_env()?;
         Ok(App {
             deps: Arc::new(RevalidateDeps {
                 store: env.store()?,
-                secrets: env.key_store(),
+                keys: env.location_keys(),
                 vendors: env.vendors()?,
                 mailer: env.mailer()?,
                 clock: env.clock(),

@@ -112,9 +112,11 @@ pub(super) async fn resolve_key(
             "api_key", "required", message,
         )]));
     };
-    Ok(Some(ResolvedKey::Stored(
-        deps.stored_key(location, stored).await?,
-    )))
+    let key = deps
+        .keys
+        .stored(&location.company_id, &location.id, stored)
+        .await?;
+    Ok(Some(ResolvedKey::Stored(key)))
 }
 
 /// Which failures count is decided by the report (`vendors::report::outcome_of`).

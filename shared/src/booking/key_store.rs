@@ -11,6 +11,8 @@
 //! one Secrets Manager may delete). A location switched to a system without a key has its
 //! secret scheduled for deletion, recoverable for [`RECOVERY_WINDOW_DAYS`].
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::api_key::ApiKey;
@@ -24,6 +26,43 @@ pub const PENDING_STAGE: &str = "AWSPENDING";
 pub const CURRENT_STAGE: &str = "AWSCURRENT";
 /// How long a removed key can still be restored (Secrets Manager allows 7–30 days).
 pub const RECOVERY_WINDOW_DAYS: u32 = 7;
+
+/// The prefix of every key's secret name when `SECRET_NAME_PREFIX` is not set.
+pub const DEFAULT_SECRET_PREFIX: &str = "bookinglink/booking/";
+
+/// Where the locations' keys are: the key store, and the prefix of every secret's name. The
+/// booking functions and revalidation reach a location's key only through it.
+#[derive(Clone)]
+pub struct LocationKeys {
+    pub store: Arc<dyn KeyStore>,
+    pub prefix: String,
+}
+
+impl LocationKeys {
+    /// The keys in `store` under `SECRET_NAME_PREFIX`, or [`DEFAULT_SECRET_PREFIX`] when it is
+    /// not set.
+    pub fn from_env(store: Arc<dyn KeyStore>) -> LocationKeys {
+        let prefix = std::env::var("SECRET_NAME_PREFIX")
+            .unwrap_or_else(|_| DEFAULT_SECRET_PREFIX.to_string());
+        LocationKeys { store, prefix }
+    }
+
+    /// The name of a location's secret: the one place that spells it.
+    pub fn name(&self, company_id: &str, location_id: &str) -> String {
+        format!("{}{company_id}/{location_id}", self.prefix)
+    }
+
+    /// A location's key as stored in version `version_id` of its secret.
+    pub async fn stored(
+        &self,
+        company_id: &str,
+        location_id: &str,
+        version_id: &str,
+    ) -> Result<ApiKey> {
+        let name = self.name(company_id, location_id);
+        self.store.get(&name, version_id).await
+    }
+}
 
 /// What every key store method returns.
 pub type Result<T, E = KeyStoreError> = std::result::Result<T, E>;

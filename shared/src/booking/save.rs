@@ -58,7 +58,7 @@ pub async fn test_and_save(
         return Err(failed_check_problem(&report, attempts_remaining));
     }
 
-    let name = deps.secret_name(company_id, location_id);
+    let name = deps.keys.name(company_id, location_id);
     let committed = location
         .booking
         .as_ref()
@@ -71,14 +71,14 @@ pub async fn test_and_save(
         // so the pending version written next never takes the committed key's last label.
         let mut current = match (&committed, &resolved) {
             (Some(committed), Some(_)) => {
-                key_store::repair(deps.secrets.as_ref(), &name, committed)
+                key_store::repair(deps.keys.store.as_ref(), &name, committed)
                     .await
                     .map_err(Problem::from)?
             }
             // A configuration without a key before this one: its old key may be awaiting
             // deletion, and comes back to hold the new one.
             (None, Some(ResolvedKey::Entered(_))) if location.booking.is_some() => {
-                key_store::revive(deps.secrets.as_ref(), &name)
+                key_store::revive(deps.keys.store.as_ref(), &name)
                     .await
                     .map_err(Problem::from)?;
                 None
@@ -90,7 +90,8 @@ pub async fn test_and_save(
             Some(ResolvedKey::Entered(key)) => {
                 let version_id = uuid::Uuid::new_v4().to_string();
                 let created = deps
-                    .secrets
+                    .keys
+                    .store
                     .put_pending(
                         &name,
                         NewVersion {
@@ -123,7 +124,7 @@ pub async fn test_and_save(
         Ok(remaining) => remaining,
         Err(problem) => {
             if let Some(version_id) = &fresh {
-                key_store::discard(deps.secrets.as_ref(), &name, version_id).await;
+                key_store::discard(deps.keys.store.as_ref(), &name, version_id).await;
             }
             return Err(problem);
         }
@@ -185,7 +186,7 @@ pub async fn test_and_save(
         Ok(saved) => saved,
         Err(e) => {
             if let Some(version_id) = &fresh {
-                key_store::discard(deps.secrets.as_ref(), &name, version_id).await;
+                key_store::discard(deps.keys.store.as_ref(), &name, version_id).await;
             }
             return Err(e.into());
         }
@@ -193,8 +194,13 @@ pub async fn test_and_save(
     if let Some(version_id) = &fresh {
         // The configuration is committed and names its key version, so readers use it already;
         // a lost promotion is repaired by the next save.
-        if let Err(e) =
-            key_store::promote(deps.secrets.as_ref(), &name, version_id, current.as_deref()).await
+        if let Err(e) = key_store::promote(
+            deps.keys.store.as_ref(),
+            &name,
+            version_id,
+            current.as_deref(),
+        )
+        .await
         {
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
@@ -203,7 +209,8 @@ pub async fn test_and_save(
     let key_deletion = match &committed {
         Some(_) if secret_version_id.is_none() => {
             match deps
-                .secrets
+                .keys
+                .store
                 .schedule_deletion(&name, key_store::RECOVERY_WINDOW_DAYS, now)
                 .await
             {
@@ -257,12 +264,15 @@ async fn replayed_save(
         let Some(version_id) = &booking.secret_version_id else {
             return Ok(None);
         };
-        let stored = deps.stored_key(location, version_id).await?;
+        let stored = deps
+            .keys
+            .stored(&location.company_id, &location.id, version_id)
+            .await?;
         if !constant_time_eq(stored.expose().as_bytes(), key.expose().as_bytes()) {
             return Ok(None);
         }
-        let name = deps.secret_name(&location.company_id, &location.id);
-        if let Err(e) = key_store::repair(deps.secrets.as_ref(), &name, version_id).await {
+        let name = deps.keys.name(&location.company_id, &location.id);
+        if let Err(e) = key_store::repair(deps.keys.store.as_ref(), &name, version_id).await {
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
     }

@@ -107,12 +107,10 @@ async fn revalidate_one(
     let booking = &config.booking;
     let key = match (booking.key_stored, booking.secret_version_id.as_deref()) {
         (true, Some(version)) => {
-            let name = crate::booking::secret_name(
-                &deps.settings.secret_prefix,
-                &config.company_id,
-                &config.location_id,
-            );
-            match deps.secrets.get(&name, version).await {
+            let stored = deps
+                .keys
+                .stored(&config.company_id, &config.location_id, version);
+            match stored.await {
                 Ok(key) => Some(key),
                 Err(e) => {
                     tracing::error!(location_id = %config.location_id, error = %e, "stored key unreadable");

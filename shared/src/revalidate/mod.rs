@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_trait::async_trait;
 
-use crate::booking::key_store::KeyStore;
+use crate::booking::key_store::LocationKeys;
 use crate::clock::{self, Clock, Timestamp};
 use crate::mail::Mailer;
 use crate::metrics;
@@ -188,7 +188,6 @@ pub struct Settings {
     /// Checks in flight at once against one vendor.
     pub per_vendor: usize,
     pub page_size: u32,
-    pub secret_prefix: String,
 }
 
 impl Default for Settings {
@@ -197,14 +196,12 @@ impl Default for Settings {
             concurrency: 16,
             per_vendor: 8,
             page_size: 128,
-            secret_prefix: crate::booking::DEFAULT_SECRET_PREFIX.to_string(),
         }
     }
 }
 
 impl Settings {
-    /// `REVALIDATE_CONCURRENCY`, `REVALIDATE_PER_VENDOR`, `REVALIDATE_PAGE_SIZE`,
-    /// `SECRET_NAME_PREFIX`.
+    /// `REVALIDATE_CONCURRENCY`, `REVALIDATE_PER_VENDOR`, `REVALIDATE_PAGE_SIZE`.
     pub fn from_env() -> Result<Self, String> {
         let number = |name: &str, default: usize| -> Result<usize, String> {
             Ok(crate::runtime::limit_env(name, default as u32)? as usize)
@@ -215,14 +212,13 @@ impl Settings {
             per_vendor: number("REVALIDATE_PER_VENDOR", defaults.per_vendor)?,
             page_size: number("REVALIDATE_PAGE_SIZE", defaults.page_size as usize)?.min(1_000)
                 as u32,
-            secret_prefix: crate::booking::secret_prefix_from_env(),
         })
     }
 }
 
 pub struct RevalidateDeps {
     pub store: Arc<dyn RevalidationStore>,
-    pub secrets: Arc<dyn KeyStore>,
+    pub keys: LocationKeys,
     pub vendors: Arc<dyn VendorCheck>,
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,

@@ -151,7 +151,10 @@ fn setup_with_clock(
     let mailer = Arc::new(RecordingMailer::new());
     let deps = Arc::new(RevalidateDeps {
         store: store.clone(),
-        secrets: Arc::new(MemoryKeyStore::default()),
+        keys: LocationKeys {
+            store: Arc::new(MemoryKeyStore::default()),
+            prefix: String::new(),
+        },
         vendors: vendor.clone(),
         mailer: mailer.clone(),
         clock: clock.clone(),
@@ -159,7 +162,6 @@ fn setup_with_clock(
             concurrency,
             per_vendor,
             page_size,
-            secret_prefix: String::new(),
         },
     });
     (deps, store, vendor, mailer, clock)

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use bookinglink::aws::SdkConfig;
 use bookinglink::booking::BookingDeps;
+use bookinglink::booking::key_store::LocationKeys;
 use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::{Mailer, RecordingMailer};
@@ -157,10 +158,12 @@ impl StackBuilder {
             BookingDeps {
                 store: store.clone(),
                 attempts: store,
-                secrets: env.key_store(),
+                keys: LocationKeys {
+                    store: env.key_store(),
+                    prefix: self.secret_prefix.clone(),
+                },
                 vendors: vendors.clone(),
                 clock: env.clock(),
-                secret_prefix: self.secret_prefix.clone(),
             }
         };
         let locations = env("locations");

@@ -11,7 +11,7 @@ use bookinglink::booking::BookingDeps;
 use bookinglink::booking::attempts::AttemptStore;
 use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::booking::key_store::{
-    self, KeyStore, KeyStoreError, NewVersion, StageMove, Stages,
+    self, KeyStore, KeyStoreError, LocationKeys, NewVersion, StageMove, Stages,
 };
 use bookinglink::catalog::{BookingDetails, BookingSystem};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
@@ -194,10 +194,12 @@ impl Harness {
         let deps = |function: &str| BookingDeps {
             store: store.clone(),
             attempts: attempts(function),
-            secrets: secrets.clone(),
+            keys: LocationKeys {
+                store: secrets.clone(),
+                prefix: prefix.clone(),
+            },
             vendors: vendor.clone(),
             clock: clock.clone(),
-            secret_prefix: prefix.clone(),
         };
         Harness {
             test: test_connection::App {

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use bookinglink::booking::BookingDeps;
 use bookinglink::booking::handler::BookingApp;
+use bookinglink::booking::key_store::LocationKeys;
 use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::{RecordingMailer, SesMailer};
@@ -78,15 +79,18 @@ async fn nothing_secret_is_logged_at_trace() {
         &config,
     )));
     let prefix = format!("test-{}/", uuid::Uuid::new_v4());
+    let keys = LocationKeys {
+        store: secrets.clone(),
+        prefix: prefix.clone(),
+    };
     // Both booking functions' `App` (`BookingApp`), each started afresh.
     let booking = || BookingApp {
         deps: BookingDeps {
             store: store.clone(),
             attempts: store.clone(),
-            secrets: secrets.clone(),
+            keys: keys.clone(),
             vendors: vendors(),
             clock: Arc::new(SystemClock),
-            secret_prefix: prefix.clone(),
         },
         dev_identity_headers: false,
     };
@@ -192,14 +196,11 @@ async fn nothing_secret_is_logged_at_trace() {
     let app: &'static _ = Box::leak(Box::new(revalidate_function::App {
         deps: Arc::new(RevalidateDeps {
             store: store.clone(),
-            secrets: secrets.clone(),
+            keys: keys.clone(),
             vendors: vendors(),
             mailer: mailer.clone(),
             clock: Arc::new(SystemClock),
-            settings: Settings {
-                secret_prefix: prefix.clone(),
-                ..Settings::default()
-            },
+            settings: Settings::default(),
         }),
     }));
     let api = RuntimeApi::start().await;

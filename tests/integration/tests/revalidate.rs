@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bookinglink::api_key::ApiKey;
 use bookinglink::booking::key_store::aws::SecretsManager;
-use bookinglink::booking::key_store::{KeyStore, NewVersion};
+use bookinglink::booking::key_store::{KeyStore, LocationKeys, NewVersion};
 use bookinglink::clock::{Clock, ManualClock, Timestamp};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{
@@ -159,7 +159,10 @@ impl Fleet {
     fn deps(&self, vendor_url: &str, page_size: u32) -> Arc<RevalidateDeps> {
         Arc::new(RevalidateDeps {
             store: self.counted.clone(),
-            secrets: self.run_secrets.clone(),
+            keys: LocationKeys {
+                store: self.run_secrets.clone(),
+                prefix: self.prefix.clone(),
+            },
             vendors: Arc::new(sandbox_vendors_at(vendor_url, Duration::from_millis(1500))),
             mailer: self.mailer.clone(),
             clock: self.clock.clone(),
@@ -167,7 +170,6 @@ impl Fleet {
                 concurrency: 4,
                 per_vendor: 4,
                 page_size,
-                secret_prefix: self.prefix.clone(),
             },
         })
     }

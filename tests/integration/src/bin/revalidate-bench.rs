@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bookinglink::api_key::ApiKey;
 use bookinglink::booking::key_store::aws::SecretsManager;
 use bookinglink::booking::key_store::memory::MemoryKeyStore;
-use bookinglink::booking::key_store::{KeyStore, NewVersion};
+use bookinglink::booking::key_store::{KeyStore, LocationKeys, NewVersion};
 use bookinglink::clock::{Clock, SystemClock};
 use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{Company, Membership};
@@ -94,7 +94,10 @@ async fn main() {
 
     let deps = Arc::new(RevalidateDeps {
         store,
-        secrets,
+        keys: LocationKeys {
+            store: secrets,
+            prefix,
+        },
         vendors: Arc::new(sandbox_vendors_at(&sandbox.url(), Duration::from_secs(8))),
         mailer: Arc::new(RecordingMailer::new()),
         clock: Arc::new(SystemClock),
@@ -102,7 +105,6 @@ async fn main() {
             concurrency,
             per_vendor,
             page_size,
-            secret_prefix: prefix,
         },
     });
     let rss_before = peak_rss_kib();
