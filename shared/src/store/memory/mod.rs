@@ -113,20 +113,18 @@ impl MemoryStore {
 #[async_trait]
 impl CompanyStore for MemoryStore {
     async fn create_company(&self, creation: CompanyCreation<'_>) -> Result<()> {
+        let company = creation.company;
         let mut state = self.state();
-        if state.org_numbers.contains_key(&creation.company.org_number) {
+        if state.org_numbers.contains_key(&company.org_number) {
             return Err(StoreError::OrgNumberTaken);
         }
-        if state.companies.contains_key(&creation.company.id) {
+        if state.companies.contains_key(&company.id) {
             return Err(StoreError::AlreadyExists);
         }
-        state.org_numbers.insert(
-            creation.company.org_number.clone(),
-            creation.company.id.clone(),
-        );
         state
-            .companies
-            .insert(creation.company.id.clone(), creation.company.clone());
+            .org_numbers
+            .insert(company.org_number.clone(), company.id.clone());
+        state.companies.insert(company.id.clone(), company.clone());
         if let Some(admin) = creation.admin {
             state.memberships.insert(
                 (admin.user_sub.clone(), admin.company_id.clone()),
@@ -191,11 +189,9 @@ impl CompanyStore for MemoryStore {
 #[async_trait]
 impl LocationStore for MemoryStore {
     async fn create_location(&self, creation: LocationCreation<'_>) -> Result<()> {
+        let (location, limit) = (creation.location, creation.max_per_company);
         let mut state = self.state();
-        let key = (
-            creation.location.company_id.clone(),
-            creation.location.id.clone(),
-        );
+        let key = (location.company_id.clone(), location.id.clone());
         if state.locations.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
         }
@@ -203,16 +199,12 @@ impl LocationStore for MemoryStore {
         let count = state
             .locations
             .keys()
-            .filter(|(company, _)| *company == creation.location.company_id)
+            .filter(|(company, _)| *company == location.company_id)
             .count();
-        if !state.companies.contains_key(&creation.location.company_id)
-            || count >= creation.max_per_company as usize
-        {
-            return Err(StoreError::TooManyLocations {
-                limit: creation.max_per_company,
-            });
+        if !state.companies.contains_key(&location.company_id) || count >= limit as usize {
+            return Err(StoreError::TooManyLocations { limit });
         }
-        state.locations.insert(key, creation.location.clone());
+        state.locations.insert(key, location.clone());
         state.audit.push(creation.audit.clone());
         Ok(())
     }
