@@ -305,14 +305,13 @@ pub async fn join<S: InvitationStore + ?Sized>(
         json!({"user_id": sub}),
         now,
     );
-    store
-        .accept_invitation(InvitationAcceptance {
-            invitation: &invitation,
-            membership: &membership,
-            now,
-            audit: &audit,
-        })
-        .await
+    let acceptance = InvitationAcceptance {
+        invitation: &invitation,
+        membership: &membership,
+        now,
+        audit: &audit,
+    };
+    store.accept_invitation(acceptance).await
 }
 
 /// A saved, healthy Pasientsky connection to the sandbox's clinic whose key is the secret
