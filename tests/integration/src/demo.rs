@@ -168,19 +168,9 @@ pub async fn seed<S: Store + InvitationStore>(store: &S, now: Timestamp) -> Resu
     }
     let invitation = Invitation {
         id: INVITATION_ID.into(),
-        company_id: COMPANY_1.into(),
-        email: INVITEE_EMAIL.into(),
-        language: Lang::Nb,
-        token_hash: token_hash(INVITATION_TOKEN),
-        status: InvitationStatus::Pending,
-        created_at: now,
-        valid_until: now + INVITATION_VALID_SECONDS,
         invited_by_sub: ADMIN_SUB.into(),
         invited_by_email: Some(ADMIN_EMAIL.into()),
-        sends_day: String::new(),
-        sends_that_day: 0,
-        accepted_by: None,
-        closed_at: None,
+        ..pending_invitation(COMPANY_1, INVITEE_EMAIL, INVITATION_TOKEN, now)
     };
     let mut audit = seed_entry(
         COMPANY_1,
@@ -242,15 +232,10 @@ pub async fn company_with_admin(
     Ok(company)
 }
 
-/// An open invitation to `email` whose token is `token`, written straight to the store.
-pub async fn invitation_with_token<S: InvitationStore + ?Sized>(
-    store: &S,
-    company_id: &str,
-    email: &str,
-    token: &str,
-    now: Timestamp,
-) -> Result<Invitation, StoreError> {
-    let invitation = Invitation {
+/// A pending invitation in Norwegian to `email` (lower-cased) whose token is `token`, sent by
+/// the demo operator at `now`, not yet re-sent.
+fn pending_invitation(company_id: &str, email: &str, token: &str, now: Timestamp) -> Invitation {
+    Invitation {
         id: bookinglink::domain::new_id(),
         company_id: company_id.into(),
         email: email.to_lowercase(),
@@ -265,7 +250,18 @@ pub async fn invitation_with_token<S: InvitationStore + ?Sized>(
         sends_that_day: 0,
         accepted_by: None,
         closed_at: None,
-    };
+    }
+}
+
+/// An open invitation to `email` whose token is `token`, written straight to the store.
+pub async fn invitation_with_token<S: InvitationStore + ?Sized>(
+    store: &S,
+    company_id: &str,
+    email: &str,
+    token: &str,
+    now: Timestamp,
+) -> Result<Invitation, StoreError> {
+    let invitation = pending_invitation(company_id, email, token, now);
     let audit = seed_entry(
         company_id,
         "administrator_invited",

@@ -147,12 +147,7 @@ async fn nothing_secret_is_logged_at_trace() {
             Some(&body.to_string()),
         )
     };
-    let details = json!({
-        "system": "pasientsky",
-        "external_id": vendor_sandbox::PASIENTSKY_CLINIC_OK,
-        "external_department_id": vendor_sandbox::PASIENTSKY_DEPT_OK,
-        "api_key": vendor_sandbox::KEY_OK,
-    });
+    let details = integration_tests::pasientsky(vendor_sandbox::KEY_OK);
 
     let test_with = async |body: &Value| {
         invoke_http(booking(), test_connection::handle, post("test", body), 200).await

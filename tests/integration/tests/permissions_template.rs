@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bookinglink::routes::ROUTES;
 use integration_tests::permissions::{
     Grant, NO_CONDITION, SECRETS, template, template_grants, template_statements,
 };
@@ -107,14 +108,24 @@ fn the_permissions_table_is_exactly_what_the_template_grants() {
 #[test]
 fn every_function_of_the_api_is_in_the_table() {
     let documented = documented_grants();
-    for function in [
-        "locations",
-        "test-connection",
-        "test-and-save",
-        "request-details",
-        "admins",
-        "revalidate",
-    ] {
+    // The functions the route table names, and the scheduled one.
+    let functions: BTreeSet<&str> = ROUTES
+        .iter()
+        .map(|route| route.function)
+        .chain(["revalidate"])
+        .collect();
+    assert_eq!(
+        functions,
+        BTreeSet::from([
+            "admins",
+            "locations",
+            "request-details",
+            "revalidate",
+            "test-and-save",
+            "test-connection",
+        ])
+    );
+    for function in functions {
         assert!(documented.contains_key(function), "{function}");
     }
 }
