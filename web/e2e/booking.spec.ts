@@ -51,6 +51,8 @@ test("pasientsky: the seven steps, a wrong key first, then the right one, then s
   await expect(report.locator("li").nth(0)).toContainText("OK");
   await expect(report.locator("li").nth(1)).toContainText("Feilet");
   await expect(report.locator("li").nth(2)).toContainText("Hoppet over");
+  // What is wrong is said once in the report, beside the step that failed.
+  await expect(report.getByText(/godtok ikke API-nøkkelen/)).toHaveCount(1);
   await expect(page.locator("#attempts")).toHaveText("Mislykkede tester igjen før sperre: 4 av 5.");
   await expectAccessible(page);
   await shot("test-feil-nokkel");
@@ -59,6 +61,7 @@ test("pasientsky: the seven steps, a wrong key first, then the right one, then s
   await key.fill(PASIENTSKY.key);
   await page.getByRole("button", { name: "Test kobling" }).click();
   await expect(page.locator(".report .verdict")).toHaveText("Suksess");
+  await expect(page.locator(".report").getByText("Suksess", { exact: true })).toHaveCount(1);
   await expect(page.locator("section.result")).toBeFocused();
   await expect(key).not.toHaveAttribute("aria-invalid", "true");
   await expect(page.locator("#attempts")).toHaveText("Mislykkede tester igjen før sperre: 5 av 5.");

@@ -380,12 +380,17 @@ function BookingInput(props: { field: BookingField; value: string; onInput: (v: 
 function ReportView(props: { report: Report }) {
   const { t } = useApp();
   const r = props.report;
+  const verdict = r.succeeded ? t("success") : t("failure");
   return (
     <div class={`report ${r.succeeded ? "ok" : "bad"}`}>
       <p class="verdict">
-        <strong>{r.succeeded ? t("success") : t("failure")}</strong>
+        <strong>{verdict}</strong>
       </p>
-      <p>{r.message}</p>
+      {/* A passed test's message is the verdict itself ("Suksess"), and a failed one's is
+          usually its failed step's: said once, beside the step, is enough. */}
+      {r.message && r.message !== verdict && !r.steps.some((s) => s.message === r.message) && (
+        <p>{r.message}</p>
+      )}
       {!r.succeeded && r.kind === "save" && <p>{t("notSaved")}</p>}
       {r.steps.length > 0 && (
         <ol class="steps">
