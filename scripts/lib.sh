@@ -9,7 +9,7 @@ mkdir -p "$RUN_DIR"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Installs the pinned Python tools into .venv unless they are already there, so a fresh
-# machine needs nothing but Rust, Python 3 and git.
+# machine needs only what the README lists (Rust, Python 3 with venv and pip, Node.js 20, git).
 ensure_tools() {
   local stamp="$VENV/.requirements.sha"
   local want
@@ -27,11 +27,12 @@ ensure_tools() {
   export PATH="$VENV/bin:$PATH"
 }
 
-# A full run from a fresh clone writes about 5 GB (target/, .venv, web/node_modules). When the
-# disk runs out mid-build the linker dies with a bus error that names no cause, so say it first.
+# A full run from a fresh clone writes about 5 GB (target/, .venv, web/node_modules); 6 GB leaves
+# room for logs. When the disk runs out mid-build the linker dies with a bus error that names no
+# cause, so say it first. Only a warning: a failing df never stops the run.
 warn_if_disk_low() {
   local need_kb=$((6 * 1024 * 1024)) free_kb
-  free_kb="$(df -Pk "$ROOT" | awk 'NR == 2 { print $4 }')"
+  free_kb="$(df -Pk "$ROOT" 2>/dev/null | awk 'NR == 2 { print $4 }')" || return 0
   if [[ -n "$free_kb" && "$free_kb" -lt "$need_kb" ]]; then
     log "warning: only $((free_kb / 1024)) MB free beside $ROOT; a full run needs about 6 GB," \
       "and a full disk shows up as a linker 'Bus error' or 'No space left on device'"
