@@ -124,17 +124,13 @@ pub(super) fn settle_verdict(mut plan: Plan, verdict: Verdict) -> CheckReport {
     }
 }
 
-/// The entered department is one of the clinic's, or the report that ends the check there.
-pub(super) fn department_found(mut plan: Plan, known: bool) -> Result<Plan, CheckReport> {
-    if !known {
-        return Err(plan.fail(
-            StepId::DepartmentFound,
-            CheckCode::DepartmentNotFound,
-            Some(FieldId::ExternalDepartmentId),
-        ));
-    }
-    plan.ok(StepId::DepartmentFound);
-    Ok(plan)
+/// The report for an entered department that is not one of the clinic's: the check ends there.
+pub(super) fn department_not_found(plan: Plan) -> CheckReport {
+    plan.fail(
+        StepId::DepartmentFound,
+        CheckCode::DepartmentNotFound,
+        Some(FieldId::ExternalDepartmentId),
+    )
 }
 
 /// The report for a request that got no answer: its outage code on the first unsettled step.

@@ -10,7 +10,8 @@
 //! The key travels as `Authorization: Bearer <key>`.
 
 use super::answer::{
-    Ctx, contract_status, department_found, endpoint, first_answer, id_string, parse, unanswered,
+    Ctx, contract_status, department_not_found, endpoint, first_answer, id_string, parse,
+    unanswered,
 };
 use super::outbound::Auth;
 use super::report::Plan;
@@ -90,10 +91,10 @@ pub(super) async fn check(
             .departments
             .iter()
             .any(|d| id_string(&d.id).as_deref() == Some(department));
-        plan = match department_found(plan, known) {
-            Ok(plan) => plan,
-            Err(report) => return report,
-        };
+        if !known {
+            return department_not_found(plan);
+        }
+        plan.ok(StepId::DepartmentFound);
     }
 
     let mut url = endpoint(&base, &["v1", "clinics", clinic_id, "calendars"]);

@@ -13,7 +13,7 @@
 //! and an unknown clinic name both values, so they stay right whichever EG meant.
 
 use super::answer::{
-    Ctx, Verdict, department_found, endpoint, first_answer, id_string, oslo_date, parse,
+    Ctx, Verdict, department_not_found, endpoint, first_answer, id_string, oslo_date, parse,
     settle_verdict,
 };
 use super::report::Plan;
@@ -147,13 +147,12 @@ pub(super) async fn check(ctx: &Ctx<'_>, base: Url, plan: Plan) -> CheckReport {
     let owned = calendars.iter().any(|c| {
         id_string(&c.owned_by_department).is_some_and(|id| id.eq_ignore_ascii_case(department))
     });
-    match department_found(plan, owned) {
-        Ok(mut plan) => {
-            plan.ok(StepId::OnlineBookingOpen);
-            plan.finish()
-        }
-        Err(report) => report,
+    if !owned {
+        return department_not_found(plan);
     }
+    plan.ok(StepId::DepartmentFound);
+    plan.ok(StepId::OnlineBookingOpen);
+    plan.finish()
 }
 
 #[cfg(test)]
