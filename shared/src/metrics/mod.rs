@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn a_connection_check_is_one_valid_line_with_system_and_outcome() {
         let recording = record();
-        let system = catalog::system("pasientsky").unwrap();
+        let system = catalog::sys("pasientsky");
         connection_check(system, Outcome::Unavailable, Duration::from_micros(412_345));
         let lines = recording.lines();
         assert_eq!(lines.len(), 1);

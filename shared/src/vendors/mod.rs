@@ -191,7 +191,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            steps(catalog::system("psykbase").unwrap(), &with_department),
+            steps(catalog::sys("psykbase"), &with_department),
             [
                 VendorReachable,
                 KeyAccepted,

@@ -256,7 +256,7 @@ async fn the_vendor_answers_the_stored_verified_address_never_the_tokens_claim()
     let mut ola = caller("ola");
     ola.email = Some("someone-else@example.com".into());
     let preview = w
-        .preview(&ola, catalog::system("hano").unwrap(), Lang::Nb)
+        .preview(&ola, catalog::sys("hano"), Lang::Nb)
         .await
         .request;
     assert_eq!(preview.admin_email.as_deref(), Some("ola@klinikk.no"));

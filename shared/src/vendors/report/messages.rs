@@ -8,11 +8,13 @@ use crate::catalog::{Adapter, BookingSystem, FieldId, fill};
 use crate::i18n::{Lang, Text};
 
 /// How a system's rejections are worded, where its vendor's answers call for it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum Wording {
-    /// EG documents no error answers: a wrong key and an unknown clinic may come back as
-    /// either, so the messages for both name both values.
-    KeyAndClinicTogether,
+    /// EG Pasientsky. EG documents no error answers: a wrong key and an unknown clinic may
+    /// come back as either, so the messages for both name both values. Its calendars are
+    /// opened for online booking per appointment type («Kan bestilles online»), so the
+    /// calendar advice names that marking.
+    Eg,
     /// The key is a personal access token from the vendor's "API" app.
     PersonalToken,
     Plain,
@@ -20,7 +22,7 @@ enum Wording {
 
 fn wording(adapter: Adapter) -> Wording {
     match adapter {
-        Adapter::Pasientsky => Wording::KeyAndClinicTogether,
+        Adapter::Pasientsky => Wording::Eg,
         Adapter::EasyPractice => Wording::PersonalToken,
         Adapter::Physica
         | Adapter::Psykbase
@@ -66,17 +68,15 @@ impl CheckStep {
         let url = self.field == Some(FieldId::BookingUrl);
         use CheckCode::*;
         match self.code {
-            Ok if self.step == StepId::ClinicFound && system.uses(FieldId::BookingUrl) => {
-                Text::new(
-                    "Bookingsiden finnes hos {system}.",
-                    "The booking page exists at {system}.",
-                )
-            }
             Ok => match self.step {
                 StepId::VendorReachable => Text::new("{system} svarte.", "{system} answered."),
                 StepId::KeyAccepted => Text::new(
                     "{system} godtok API-nøkkelen.",
                     "{system} accepted the API key.",
+                ),
+                StepId::ClinicFound if system.uses(FieldId::BookingUrl) => Text::new(
+                    "Bookingsiden finnes hos {system}.",
+                    "The booking page exists at {system}.",
                 ),
                 StepId::ClinicFound => {
                     Text::new("{system} fant klinikken.", "{system} found the clinic.")
@@ -131,7 +131,7 @@ impl CheckStep {
                 "{system} sent a larger answer than we accept. Contact {system} ({contact}).",
             ),
             ApiKeyRejected => match wording {
-                Wording::KeyAndClinicTogether => Text::new(
+                Wording::Eg => Text::new(
                     "{system} godtok ikke API-nøkkelen for klinikken med denne {external_id}. Sjekk at begge er nøyaktig det {vendor} sendte for denne klinikken, og at hele nøkkelen er limt inn uten mellomrom eller linjeskift. Stemmer de, kontakt {system} ({contact}).",
                     "{system} did not accept the API key for the clinic with this {external_id}. Check that both are exactly what {vendor} sent for this clinic, and that the whole key was pasted without spaces or line breaks. If they are right, contact {system} ({contact}).",
                 ),
@@ -149,7 +149,7 @@ impl CheckStep {
                 "{system} does not recognise the {field}. Check that you pasted the whole address {system} gave you, or contact {system} ({contact}).",
             ),
             ClinicNotFound => match wording {
-                Wording::KeyAndClinicTogether => Text::new(
+                Wording::Eg => Text::new(
                     "{system} fant ingen klinikk med denne {external_id} som API-nøkkelen gir tilgang til. Sjekk at begge er nøyaktig det {vendor} sendte for denne klinikken. Stemmer de, kontakt {system} ({contact}).",
                     "{system} found no clinic with this {external_id} that the API key gives access to. Check that both are exactly what {vendor} sent for this clinic. If they are right, contact {system} ({contact}).",
                 ),
@@ -171,7 +171,7 @@ impl CheckStep {
                 "{system} accepted the token, but it has no access to the calendars. Create a new personal access token in the settings of the \"API\" app in {system} with the scope calendars-read (a token's scopes cannot be changed later), and paste it here.",
             ),
             NoOnlineBookingCalendar => match wording {
-                Wording::KeyAndClinicTogether => Text::new(
+                Wording::Eg => Text::new(
                     "Ingen kalender er åpen for nettbooking i {system}. Sjekk i {system} at behandleren eier kalenderen, at kalenderen er åpen for nettbooking, og at timetypene er merket «Kan bestilles online». Prøv så igjen. Kontakt {system} ({contact}) ved behov.",
                     "No calendar is open for online booking in {system}. Check in {system} that the therapist owns the calendar, that the calendar is open for online booking, and that the appointment types are marked \"Kan bestilles online\" (bookable online). Then try again. Contact {system} ({contact}) if needed.",
                 ),
@@ -208,7 +208,7 @@ impl CheckStep {
 #[cfg(test)]
 mod tests {
     use super::super::StepStatus;
-    use super::super::tests::{ALL, pasientsky};
+    use super::super::tests::ALL;
     use super::*;
     use crate::catalog;
 
@@ -231,8 +231,8 @@ mod tests {
             FieldId::ExternalId,
         );
         for s in [&key, &clinic] {
-            let nb = s.message(pasientsky(), Lang::Nb);
-            let en = s.message(pasientsky(), Lang::En);
+            let nb = s.message(catalog::sys("pasientsky"), Lang::Nb);
+            let en = s.message(catalog::sys("pasientsky"), Lang::En);
             for (text, names) in [
                 (&nb, ["API-nøkkel", "Ekstern ID"]),
                 (&en, ["API key", "External ID"]),
@@ -249,18 +249,18 @@ mod tests {
             field: None,
         };
         assert!(
-            none.message(pasientsky(), Lang::Nb)
+            none.message(catalog::sys("pasientsky"), Lang::Nb)
                 .contains("«Kan bestilles online»")
         );
         assert!(
-            none.message(pasientsky(), Lang::En)
+            none.message(catalog::sys("pasientsky"), Lang::En)
                 .contains("Kan bestilles online")
         );
     }
 
     #[test]
     fn easypractice_tells_a_missing_scope_from_a_wrong_token() {
-        let ep = catalog::system("easypractice").unwrap();
+        let ep = catalog::sys("easypractice");
         let step = |code| CheckStep {
             step: StepId::KeyAccepted,
             status: StepStatus::Failed,
@@ -291,7 +291,7 @@ mod tests {
             code: CheckCode::ApiKeyRejected,
             field: Some(FieldId::ApiKey),
         };
-        let nb = step.message(pasientsky(), Lang::Nb);
+        let nb = step.message(catalog::sys("pasientsky"), Lang::Nb);
         assert!(
             nb.starts_with(
                 "EG Pasientsky godtok ikke API-nøkkelen for klinikken med denne Ekstern ID."
@@ -303,12 +303,12 @@ mod tests {
             nb.contains("support@patientsky.com, tlf. +47 21 93 19 00"),
             "{nb}"
         );
-        let en = step.message(pasientsky(), Lang::En);
+        let en = step.message(catalog::sys("pasientsky"), Lang::En);
         assert!(
             en.starts_with("EG Pasientsky did not accept the API key for the clinic"),
             "{en}"
         );
-        let hano = step.message(catalog::system("hano").unwrap(), Lang::Nb);
+        let hano = step.message(catalog::sys("hano"), Lang::Nb);
         assert!(hano.starts_with("HANO avviste API-nøkkelen."), "{hano}");
         assert!(
             hano.contains("hele nøkkelen fra e-posten fra HANO AS"),

@@ -232,11 +232,6 @@ impl CheckReport {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::catalog::BookingSystem;
-
-    pub(crate) fn pasientsky() -> &'static BookingSystem {
-        catalog::system("pasientsky").unwrap()
-    }
 
     pub(crate) const ALL: [StepId; 5] = [
         StepId::VendorReachable,
@@ -269,7 +264,8 @@ pub(super) mod tests {
             ),
         ];
         for (code, outcome) in cases {
-            let report = Plan::new(pasientsky(), &ALL).fail(StepId::KeyAccepted, code, None);
+            let report =
+                Plan::new(catalog::sys("pasientsky"), &ALL).fail(StepId::KeyAccepted, code, None);
             assert_eq!(report.outcome(), outcome, "{code:?}");
             assert!(!report.succeeded());
             assert_eq!(
@@ -279,7 +275,7 @@ pub(super) mod tests {
             );
             assert_eq!(report.steps[2].status, StepStatus::Skipped);
         }
-        let mut plan = Plan::new(pasientsky(), &ALL);
+        let mut plan = Plan::new(catalog::sys("pasientsky"), &ALL);
         for step in ALL {
             plan.ok(step);
         }
@@ -290,7 +286,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_step_that_cannot_be_verified_does_not_stop_a_success() {
-        let extensor = catalog::system("extensor").unwrap();
+        let extensor = catalog::sys("extensor");
         let steps = [
             StepId::VendorReachable,
             StepId::ClinicFound,
@@ -357,7 +353,8 @@ pub(super) mod tests {
             };
             assert_eq!(outcome.counts_toward_lockout(), counts, "{line}");
             // Through a whole report, as the booking routes see it.
-            let report = Plan::new(pasientsky(), &ALL).fail(StepId::KeyAccepted, code, None);
+            let report =
+                Plan::new(catalog::sys("pasientsky"), &ALL).fail(StepId::KeyAccepted, code, None);
             assert_eq!(report.counts_toward_lockout(), counts, "{line}");
             assert!(!documented.contains(&code), "{line} twice");
             documented.push(code);
@@ -388,7 +385,7 @@ pub(super) mod tests {
 
     #[test]
     fn reports_round_trip_through_json_and_tolerate_new_codes() {
-        let mut plan = Plan::new(pasientsky(), &ALL);
+        let mut plan = Plan::new(catalog::sys("pasientsky"), &ALL);
         plan.ok(StepId::VendorReachable);
         let report = plan.fail(
             StepId::KeyAccepted,

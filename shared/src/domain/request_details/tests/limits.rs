@@ -99,7 +99,7 @@ async fn sends_remaining_is_the_smaller_of_both_limits() {
     let last = w.send(&ola, "hano").await.unwrap();
     assert_eq!(last.allowance.remaining, 0);
     let shown = w
-        .preview(&ola, catalog::system("hano").unwrap(), Lang::Nb)
+        .preview(&ola, catalog::sys("hano"), Lang::Nb)
         .await
         .to_json();
     assert_eq!(shown["sends_remaining"], 0);
