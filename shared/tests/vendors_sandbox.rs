@@ -39,6 +39,12 @@ fn failed(step: StepId, code: CheckCode, field: Option<FieldId>) -> Step {
 fn skipped(step: StepId) -> Step {
     (step, StepStatus::Skipped, C::NotChecked, None)
 }
+fn not_verifiable(step: StepId) -> Step {
+    (step, StepStatus::NotVerifiable, C::NotVerifiable, None)
+}
+fn all_ok(plan: &[StepId]) -> Vec<Step> {
+    plan.iter().map(|&s| ok(s)).collect()
+}
 
 /// The report of a check that stopped at `at`: the plan's steps before it passed, the ones
 /// after it were skipped.
@@ -167,7 +173,7 @@ async fn pasientsky() {
         Case {
             name: "ok",
             details: d(sb::PASIENTSKY_CLINIC_OK, sb::PASIENTSKY_DEPT_OK, sb::KEY_OK),
-            expect: plan.iter().map(|&s| ok(s)).collect(),
+            expect: all_ok(&plan),
             outcome: CheckOutcome::Success,
         },
         Case {
@@ -177,7 +183,7 @@ async fn pasientsky() {
                 &format!(" {}\n", sb::PASIENTSKY_DEPT_OK.to_uppercase()),
                 &format!(" {} ", sb::KEY_OK),
             ),
-            expect: plan.iter().map(|&s| ok(s)).collect(),
+            expect: all_ok(&plan),
             outcome: CheckOutcome::Success,
         },
         Case {
@@ -206,12 +212,7 @@ async fn pasientsky() {
                 ok(VendorReachable),
                 ok(KeyAccepted),
                 ok(ClinicFound),
-                (
-                    DepartmentFound,
-                    StepStatus::NotVerifiable,
-                    C::NotVerifiable,
-                    None,
-                ),
+                not_verifiable(DepartmentFound),
                 failed(OnlineBookingOpen, C::NoOnlineBookingCalendar, None),
             ],
             outcome: CheckOutcome::SetupIncomplete,
@@ -334,12 +335,7 @@ async fn extensor() {
     let page_ok = vec![
         ok(VendorReachable),
         ok(ClinicFound),
-        (
-            OnlineBookingOpen,
-            StepStatus::NotVerifiable,
-            C::NotVerifiable,
-            None,
-        ),
+        not_verifiable(OnlineBookingOpen),
     ];
     let page_missing = fails_at(&plan, ClinicFound, C::BookingPageNotFound, field);
     let cases = vec![
@@ -437,7 +433,6 @@ async fn contract_system(system_id: &'static str, departments: bool) {
         ..Default::default()
     };
     let plan = [VendorReachable, KeyAccepted, ClinicFound, OnlineBookingOpen];
-    let all_ok = |plan: &[StepId]| plan.iter().map(|&s| ok(s)).collect::<Vec<_>>();
     let unknown_clinic =
         |name, clinic: &str| clinic_not_found(name, d(clinic, None, sb::KEY_OK), &plan);
     let mut cases = vec![
