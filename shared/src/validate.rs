@@ -457,13 +457,8 @@ mod tests {
         .unwrap();
         let problem = r.finish().unwrap_err();
         assert_eq!(problem.status, 422);
-        let got: Vec<(&str, &str)> = problem
-            .errors
-            .iter()
-            .map(|e| (e.field.as_str(), e.code))
-            .collect();
         assert_eq!(
-            got,
+            crate::domain::fixtures::field_codes(&problem),
             [
                 ("name", "empty"),
                 ("phone", "wrong_type"),

@@ -12,7 +12,7 @@ use crate::store::CompanyStore;
 pub mod access;
 pub mod companies;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod locations;
 pub mod request_details;
 

@@ -62,11 +62,7 @@ impl World {
 }
 
 fn admin() -> Caller {
-    Caller {
-        email: Some("admin@klinikk.no".into()),
-        email_verified: true,
-        ..Caller::new("admin")
-    }
+    person("admin", "admin@klinikk.no")
 }
 
 fn person(sub: &str, email: &str) -> Caller {
