@@ -264,6 +264,16 @@ impl Stack {
     /// operation `method template` of the document (the request's method) and returns it.
     async fn call(&self, template: &str, request: Request) -> Answer {
         let method = request.method().to_string();
+        // A non-UUID or unknown path resolves to no route; its answer is still checked against
+        // `template`, and only a path that resolves can prove the label right.
+        if let Ok(matched) = bookinglink::routes::resolve(&method, request.uri().path()) {
+            assert_eq!(
+                matched.route.path,
+                template,
+                "{method} {} is labelled with another operation's template",
+                request.uri().path()
+            );
+        }
         let answer = self.api.send(request).await;
         check(&method, template, &answer);
         let checked = (method, template.to_string(), answer.status);
@@ -406,14 +416,17 @@ impl Op<'_> {
             method,
             template,
         } = self;
-        for (status, who, path, headers, body) in rows {
+        for (i, (status, who, path, headers, body)) in rows.into_iter().enumerate() {
             let body = body.map(|body| body.text());
             let answer = stack
                 .call(template, event(method, path, who, headers, body.as_deref()))
                 .await;
+            // Several rows share method, path and caller; the row number, headers and body
+            // start tell them apart.
+            let sent: String = body.as_deref().unwrap_or("").chars().take(200).collect();
             assert_eq!(
                 answer.status, status,
-                "{method} {path} as {who:?}: {}",
+                "row {i}: {method} {path} as {who:?}, headers {headers:?}, body {sent:?}: {}",
                 answer.raw
             );
         }
@@ -561,12 +574,13 @@ async fn walk_every_operation() {
             (200, &ola, &[], with_token()),
         ])
         .await;
+    // Ola, who has just accepted, is already an administrator.
+    api.at("POST", INVITATIONS, &invitations)
+        .expect_each([(409, &ola, &[], Json(json!({"email": "ola@example.no"})))])
+        .await;
     // A revoked invitation is gone.
     api.at("POST", INVITATIONS, &invitations)
-        .expect_each([
-            (409, &ola, &[], Json(json!({"email": "ola@example.no"}))),
-            (201, &ola, &[], Json(json!({"email": "per@example.no"}))),
-        ])
+        .expect_each([(201, &ola, &[], Json(json!({"email": "per@example.no"})))])
         .await;
     let (per_invitation, per_token) = api.last_invitation();
     let per_path = format!("/v1/companies/{company}/invitations/{per_invitation}");
