@@ -129,11 +129,6 @@ impl StackBuilder {
         self
     }
 
-    pub fn secret_prefix(mut self, prefix: &str) -> Self {
-        self.secret_prefix = prefix.to_string();
-        self
-    }
-
     pub fn admin_app_url(mut self, url: &str) -> Self {
         self.admin_app_url = url.to_string();
         self
