@@ -20,7 +20,7 @@ use bookinglink::mail::RecordingMailer;
 use bookinglink::model::{Company, Membership};
 use bookinglink::revalidate::memory::MemoryRevalidation;
 use bookinglink::revalidate::{
-    self, Budget, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
+    self, Allowance, RevalidateDeps, RevalidationStore, SavedConfig, Settings,
 };
 use bookinglink::store::dynamo::DynamoStore;
 use bookinglink::store::{
@@ -29,18 +29,6 @@ use bookinglink::store::{
 use integration_tests::demo::{fleet_location, saved_pasientsky, seed_entry};
 use integration_tests::stack::sandbox_vendors_at;
 use tokio::task::JoinSet;
-
-struct Unlimited;
-
-impl Budget for Unlimited {
-    fn may_start_check(&self) -> bool {
-        true
-    }
-
-    fn lease_until(&self, now: bookinglink::clock::Timestamp) -> bookinglink::clock::Timestamp {
-        now + 900
-    }
-}
 
 fn option(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
@@ -109,9 +97,13 @@ async fn main() {
     });
     let rss_before = peak_rss_kib();
     let started = Instant::now();
-    let summary = revalidate::run(deps, &revalidate::run_id_for(SystemClock.now()), &Unlimited)
-        .await
-        .expect("revalidation run");
+    let summary = revalidate::run(
+        deps,
+        &revalidate::run_id_for(SystemClock.now()),
+        &Allowance::unlimited(),
+    )
+    .await
+    .expect("revalidation run");
     let wall = started.elapsed();
     let ideal = Duration::from_millis(locations * latency_ms / concurrency.min(per_vendor) as u64);
     println!("revalidation benchmark");
