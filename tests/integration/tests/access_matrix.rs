@@ -140,7 +140,10 @@ impl Row {
     }
 
     fn route(&self) -> &'static Route {
-        ROUTES.iter().find(|r| r.id == self.route).unwrap()
+        ROUTES
+            .iter()
+            .find(|r| r.id == self.route)
+            .expect("every RouteId is in ROUTES")
     }
 
     /// The route's path with the world's ids.
