@@ -343,6 +343,15 @@ pub fn location_named(name: &str) -> Value {
     })
 }
 
+/// The invitation id and token of the link in the last mail `mailer` recorded.
+pub fn last_invitation(mailer: &bookinglink::mail::RecordingMailer) -> (String, String) {
+    let mail = mailer.sent().pop().expect("an invitation mail");
+    (
+        link_parameter(&mail.text, "invitation").expect("invitation= in the link"),
+        link_parameter(&mail.text, "token").expect("token= in the link"),
+    )
+}
+
 /// A query parameter of the admin-app link in an invitation mail (`invitation` or `token`).
 pub fn link_parameter(mail_text: &str, name: &str) -> Option<String> {
     let link = mail_text

@@ -14,7 +14,7 @@ use bookinglink::mail::{MailError, RecordingMailer};
 use bookinglink::routes::ROUTES;
 use integration_tests::stack::sandbox_vendors;
 use integration_tests::{
-    Answer, Identity, event, leaks, link_parameter, openapi_document, pasientsky, repo_file,
+    Answer, Identity, event, last_invitation, leaks, openapi_document, pasientsky, repo_file,
 };
 use lambda_http::Request;
 use serde_json::{Value, json};
@@ -281,15 +281,6 @@ impl Stack {
         answer
     }
 
-    /// The invitation id and token of the last invitation mail.
-    fn last_invitation(&self) -> (String, String) {
-        let mail = self.invitations.sent().pop().expect("an invitation mail");
-        (
-            link_parameter(&mail.text, "invitation").expect("invitation= in the link"),
-            link_parameter(&mail.text, "token").expect("token= in the link"),
-        )
-    }
-
     /// Invites `who` to `company` (as the operator) and lets them accept.
     async fn join(&self, who: &Identity, company: &str) {
         let op = Identity::operator("drift");
@@ -304,7 +295,7 @@ impl Stack {
             )
             .await;
         assert_eq!(invited.status, 201, "{}", invited.raw);
-        let (id, token) = self.last_invitation();
+        let (id, token) = last_invitation(&self.invitations);
         let accepted = self
             .json(
                 "POST",
@@ -527,13 +518,13 @@ async fn walk_every_operation() {
     api.at("POST", INVITATIONS, &invitations)
         .expect_each([(201, &op, &[], Json(to_ola))])
         .await;
-    let (ola_invitation, first_token) = api.last_invitation();
+    let (ola_invitation, first_token) = last_invitation(&api.invitations);
     // Inviting the same address again sends it again, with a new token.
     let again = json!({"email": "OLA@example.no"});
     api.at("POST", INVITATIONS, &invitations)
         .expect_each([(200, &op, &[], Json(again))])
         .await;
-    let (_, token) = api.last_invitation();
+    let (_, token) = last_invitation(&api.invitations);
     let bad_address = json!({"email": "ikke-en-adresse", "language": "de"});
     let unknown_field = json!({"email": "x@example.no", "rolle": "admin"});
     let someone = || Json(json!({"email": "x@example.no"}));
@@ -582,7 +573,7 @@ async fn walk_every_operation() {
     api.at("POST", INVITATIONS, &invitations)
         .expect_each([(201, &ola, &[], Json(json!({"email": "per@example.no"})))])
         .await;
-    let (per_invitation, per_token) = api.last_invitation();
+    let (per_invitation, per_token) = last_invitation(&api.invitations);
     let per_path = format!("/v1/companies/{company}/invitations/{per_invitation}");
     api.op("DELETE", INVITATION)
         .expect_each([

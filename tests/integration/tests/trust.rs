@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 
 use common::Stack;
-use integration_tests::{Identity, link_parameter};
+use integration_tests::{Identity, last_invitation};
 use serde_json::{Value, json};
 
 async fn stack_with_company() -> (Arc<Stack>, String) {
@@ -48,7 +48,7 @@ async fn invite(
 ) -> (String, String) {
     let answer = post_invitation(stack, company, email, language).await;
     assert_eq!(answer.status, 201, "{}", answer.raw);
-    last_invitation(stack)
+    last_invitation(&stack.invitations)
 }
 
 /// Invites `email` again while their invitation is pending (sent again: 200); returns
@@ -56,16 +56,7 @@ async fn invite(
 async fn invite_again(stack: &Stack, company: &str, email: &str) -> (String, String) {
     let answer = post_invitation(stack, company, email, None).await;
     assert_eq!(answer.status, 200, "{}", answer.raw);
-    last_invitation(stack)
-}
-
-/// The invitation id and token in the last invitation mail.
-fn last_invitation(stack: &Stack) -> (String, String) {
-    let mail = stack.invitations.sent().pop().unwrap();
-    (
-        link_parameter(&mail.text, "invitation").unwrap(),
-        link_parameter(&mail.text, "token").unwrap(),
-    )
+    last_invitation(&stack.invitations)
 }
 
 async fn accept(stack: &Stack, id: &str, token: &str, who: &Identity) -> integration_tests::Answer {
@@ -261,7 +252,7 @@ async fn re_sending_is_limited_per_day_and_pending_invitations_per_company() {
     let limited = post_invitation(&stack, &company, "nina@example.no", None).await;
     assert_eq!(limited.problem(), (429, Some("invitation_resend_limit")));
     assert!(limited.header("retry-after").is_some());
-    let (_, latest) = last_invitation(&stack);
+    let (_, latest) = last_invitation(&stack.invitations);
     let nina = Identity::with_email("nina", "nina@example.no");
     assert_eq!(
         accept(&stack, &id, &first, &nina).await.status,
