@@ -54,8 +54,7 @@ fn the_document_describes_exactly_the_route_table() {
 
 #[test]
 fn the_sam_template_routes_exactly_the_documented_operations() {
-    let template: serde_norway::Value =
-        serde_norway::from_str(&repo_file("infra/template.yaml")).expect("template is YAML");
+    let template = integration_tests::permissions::template();
     let mut routed = BTreeSet::new();
     for (_, resource) in template["Resources"].as_mapping().expect("Resources") {
         let Some(events) = resource["Properties"]["Events"].as_mapping() else {
@@ -86,8 +85,7 @@ fn the_sam_template_routes_exactly_the_documented_operations() {
 /// gives.
 #[test]
 fn every_function_has_reserved_concurrency() {
-    let template: serde_norway::Value =
-        serde_norway::from_str(&repo_file("infra/template.yaml")).expect("template is YAML");
+    let template = integration_tests::permissions::template();
     let readme = repo_file("infra/README.md");
     let mut functions = 0;
     for (name, resource) in template["Resources"].as_mapping().expect("Resources") {

@@ -103,7 +103,7 @@ fn the_template_never_enables_development_identity_headers() {
 fn the_templates_vendor_settings_default_to_the_catalog() {
     use bookinglink::vendors::{allowed_hosts_var, base_url_var, parse_allowed_hosts};
     let text = repo_file("infra/template.yaml");
-    let template: serde_norway::Value = serde_norway::from_str(&text).expect("template is YAML");
+    let template = integration_tests::permissions::template();
     for (system_id, prefix) in [("physica", "Physica"), ("psykbase", "Psykbase")] {
         let system = bookinglink::catalog::system(system_id).unwrap();
         assert!(system.allowed_hosts_configurable, "{system_id}");
