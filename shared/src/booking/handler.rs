@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use super::{BookingDeps, BookingInput};
 use crate::http::{Incoming, Reply, respond};
 use crate::problem::Problem;
-use crate::routes::{self, RouteId};
+use crate::routes::{self, Matched, RouteId};
 
 /// A booking function: the dependencies and the development identity switch, built once per
 /// cold start. `test-connection` and `test-and-save` are both this `App`, each serving its
@@ -33,28 +33,34 @@ impl BookingApp {
     pub async fn handle(&self, serves: RouteId, req: Request) -> Response<Body> {
         let deps = &self.deps;
         let incoming = Incoming::new(req, self.dev_identity_headers);
-        let result = match route(deps, serves, &incoming).await {
-            Err(problem) if problem.status != 401 => {
-                // Only a route that matched names a location whose tally also counts.
-                let location_id = routes::resolve(&incoming.method, &incoming.path)
-                    .ok()
-                    .map(|m| m.param("locationId").to_string());
-                Err(super::check::with_attempts_remaining(
-                    deps,
-                    incoming.caller.as_ref(),
-                    location_id.as_deref().filter(|id| !id.is_empty()),
-                    problem,
-                )
-                .await)
-            }
+        let matched = routes::resolve(&incoming.method, &incoming.path);
+        // Only a route that matched names a location whose tally also counts.
+        let location_id = matched
+            .as_ref()
+            .ok()
+            .map(|m| m.param("locationId").to_string())
+            .filter(|id| !id.is_empty());
+        let result = match route(deps, serves, matched, &incoming).await {
+            Err(problem) if problem.status != 401 => Err(super::check::with_attempts_remaining(
+                deps,
+                incoming.caller.as_ref(),
+                location_id.as_deref(),
+                problem,
+            )
+            .await),
             other => other,
         };
         respond(result, incoming.lang)
     }
 }
 
-async fn route(deps: &BookingDeps, serves: RouteId, req: &Incoming) -> Result<Reply, Problem> {
-    let matched = routes::resolve(&req.method, &req.path)?;
+async fn route(
+    deps: &BookingDeps,
+    serves: RouteId,
+    matched: Result<Matched, Problem>,
+    req: &Incoming,
+) -> Result<Reply, Problem> {
+    let matched = matched?;
     if matched.route.id != serves {
         return Err(Problem::route_not_found());
     }
