@@ -2,20 +2,22 @@
 //! `state`, `attempt_id`, `sub`, `location_id`, `target` and `expires_at` (the table's TTL
 //! attribute).
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use super::*;
 use crate::store::dynamo::{
-    DynamoStore, Item, SlotClaim, get_n, get_opt_s, get_s, key_item, n, s, sdk,
+    Conditional, DynamoStore, Item, conditional_write, get_n, get_opt_s, get_s, key_item, n, s,
+    sdk, unless_condition_failed,
 };
 use crate::store::keys::TTL_ATTRIBUTE;
 
-fn key(tally: Tally<'_>, index: u32) -> Item {
-    key_item(&keys::Key::attempt_slot(&tally.partition(), index))
+fn key(tally: Tally<'_>, index: u32) -> keys::Key {
+    keys::Key::attempt_slot(&tally.partition(), index)
 }
 
 fn slot_item(tally: Tally<'_>, slot: &Slot) -> Item {
-    let mut item = key(tally, slot.index);
+    let mut item = key_item(&key(tally, slot.index));
     item.insert("entity".into(), s("attempt_slot"));
     item.insert("slot".into(), n(slot.index));
     item.insert("state".into(), s(slot.state.as_str()));
@@ -46,84 +48,70 @@ fn slot_from(item: &Item) -> Result<Slot, StoreError> {
     })
 }
 
-/// Settling writes are conditional on the slot still holding the caller's attempt. If the
-/// condition fails, the reservation expired and another attempt owns the slot now: there is
-/// nothing left to settle.
-fn unless_taken_over<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<(), StoreError>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    match result {
-        Ok(_) => Ok(()),
-        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(()),
-        Err(err) => Err(sdk(err)),
-    }
-}
-
 #[async_trait]
 impl AttemptStore for DynamoStore {
+    /// A place is free when absent or expired: TTL deletion is late (and never happens in the
+    /// emulator), so the condition compares the expiry itself.
     async fn claim(&self, tally: Tally<'_>, slot: &Slot, now: Timestamp) -> Result<PlaceClaim> {
-        match self.claim_slot(slot_item(tally, slot), now).await? {
-            SlotClaim::Taken => Ok(PlaceClaim::Taken),
-            SlotClaim::Held(Some(holder)) => Ok(PlaceClaim::Held(Some(slot_from(&holder)?))),
-            SlotClaim::Held(None) => Ok(PlaceClaim::Held(None)),
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(slot_item(tally, slot)))
+            .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_values(":now", n(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PlaceClaim::Taken),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(e)) => {
+                    Ok(PlaceClaim::Held(e.item().map(slot_from).transpose()?))
+                }
+                _ => Err(sdk(err)),
+            },
         }
     }
 
     async fn mark_failed(&self, tally: Tally<'_>, held: Held<'_>, until: Timestamp) -> Result<()> {
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key(tally, held.index())))
+        let place = key(tally, held.index());
+        let result = conditional_write!(self.client().update_item(), self, &place, condition(held))
             .update_expression("SET #state = :failed, #expires_at = :expires")
-            .condition_expression(condition(held))
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
             .expression_attribute_values(":failed", s(SlotState::Failed.as_str()))
             .expression_attribute_values(":expires", n(until))
-            .expression_attribute_values(":id", s(held.attempt_id()))
             .send()
             .await;
-        unless_taken_over(result)
+        // A refused condition: the reservation expired and another attempt owns the place now.
+        unless_condition_failed(result)
     }
 
     async fn release(&self, tally: Tally<'_>, held: Held<'_>) -> Result<()> {
-        let mut delete = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(key(tally, held.index())))
-            .condition_expression(condition(held))
-            .expression_attribute_values(":id", s(held.attempt_id()));
-        if let Held::Failure(_) = held {
-            delete = delete
-                .expression_attribute_names("#state", "state")
-                .expression_attribute_values(":failed", s(SlotState::Failed.as_str()));
-        }
-        unless_taken_over(delete.send().await)
+        let place = key(tally, held.index());
+        let result = conditional_write!(self.client().delete_item(), self, &place, condition(held))
+            .send()
+            .await;
+        // A refused condition: the reservation expired and another attempt owns the place now.
+        unless_condition_failed(result)
     }
 
     async fn slots(&self, tally: Tally<'_>) -> Result<Vec<Slot>, StoreError> {
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(tally.partition()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk)?;
-        out.items().iter().map(slot_from).collect()
+        let items = self.partition(&tally.partition()).await?;
+        items.iter().map(slot_from).collect()
     }
 }
 
-/// [`Held::still_in`] as the condition of a write (`:id`: the attempt, `:failed`: the state).
-fn condition(held: Held<'_>) -> &'static str {
+/// [`Held::still_in`] as the condition of a write, with the placeholders it uses (`:id`: the
+/// attempt, `#state` and `:failed`: the state).
+fn condition(held: Held<'_>) -> Conditional<'static> {
+    let id = (":id", s(held.attempt_id()));
     match held {
-        Held::Reservation(_) => "attempt_id = :id",
-        Held::Failure(_) => "attempt_id = :id AND #state = :failed",
+        Held::Reservation(_) => Conditional::on("attempt_id = :id").values(vec![id]),
+        Held::Failure(_) => Conditional::on("attempt_id = :id AND #state = :failed")
+            .names(&[("#state", "state")])
+            .values(vec![id, (":failed", s(SlotState::Failed.as_str()))]),
     }
 }

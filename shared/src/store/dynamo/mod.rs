@@ -37,7 +37,9 @@ pub use requests::sdk;
 pub(crate) use requests::{TxFailure, backend};
 // The lockout's attempt slots and revalidation (both behind `vendors`) use these.
 #[cfg(feature = "vendors")]
-pub(crate) use requests::{SlotClaim, is_condition_failure, unless_condition_failed};
+pub(crate) use requests::{
+    Conditional, conditional_write, is_condition_failure, unless_condition_failed,
+};
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {

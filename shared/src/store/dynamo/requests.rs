@@ -1,6 +1,6 @@
 //! The requests every item type is written and read with: conditional puts, transactions that
-//! say which condition failed, slots claimed by a conditional write, paged queries and batch
-//! reads. Item types build on these instead of talking to the SDK themselves.
+//! say which condition failed, paged queries and batch reads. Item types build on these
+//! instead of talking to the SDK themselves.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,15 +9,13 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
 };
 
 use super::DynamoStore;
-use super::attributes::{Item, get_s, key_item, n, s};
-use crate::clock::Timestamp;
+use super::attributes::{Item, get_s, key_item, s};
 use crate::model::Page;
-use crate::store::keys::{Index, Key, SK, TTL_ATTRIBUTE};
+use crate::store::keys::{Index, Key, SK};
 use crate::store::{PageRequest, Result, StoreError};
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -74,14 +72,6 @@ impl From<StoreError> for TxFailure {
     }
 }
 
-/// Whether a slot item could be written: the lockout's attempt slots (feature `vendors`).
-#[cfg_attr(not(feature = "vendors"), allow(dead_code))]
-pub(crate) enum SlotClaim {
-    Taken,
-    /// The slot is held; the holder's item, when DynamoDB returned it.
-    Held(Option<Item>),
-}
-
 /// What a write inside a transaction holds under: its condition (`None`: it always applies)
 /// and the placeholders that the condition and the write's own expression use (`#name` → an
 /// attribute's name, `:value` → a value).
@@ -115,15 +105,15 @@ impl<'a> Conditional<'a> {
     }
 }
 
-/// Sets what an Update and a Delete inside a transaction share: the table, the key and the
-/// [`Conditional`]. The SDK's two builders are distinct types with the same setters, hence a
-/// macro.
+/// Sets what an Update and a Delete share, inside a transaction or on their own: the table,
+/// the key and the [`Conditional`]. The SDK's builders are distinct types with the same
+/// setters, hence a macro.
 macro_rules! conditional_write {
     ($builder:expr, $store:expr, $key:expr, $when:expr) => {{
         let when = $when;
         let mut builder = $builder
             .table_name($store.table())
-            .set_key(Some(key_item($key)))
+            .set_key(Some($crate::store::dynamo::key_item($key)))
             .set_condition_expression(when.condition.map(str::to_string));
         for (placeholder, name) in when.names {
             builder = builder.expression_attribute_names(*placeholder, *name);
@@ -134,6 +124,7 @@ macro_rules! conditional_write {
         builder
     }};
 }
+pub(crate) use conditional_write;
 
 impl DynamoStore {
     /// An UpdateItem inside a transaction.
@@ -227,33 +218,6 @@ impl DynamoStore {
         }
     }
 
-    /// Writes `item` unless its slot is held. A slot is free when absent or expired: TTL
-    /// deletion is late (and never happens in the emulator), so the condition compares the
-    /// expiry itself.
-    #[cfg_attr(not(feature = "vendors"), allow(dead_code))]
-    pub(crate) async fn claim_slot(&self, item: Item, now: Timestamp) -> Result<SlotClaim> {
-        let result = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #expires_at <= :now")
-            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
-            .expression_attribute_values(":now", n(now))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(SlotClaim::Taken),
-            Err(err) => match err.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e)) => {
-                    Ok(SlotClaim::Held(e.item().cloned()))
-                }
-                _ => Err(sdk(err)),
-            },
-        }
-    }
-
     /// The item with `key`, read strongly consistent when `consistent`.
     pub(crate) async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>> {
         let out = self
@@ -278,21 +242,24 @@ impl DynamoStore {
             .expression_attribute_values(":prefix", s(prefix))
     }
 
-    /// A query of an index partition `pk`; `condition` names the index's keys `#pk` and `#sk`.
-    fn query_index(&self, index: Index, pk: &str, condition: &str) -> QueryFluentBuilder {
-        let query = self
-            .client()
+    /// A query of index partition `pk`.
+    fn query_index(&self, index: Index, pk: &str) -> QueryFluentBuilder {
+        self.client()
             .query()
             .table_name(self.table())
             .index_name(index.name())
-            .key_condition_expression(condition)
+            .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", index.pk())
-            .expression_attribute_values(":pk", s(pk));
-        if condition.contains("#sk") {
-            query.expression_attribute_names("#sk", index.sk())
-        } else {
-            query
-        }
+            .expression_attribute_values(":pk", s(pk))
+    }
+
+    /// A query of index partition `pk` for the items whose sort key starts with `prefix`: the
+    /// partition's query with a narrower key condition.
+    fn query_index_prefix(&self, index: Index, pk: &str, prefix: &str) -> QueryFluentBuilder {
+        self.query_index(index, pk)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#sk", index.sk())
+            .expression_attribute_values(":prefix", s(prefix))
     }
 
     /// One page of the items in partition `pk` whose sort key starts with `prefix`, after the
@@ -346,17 +313,14 @@ impl DynamoStore {
 
     /// Every item of partition `pk`, read strongly consistent.
     pub(crate) async fn partition(&self, pk: &str) -> Result<Vec<Item>> {
-        let out = self
+        let query = self
             .client()
             .query()
             .table_name(self.table())
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(pk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk)?;
-        Ok(out.items().to_vec())
+            .consistent_read(true);
+        every_item(query).await
     }
 
     /// Every item of an index partition whose sort key starts with `prefix`.
@@ -366,10 +330,7 @@ impl DynamoStore {
         pk: &str,
         prefix: &str,
     ) -> Result<Vec<Item>> {
-        let query = self
-            .query_index(index, pk, "#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_values(":prefix", s(prefix));
-        every_item(query).await
+        every_item(self.query_index_prefix(index, pk, prefix)).await
     }
 
     /// One page of an index partition, resuming after `start`.
@@ -380,7 +341,7 @@ impl DynamoStore {
         start: Option<Item>,
         limit: u32,
     ) -> Result<QueryOutput> {
-        self.query_index(index, pk, "#pk = :pk")
+        self.query_index(index, pk)
             .set_exclusive_start_key(start)
             .limit(limit as i32)
             .send()
