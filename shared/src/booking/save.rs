@@ -264,14 +264,11 @@ async fn replayed_save(
         let Some(version_id) = &booking.secret_version_id else {
             return Ok(None);
         };
-        let stored = deps
-            .keys
-            .stored(&location.company_id, &location.id, version_id)
-            .await?;
+        let name = deps.keys.name(&location.company_id, &location.id);
+        let stored = deps.keys.store.get(&name, version_id).await?;
         if !constant_time_eq(stored.expose().as_bytes(), key.expose().as_bytes()) {
             return Ok(None);
         }
-        let name = deps.keys.name(&location.company_id, &location.id);
         if let Err(e) = key_store::repair(deps.keys.store.as_ref(), &name, version_id).await {
             tracing::warn!(error = %e, "secret version committed but not promoted");
         }
