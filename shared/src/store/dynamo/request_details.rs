@@ -14,7 +14,7 @@ use super::locations::{DETAILS_REQUESTS, details_request_attribute};
 use super::requests::{Conditional, backend, sdk, unless_condition_failed};
 use super::{DynamoStore, TxFailure};
 use crate::clock::Timestamp;
-use crate::store::keys::{Key, TTL_ATTRIBUTE, send_slots};
+use crate::store::keys::{Key, SK, TTL_ATTRIBUTE, send_slots};
 use crate::store::{
     DetailsRequestStore, DetailsRequestWrite, LocationStore, Result, SendLimitStore, SendScope,
     SendSlot, StoreError,
@@ -26,8 +26,10 @@ impl SendLimitStore for DynamoStore {
         let (pk, prefix) = send_slots(scope);
         let mut held = Vec::new();
         for item in self.prefixed_items(&pk, &prefix).await? {
-            let sk = get_s(&item, "sk")?;
-            let number = sk[prefix.len()..]
+            let sk = get_s(&item, SK)?;
+            let number = sk
+                .strip_prefix(prefix.as_str())
+                .unwrap_or(&sk)
                 .parse()
                 .map_err(|_| StoreError::Backend(format!("unreadable send slot {sk}")))?;
             let expires_at: Timestamp = get_n(&item, TTL_ATTRIBUTE)?;
