@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{MemoryStore, State};
+use super::{MemoryStore, State, pair};
 use crate::model::{Invitation, InvitationStatus};
 use crate::store::{
     InvitationAcceptance, InvitationResend, InvitationStore, InvitationWrite, Result, StoreError,
@@ -86,9 +86,9 @@ impl InvitationStore for MemoryStore {
 
     async fn accept_invitation(&self, acceptance: InvitationAcceptance<'_>) -> Result<()> {
         let mut state = self.state();
-        let key = (
-            acceptance.membership.user_sub.clone(),
-            acceptance.membership.company_id.clone(),
+        let key = pair(
+            &acceptance.membership.user_sub,
+            &acceptance.membership.company_id,
         );
         let open = state
             .invitations

@@ -104,7 +104,7 @@ impl MemoryStore {
     pub fn add_membership(&self, membership: Membership) {
         let mut state = self.state();
         state.memberships.insert(
-            (membership.user_sub.clone(), membership.company_id.clone()),
+            pair(&membership.user_sub, &membership.company_id),
             membership,
         );
     }
@@ -126,10 +126,9 @@ impl CompanyStore for MemoryStore {
             .insert(company.org_number.clone(), company.id.clone());
         state.companies.insert(company.id.clone(), company.clone());
         if let Some(admin) = creation.admin {
-            state.memberships.insert(
-                (admin.user_sub.clone(), admin.company_id.clone()),
-                admin.clone(),
-            );
+            state
+                .memberships
+                .insert(pair(&admin.user_sub, &admin.company_id), admin.clone());
         }
         state.audit.push(creation.audit.clone());
         Ok(())
@@ -176,13 +175,7 @@ impl CompanyStore for MemoryStore {
     }
 
     async fn company(&self, company_id: &str) -> Result<Option<Company>> {
-        Ok(self
-            .state
-            .lock()
-            .unwrap()
-            .companies
-            .get(company_id)
-            .cloned())
+        Ok(self.state().companies.get(company_id).cloned())
     }
 }
 
@@ -191,7 +184,7 @@ impl LocationStore for MemoryStore {
     async fn create_location(&self, creation: LocationCreation<'_>) -> Result<()> {
         let (location, limit) = (creation.location, creation.max_per_company);
         let mut state = self.state();
-        let key = (location.company_id.clone(), location.id.clone());
+        let key = pair(&location.company_id, &location.id);
         if state.locations.contains_key(&key) {
             return Err(StoreError::AlreadyExists);
         }
