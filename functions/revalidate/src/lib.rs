@@ -21,8 +21,8 @@ pub struct App {
 
 impl App {
     /// `TABLE_NAME` and `MAIL_SENDER` (a verified SES identity) are required; the run's and the
-    /// vendors' settings and `SECRET_NAME_PREFIX` are optional. Secrets Manager and SES clients are built when the run
-    /// first reads a key / sends a notice.
+    /// vendors' settings and `SECRET_NAME_PREFIX` are optional. Secrets Manager and SES clients
+    /// are built when the run first reads a key / sends a notice.
     pub async fn from_env() -> Result<Self, String> {
         let env = Wiring::from_env()?;
         Ok(App {
