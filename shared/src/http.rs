@@ -141,7 +141,7 @@ fn is_json_media_type(content_type: &str) -> bool {
 
 /// Cursors are opaque to clients; inside they carry the last item's id. They are checked on
 /// the way back in, so a forged cursor cannot steer a query outside the caller's partition.
-pub fn encode_cursor(after: &str) -> String {
+fn encode_cursor(after: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("v1:{after}"))
 }
 
@@ -301,7 +301,7 @@ pub async fn serve<A>(
 }
 
 /// The answer to a CORS preflight that reaches a function: empty, 204.
-pub fn preflight() -> Response<Body> {
+fn preflight() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
     response

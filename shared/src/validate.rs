@@ -28,13 +28,13 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Problem> {
 
 /// A field's format: the value (trimmed, within its length) normalised, or the error code and
 /// message that say why it has the wrong format.
-pub type Format = fn(&str) -> Result<String, (&'static str, Text)>;
+type Format = fn(&str) -> Result<String, (&'static str, Text)>;
 
 /// Rules for one text field: its length, and the format it must have, if any.
 #[derive(Clone, Copy, Debug)]
 pub struct TextRule {
     pub max_chars: usize,
-    pub format: Option<Format>,
+    format: Option<Format>,
 }
 
 impl TextRule {
@@ -231,7 +231,7 @@ fn check_text(raw: &str, rule: TextRule) -> Result<String, (&'static str, Text)>
 
 /// Norwegian organisation number: nine digits whose last is a MOD11 check digit (weights
 /// 3,2,7,6,5,4,3,2). Spaces are accepted as typed ("923 609 016") and removed.
-pub fn org_number(raw: &str) -> Result<String, (&'static str, Text)> {
+fn org_number(raw: &str) -> Result<String, (&'static str, Text)> {
     let digits: String = raw.chars().filter(|c| *c != ' ').collect();
     if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(("invalid_org_number", msg::INVALID_ORG_NUMBER_FORMAT));
@@ -257,7 +257,7 @@ fn mod11_valid(digits: &str) -> bool {
     check == d[8]
 }
 
-pub fn postal_code(raw: &str) -> Result<String, (&'static str, Text)> {
+fn postal_code(raw: &str) -> Result<String, (&'static str, Text)> {
     if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) {
         Ok(raw.to_string())
     } else {
@@ -267,7 +267,7 @@ pub fn postal_code(raw: &str) -> Result<String, (&'static str, Text)> {
 
 /// A pragmatic address check: one `@`, a plausible local part, and a domain of at least two
 /// labels made of letters, digits and hyphens. Stored lower-cased in the domain only.
-pub fn email(raw: &str) -> Result<String, (&'static str, Text)> {
+fn email(raw: &str) -> Result<String, (&'static str, Text)> {
     let invalid = || ("invalid_email", msg::INVALID_EMAIL);
     let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
     let local_ok = !local.is_empty()
@@ -299,7 +299,7 @@ pub fn email(raw: &str) -> Result<String, (&'static str, Text)> {
 
 /// Phone numbers as people type them: digits with optional spaces and a leading `+`
 /// country code; 8 to 15 digits.
-pub fn phone(raw: &str) -> Result<String, (&'static str, Text)> {
+fn phone(raw: &str) -> Result<String, (&'static str, Text)> {
     let compact: String = raw.chars().filter(|c| *c != ' ').collect();
     let digits = compact.strip_prefix('+').unwrap_or(&compact);
     if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {

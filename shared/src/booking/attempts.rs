@@ -201,7 +201,7 @@ pub enum PlaceClaim {
 #[async_trait]
 pub trait AttemptStore: Send + Sync {
     /// Takes one free place for `attempt`, or reports every place as taken. The places are
-    /// tried one by one from [`first_slot`], each with its own conditional write.
+    /// tried one by one from `first_slot`, each with its own conditional write.
     async fn reserve(
         &self,
         tally: Tally<'_>,
@@ -462,7 +462,7 @@ fn active_failures(slots: &[Slot], now: Timestamp) -> Vec<Slot> {
 
 /// The first place to try, spread by attempt id so concurrent requests do not all queue on
 /// place 0.
-pub fn first_slot(attempt_id: &str, places: u32) -> u32 {
+fn first_slot(attempt_id: &str, places: u32) -> u32 {
     attempt_id.bytes().fold(0u32, |acc, b| {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
     }) % places

@@ -28,7 +28,7 @@ pub const CURRENT_STAGE: &str = "AWSCURRENT";
 pub const RECOVERY_WINDOW_DAYS: u32 = 7;
 
 /// The prefix of every key's secret name when `SECRET_NAME_PREFIX` is not set.
-pub const DEFAULT_SECRET_PREFIX: &str = "bookinglink/booking/";
+const DEFAULT_SECRET_PREFIX: &str = "bookinglink/booking/";
 
 /// Where the locations' keys are: the key store, and the prefix of every secret's name. The
 /// booking functions and revalidation reach a location's key only through it.
@@ -39,7 +39,7 @@ pub struct LocationKeys {
 }
 
 impl LocationKeys {
-    /// The keys in `store` under `SECRET_NAME_PREFIX`, or [`DEFAULT_SECRET_PREFIX`] when it is
+    /// The keys in `store` under `SECRET_NAME_PREFIX`, or `DEFAULT_SECRET_PREFIX` when it is
     /// not set.
     pub fn from_env(store: Arc<dyn KeyStore>) -> LocationKeys {
         let prefix = std::env::var("SECRET_NAME_PREFIX")
