@@ -141,10 +141,7 @@ pub(super) fn unanswered(plan: Plan, error: FetchError, url_field: Option<FieldI
 
 /// A transport problem as a report code; `url_field` is the field the URL came from, if the
 /// administrator typed it.
-pub(super) fn fetch_failure(
-    error: FetchError,
-    url_field: Option<FieldId>,
-) -> (CheckCode, Option<FieldId>) {
+fn fetch_failure(error: FetchError, url_field: Option<FieldId>) -> (CheckCode, Option<FieldId>) {
     match error {
         FetchError::Timeout => (CheckCode::VendorTimeout, None),
         FetchError::Unreachable => (CheckCode::VendorUnreachable, None),
